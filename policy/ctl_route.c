@@ -1,0 +1,100 @@
+/* ctl_route.c - `smarthostctl route SENDER [RECIPIENT]`: the decision as
+ * key=value lines, computed by the same maps the daemon serves. */
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "ctl.h"
+#include "maps.h"
+#include "snapshot.h"
+
+/* First characters, then ****; never more than half of a short secret. */
+static void mask(const char *secret, char *out, size_t cap)
+{
+    size_t n = strlen(secret) / 2;
+
+    if (n > 4)
+        n = 4;
+    snprintf(out, cap, "%.*s****", (int)n, secret);
+}
+
+static void print_rule(const struct sh_decision *d, const struct sh_snapshot *s)
+{
+    if (d->rule) {
+        printf("rule=%s\n", d->rule->key);
+        printf("rule_origin=%s:%d\n", d->rule->origin.file, d->rule->origin.line);
+    } else if (d->via == SH_VIA_DEFAULT) {
+        printf("rule=default_relay\n");
+        printf("rule_origin=%s:%d\n", s->default_origin.file, s->default_origin.line);
+    } else {
+        printf("rule=none\n");
+    }
+    printf("match=%s\n", sh_via_name(d->via));
+}
+
+int ctl_route(struct ctl_ctx *ctx, int argc, char **argv)
+{
+    const char *sender, *recipient = argc > 2 ? argv[2] : NULL;
+    struct sh_answer relay, sasl, st, tls, tr;
+    const char *nexthop, *transport = "default";
+    char masked[16], tkey[600];
+    struct sh_snapshot *s;
+    struct sh_error err;
+
+    if (argc < 2 || argc > 3) {
+        fprintf(stderr, "usage: smarthostctl [-c FILE] route SENDER [RECIPIENT]\n");
+        return CTL_USAGE;
+    }
+    sender = argv[1];
+    if ((s = sh_config_load(ctx->config_path, &err)) == NULL) {
+        fprintf(stderr, "%s\n", err.text);
+        return CTL_FAIL;
+    }
+    if (sh_map_lookup(s, SH_MAP_RELAY, sender, strlen(sender), &relay) == SH_PERM) {
+        fprintf(stderr, "smarthostctl: invalid sender address\n");
+        sh_snapshot_free(s);
+        return CTL_FAIL;
+    }
+    sh_map_lookup(s, SH_MAP_SENDER_TRANSPORT, sender, strlen(sender), &st);
+    sh_map_lookup(s, SH_MAP_SASL, sender, strlen(sender), &sasl);
+    printf("sender=%s\n", sender);
+    print_rule(&relay.decision, s);
+    nexthop = relay.value;
+    if (st.value)
+        transport = st.value;
+    if (recipient) {
+        printf("recipient=%s\n", recipient);
+        if (sh_map_lookup(s, SH_MAP_TRANSPORT, recipient, strlen(recipient), &tr) == SH_FOUND) {
+            const struct sh_transport_rule *t = tr.matched;
+            const char *colon = strchr(tr.value, ':');
+            /* transport_maps beats the sender's transport; a nexthop in it beats the relay. */
+            printf("recipient_rule=%s\nrecipient_rule_origin=%s:%d\n", t->key, t->origin.file,
+                   t->origin.line);
+            snprintf(tkey, sizeof(tkey), "%.*s", (int)(colon - tr.value), tr.value);
+            transport = tkey;
+            if (colon[1])
+                nexthop = colon + 1;
+        }
+    }
+    printf("relay=%s\n", nexthop ? nexthop : "direct");
+    printf("relay_name=%s\n", relay.decision.relay && nexthop == relay.value
+                                  ? relay.decision.relay->name
+                                  : "none");
+    printf("transport=%s\n", transport);
+    if (nexthop && nexthop == relay.value) {
+        const struct sh_relay *r = relay.decision.relay;
+        sh_map_lookup(s, SH_MAP_TLS, r->nexthop, strlen(r->nexthop), &tls);
+        printf("tls=%s\n", tls.value);
+    } else {
+        printf("tls=default\n"); /* smtp_tls_security_level decides */
+    }
+    if (sasl.value) {
+        const struct sh_cred *c = sasl.matched;
+        mask(c->password, masked, sizeof(masked));
+        printf("sasl_user=%s\nsasl_password=%s\n", c->user, masked);
+    } else {
+        printf("sasl_user=none\nsasl_password=none\n");
+    }
+    sh_snapshot_free(s);
+    return CTL_OK;
+}

@@ -1,0 +1,37 @@
+/* maps.h - the Postfix lookup tables served from one snapshot.
+ *
+ * Pure functions of (snapshot, map, key): no sockets, no wire format. The
+ * socketmap adapter translates the outcome to OK/NOTFOUND/TEMP/PERM.
+ */
+#ifndef SH_MAPS_H
+#define SH_MAPS_H
+
+#include <stddef.h>
+#include "outcome.h"
+#include "resolve.h"
+
+enum sh_map {
+    SH_MAP_RELAY,            /* sender_dependent_relayhost_maps */
+    SH_MAP_SENDER_TRANSPORT, /* sender_dependent_default_transport_maps */
+    SH_MAP_SASL,             /* smtp_sasl_password_maps */
+    SH_MAP_TLS,              /* smtp_tls_policy_maps */
+    SH_MAP_TRANSPORT,        /* transport_maps (recipient) */
+};
+
+/* -1 when NAME (LEN bytes, not NUL-terminated) is no map of ours. */
+int sh_map_by_name(const char *name, size_t len);
+const char *sh_map_name(enum sh_map m);
+
+struct sh_answer {
+    const char *value; /* FOUND: points into the snapshot, valid while it is pinned */
+    const char *why;   /* NOTFOUND/PERM/TEMP: a short reason, no secrets */
+    struct sh_decision decision; /* for sender-keyed maps: what matched (for the log) */
+    bool has_decision;
+    const void *matched; /* transport/tls: the rule or relay that matched */
+    bool secret;         /* value must never be logged */
+};
+
+enum sh_outcome sh_map_lookup(const struct sh_snapshot *s, enum sh_map m, const char *key,
+                              size_t len, struct sh_answer *a);
+
+#endif

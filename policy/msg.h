@@ -1,0 +1,31 @@
+/* msg.h - one logging facade with fixed meanings (after Postfix util/msg.h).
+ *
+ * info  = a decision or an event worth a line;  warn = trouble, carry on;
+ * fatal = startup or configuration error, exit(1);  panic = a bug, abort().
+ * Syslog (LOG_MAIL) by default, stderr when the daemon runs in the foreground.
+ * Never pass a secret to any of these. Untrusted text goes through msg_printable().
+ */
+#ifndef SH_MSG_H
+#define SH_MSG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define SH_PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+void msg_open(const char *ident, bool to_stderr);
+void msg_set_verbose(int level);
+extern int msg_verbose;
+
+void msg_info(const char *fmt, ...) SH_PRINTF(1, 2);
+void msg_warn(const char *fmt, ...) SH_PRINTF(1, 2);
+_Noreturn void msg_fatal(const char *fmt, ...) SH_PRINTF(1, 2);
+_Noreturn void msg_panic(const char *fmt, ...) SH_PRINTF(1, 2);
+
+/* Bounded, printable copy of untrusted bytes for a log line: at most cap-1 bytes
+ * are written, non-printable bytes become '?', truncation is marked with "...". */
+const char *msg_printable(char *buf, size_t cap, const char *s, size_t len);
+
+#define SH_LOG_TEXT_MAX 160 /* untrusted text in one log line */
+
+#endif

@@ -1,0 +1,42 @@
+/* resolve.h - sender address -> one routing decision.
+ *
+ * One decision binds relay (with failover), credentials, TLS policy and
+ * transport, so the relay, sasl and tls maps can never disagree for a sender.
+ */
+#ifndef SH_RESOLVE_H
+#define SH_RESOLVE_H
+
+#include <stddef.h>
+#include "outcome.h"
+#include "snapshot.h"
+
+#define SH_MAX_KEY 512 /* longest lookup key we accept (an address is <= 254) */
+
+enum sh_via {
+    SH_VIA_ADDRESS,       /* the full address, extension included */
+    SH_VIA_ADDRESS_NOEXT, /* the address without its extension */
+    SH_VIA_DOMAIN,        /* @domain */
+    SH_VIA_PARENT,        /* @.parent of the sender's domain */
+    SH_VIA_NULL_SENDER,   /* <> */
+    SH_VIA_DEFAULT,       /* the default relay */
+    SH_VIA_NONE,          /* no rule, no default: direct */
+};
+
+const char *sh_via_name(enum sh_via via);
+
+struct sh_decision {
+    enum sh_via via;
+    const struct sh_rule *rule;   /* NULL for DEFAULT and NONE */
+    const struct sh_relay *relay; /* NULL: direct delivery */
+};
+
+/* Normalize SENDER (lowercase, no trailing dot on the domain) into KEY
+ * (SH_MAX_KEY+1 bytes). Returns the key length, or -1 when it is too long or
+ * contains bytes that no address has (NUL, control characters). */
+int sh_sender_key(const char *sender, size_t len, char *key);
+
+/* SH_FOUND with a decision (possibly direct), or SH_PERM for an invalid key. */
+enum sh_outcome sh_resolve_sender(const struct sh_snapshot *s, const char *sender, size_t len,
+                                  struct sh_decision *d);
+
+#endif

@@ -1,0 +1,125 @@
+/* snapshot.h - one immutable, validated configuration.
+ *
+ * The loader (config.c) builds a complete snapshot or none. Readers pin the
+ * current one with sh_snapshot_acquire() and drop it with sh_snapshot_release();
+ * a reload publishes a new one and the old one is freed when its last reader is
+ * done, so no lookup ever sees half a configuration. Nothing here knows about
+ * sockets, netstrings or libmilter.
+ */
+#ifndef SH_SNAPSHOT_H
+#define SH_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct strmap;
+
+enum sh_tls_level {
+    SH_TLS_NONE,
+    SH_TLS_MAY,
+    SH_TLS_ENCRYPT,
+    SH_TLS_FINGERPRINT,
+    SH_TLS_VERIFY,
+    SH_TLS_SECURE,
+};
+
+const char *sh_tls_level_name(enum sh_tls_level level);
+
+/* Where a setting came from: "file:line", or "environment". */
+struct sh_origin {
+    const char *file; /* owned by the snapshot's file list; "environment" for env vars */
+    int line;
+};
+
+struct sh_cred {
+    char *name;
+    char *user;
+    char *password;    /* plaintext in memory only; wiped when the snapshot is freed */
+    char *sasl_answer; /* "user:password" as smtp_sasl_password_maps wants it; wiped too */
+    struct sh_origin origin;
+};
+
+struct sh_relay {
+    char *name;
+    char *host; /* FQDN or IP literal, lowercase, without brackets */
+    unsigned port;
+    bool implicit_tls; /* SMTPS (465): needs the wrappermode transport */
+    enum sh_tls_level tls;
+    char *tls_answer;            /* smtp_tls_policy_maps value: "secure match=nexthop" */
+    const struct sh_cred *cred;  /* NULL: never AUTH (IP-allowlisted relay) */
+    struct sh_relay **failover;  /* further relays of the same route, in order */
+    size_t nfailover;
+    char *nexthop;  /* "[host]:port" */
+    char *nexthops; /* relay map value: own nexthop then the failovers', ", " joined */
+    struct sh_origin origin;
+};
+
+enum sh_rule_kind {
+    SH_RULE_ADDRESS,   /* user@domain (with or without extension) */
+    SH_RULE_DOMAIN,    /* @domain */
+    SH_RULE_SUBDOMAIN, /* @.domain: strict subdomains of domain */
+    SH_RULE_NULL,      /* <> */
+};
+
+struct sh_rule {
+    char *key;                   /* normalized: lowercase, as matched */
+    enum sh_rule_kind kind;
+    const struct sh_relay *relay; /* NULL: "direct", deliver without any relay */
+    struct sh_origin origin;
+};
+
+struct sh_transport_rule {
+    char *key;       /* "domain", ".domain" (subdomains) or "user@domain" */
+    char *transport; /* transport_maps value, "transport:nexthop" */
+    struct sh_origin origin;
+};
+
+/* Seams for later features; each owns its part of the snapshot and its free. */
+struct sh_policy_conf; /* issue 3: policy service rules, policy/policy_conf.c */
+struct sh_milter_conf; /* issue 4: milter header rules, milter/ */
+
+struct sh_snapshot {
+    int refs; /* atomic */
+    char *path;
+    char **files; /* every file name an origin points at */
+    size_t nfiles;
+
+    char delimiters[16];          /* recipient_delimiter characters, e.g. "+" */
+    char *implicit_tls_transport; /* master.cf transport for 465 relays */
+    bool log_lookups;
+
+    struct sh_cred **creds;
+    size_t ncreds;
+    struct sh_relay **relays;
+    size_t nrelays;
+    const struct sh_relay *default_relay; /* NULL: unmatched senders go direct */
+    struct sh_origin default_origin;
+
+    struct sh_rule *rules;
+    size_t nrules;
+    struct strmap *rule_index; /* key -> struct sh_rule */
+
+    struct sh_transport_rule *transports;
+    size_t ntransports;
+    struct strmap *transport_index; /* key -> struct sh_transport_rule */
+
+    struct strmap *tls_index;  /* "[host]:port" -> struct sh_relay */
+    struct strmap *sasl_index; /* "host" and "[host]:port" -> struct sh_cred or NULL when no AUTH */
+
+    char **warnings; /* non-fatal findings, printed by check and logged at load */
+    size_t nwarnings;
+
+    struct sh_policy_conf *policy;
+    struct sh_milter_conf *milter;
+};
+
+const struct sh_relay *sh_snapshot_relay(const struct sh_snapshot *s, const char *name);
+
+void sh_snapshot_free(struct sh_snapshot *s);
+
+/* The published snapshot: reload swaps it, readers pin it. Thread-safe. */
+void sh_snapshot_publish(struct sh_snapshot *s);
+struct sh_snapshot *sh_snapshot_acquire(void); /* NULL before the first publish */
+void sh_snapshot_release(struct sh_snapshot *s);
+
+#endif
