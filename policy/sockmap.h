@@ -1,0 +1,38 @@
+/* sockmap.h - the socketmap protocol adapter: netstring "NAME KEY" -> core maps.
+ *
+ * The only place that knows both the wire (netstring, OK/NOTFOUND/TEMP/PERM)
+ * and the core (maps, snapshots). One request, one reply, no state between.
+ */
+#ifndef SH_SOCKMAP_H
+#define SH_SOCKMAP_H
+
+#include <stddef.h>
+#include "server.h"
+
+/* The listener protocol; its wake value is the pinned struct sh_snapshot * (or NULL). */
+extern const struct sh_proto sh_sockmap_proto;
+
+enum sockmap_parse {
+    SOCKMAP_REQ_OK,
+    SOCKMAP_REQ_NO_SPACE,   /* "NAME KEY" without the space */
+    SOCKMAP_REQ_EMPTY_NAME, /* " KEY" */
+    SOCKMAP_REQ_KEY_TOO_LONG,
+};
+
+struct sockmap_request {
+    const char *name; /* not NUL-terminated */
+    size_t name_len;
+    const char *key;  /* not NUL-terminated; may be empty */
+    size_t key_len;
+};
+
+/* Split a request payload at its first space. Pure; the fuzz target. */
+enum sockmap_parse sockmap_parse(const char *payload, size_t len, struct sockmap_request *r);
+
+/* Answer one request payload: the reply frame is queued on C (C may be NULL
+ * for the fuzzer; the reply is then built and dropped). S may be NULL (no
+ * configuration yet). false when the reply cannot be queued. */
+struct sh_snapshot;
+bool sockmap_answer(struct sh_conn *c, const struct sh_snapshot *s, const char *payload, size_t len);
+
+#endif
