@@ -1,0 +1,227 @@
+"""bblib - shared helpers for the smarthostd black-box tests (TAP, daemon, clients).
+
+The tests start the real daemon in the foreground on a loopback port or a
+unix socket in a temp dir, and query it with Postfix's own postmap client or a
+raw socket. Nothing here touches the host's /etc/postfix or the network.
+"""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+SMARTHOSTD = os.environ.get("SMARTHOSTD", "smarthostd")
+POSTMAP = shutil.which("postmap") or "/usr/sbin/postmap"
+
+BASE_CONFIG = """\
+recipient_delimiter = "+";
+implicit_tls_transport = "smarthost-smtps";
+log_lookups = %(log_lookups)s;
+default_relay = "isp";
+credentials = {
+    mailgun = { user = "postmaster@mg.example.com"; password = "mg-secret-1"; };
+    ses     = { user = "AKIAEXAMPLE"; password = "ses-secret-2"; };
+};
+relays = {
+    isp = { host = "%(isp_host)s"; port = 25; tls = "may"; };
+    mailgun = {
+        host = "smtp.mailgun.org"; port = 587; tls = "secure";
+        tls_match = [ "nexthop", "dot-nexthop" ];
+        credentials = "mailgun"; failover = [ "mailgun-eu" ];
+    };
+    mailgun-eu = { host = "smtp.eu.mailgun.org"; port = 587; tls = "secure"; credentials = "mailgun"; };
+    ses = {
+        host = "email-smtp.eu-west-1.amazonaws.com"; port = 465; implicit_tls = true;
+        tls = "verify"; credentials = "ses";
+    };
+};
+senders = (
+    { match = [ "@example.com", "@.example.com" ]; relay = "mailgun"; },
+    { match = "billing@example.com"; relay = "ses"; },
+    { match = "@internal.example"; relay = "direct"; },
+    { match = "<>"; relay = "isp"; }
+);
+transports = (
+    { domain = "gmail.com"; transport = "slow:"; },
+    { domain = ".lists.example"; transport = "bulk:[bulk.example]:25"; }
+);
+"""
+
+
+def config_text(isp_host="relay.isp.example", log_lookups=True):
+    return BASE_CONFIG % {"isp_host": isp_host, "log_lookups": "true" if log_lookups else "false"}
+
+
+class Tap:
+    """Minimal TAP producer; plan printed at the end."""
+
+    def __init__(self):
+        self.n = 0
+        self.failed = 0
+
+    def ok(self, cond, name, diag=None):
+        self.n += 1
+        if not cond:
+            self.failed += 1
+        print("%sok %d - %s" % ("" if cond else "not ", self.n, name), flush=True)
+        if not cond and diag is not None:
+            for line in str(diag).splitlines()[:40]:
+                print("# " + line, flush=True)
+        return cond
+
+    def eq(self, got, want, name):
+        return self.ok(got == want, name, "got:  %r\nwant: %r" % (got, want))
+
+    def diag(self, text):
+        for line in str(text).splitlines():
+            print("# " + line, flush=True)
+
+    def done(self):
+        print("1..%d" % self.n, flush=True)
+        sys.exit(1 if self.failed else 0)
+
+
+def skip_all(reason):
+    print("1..0 # SKIP %s" % reason, flush=True)
+    sys.exit(0)
+
+
+def free_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Daemon:
+    """smarthostd -f in a temp dir; stderr captured to DIR/daemon.log."""
+
+    def __init__(self, config=None, endpoints=None, extra=(), tmp=None):
+        self.tmp = tmp or tempfile.mkdtemp(prefix="smarthostd-bb-")
+        self.conf = os.path.join(self.tmp, "smarthostd.conf")
+        self.log = os.path.join(self.tmp, "daemon.log")
+        with open(os.path.join(self.tmp, "main.cf"), "w"):
+            pass  # postmap -c needs a main.cf, an empty one will do
+        if config is None:
+            config = config_text()
+        self.write_config(config)
+        self.port = None
+        if endpoints is None:
+            self.port = free_port()
+            endpoints = ["inet:127.0.0.1:%d" % self.port]
+        self.endpoints = endpoints
+        args = [SMARTHOSTD, "-f", "-c", self.conf]
+        for ep in endpoints:
+            args += ["--socketmap", ep]
+        args += list(extra)
+        self.logf = open(self.log, "ab")
+        self.proc = subprocess.Popen(args, stdout=self.logf, stderr=self.logf)
+
+    def write_config(self, text):
+        """Replace the config atomically, as an operator's editor or deploy would."""
+        tmp = self.conf + ".new"
+        with open(tmp, "w") as f:
+            f.write(text)
+        os.rename(tmp, self.conf)
+
+    def wait_ready(self, timeout=10.0):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                return False
+            if "started with configuration" in self.log_text():
+                return True
+            time.sleep(0.02)
+        return False
+
+    def log_text(self):
+        with open(self.log, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def wait_log(self, needle, count=1, timeout=10.0):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.log_text().count(needle) >= count:
+                return True
+            time.sleep(0.02)
+        return False
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def stop(self, timeout=10.0):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.logf.close()
+        return self.proc.returncode
+
+    def cleanup(self):
+        self.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def sockmap(self, name):
+        return "socketmap:inet:127.0.0.1:%d:%s" % (self.port, name)
+
+    def postmap(self, key, name, table=None):
+        """(exit code, stdout) of Postfix's own socketmap client."""
+        p = subprocess.run([POSTMAP, "-c", self.tmp, "-q", key, table or self.sockmap(name)],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+        return p.returncode, p.stdout.decode().rstrip("\n"), p.stderr.decode()
+
+    def connect(self, timeout=10.0):
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
+        return s
+
+
+def netstring(payload):
+    if isinstance(payload, str):
+        payload = payload.encode()
+    return b"%d:%s," % (len(payload), payload)
+
+
+def read_netstring(sock):
+    """One reply frame as str; None when the server closed the connection."""
+    buf = b""
+    while b":" not in buf:
+        chunk = sock.recv(1)
+        if not chunk:
+            return None
+        buf += chunk
+    n = int(buf[:-1])
+    data = b""
+    while len(data) < n + 1:
+        chunk = sock.recv(n + 1 - len(data))
+        if not chunk:
+            return None
+        data += chunk
+    if data[-1:] != b",":
+        raise ValueError("reply without comma: %r" % data)
+    return data[:-1].decode("utf-8", "replace")
+
+
+def query(sock, name, key):
+    sock.sendall(netstring("%s %s" % (name, key)))
+    return read_netstring(sock)
+
+
+def closed_by_peer(sock, timeout=5.0):
+    """True when the server closed the connection (EOF or reset) within TIMEOUT."""
+    sock.settimeout(timeout)
+    try:
+        while True:
+            data = sock.recv(4096)
+            if not data:
+                return True
+    except (ConnectionResetError, BrokenPipeError):
+        return True
+    except socket.timeout:
+        return False
