@@ -1,5 +1,6 @@
 /* cred.c - where a password comes from: a literal, a file read once at load,
- * or the vault (enc:v1:, issue 5). Errors never quote the secret. */
+ * a systemd credential (cred:NAME in $CREDENTIALS_DIRECTORY), or the vault
+ * (enc:v1:). Errors never quote the secret. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -83,6 +84,29 @@ static bool read_secret_file(const char *name, const char *path, char **out, str
     return true;
 }
 
+/* systemd's LoadCredential=/SetCredential=: a file named NAME in $CREDENTIALS_DIRECTORY. */
+static bool read_systemd_credential(const char *name, const char *cred, char **out,
+                                    struct sh_error *err)
+{
+    const char *dir = getenv("CREDENTIALS_DIRECTORY");
+    char path[4096];
+
+    if (*cred == 0 || strlen(cred) > 255 || strchr(cred, '/') || strcmp(cred, ".") == 0 ||
+        strcmp(cred, "..") == 0) {
+        snprintf(err->text, sizeof(err->text),
+                 "credentials %s: cred:NAME needs a file name without '/'", name);
+        return false;
+    }
+    if (dir == NULL || *dir != '/' || strlen(dir) > 3000) {
+        snprintf(err->text, sizeof(err->text),
+                 "credentials %s: cred:%s needs $CREDENTIALS_DIRECTORY (systemd LoadCredential=)",
+                 name, cred);
+        return false;
+    }
+    snprintf(path, sizeof(path), "%s/%s", dir, cred);
+    return read_secret_file(name, path, out, err);
+}
+
 bool cred_password(const char *name, const char *spec, const char *vault_key, char **out,
                    const char **kind, struct sh_error *err)
 {
@@ -91,9 +115,24 @@ bool cred_password(const char *name, const char *spec, const char *vault_key, ch
         *kind = "file";
         return read_secret_file(name, spec + 5, out, err);
     }
+    if (strncmp(spec, "cred:", 5) == 0) {
+        *kind = "cred";
+        return read_systemd_credential(name, spec + 5, out, err);
+    }
     if (strncmp(spec, SH_VAULT_PREFIX, strlen(SH_VAULT_PREFIX)) == 0) {
         *kind = "vault";
-        return sh_vault_decrypt(vault_key, name, spec, out, err);
+        if (!sh_vault_decrypt(vault_key, name, spec, out, err))
+            return false;
+        if (!password_valid(*out, strlen(*out))) {
+            explicit_bzero(*out, strlen(*out));
+            free(*out);
+            *out = NULL;
+            snprintf(err->text, sizeof(err->text),
+                     "credentials %s: decrypted password is not 1-%d printable characters", name,
+                     MAX_PASSWORD);
+            return false;
+        }
+        return true;
     }
     *kind = "literal";
     if (!password_valid(spec, strlen(spec))) {
