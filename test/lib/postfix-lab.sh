@@ -76,14 +76,19 @@ lab_wait_gone() {
     kill -9 "$pid" 2>/dev/null || true
 }
 
-lab_port_busy() { ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; }
+# Any TCP socket on the port, listening or connected: a busy client port blocks bind() too.
+lab_port_busy() { ss -Htan "( sport = :$1 )" 2>/dev/null | grep -q .; }
 
-# A free port in 20000-59999 on loopback. Random start so parallel tests rarely collide;
-# every port handed out is remembered so one test never gets the same port twice.
+# A free loopback port below the kernel's ephemeral range (where Postfix, smarthostd and the
+# load tests get their client ports), from a random start so parallel tests rarely collide;
+# one test never gets the same port twice.
 lab_free_port() {
-    local p i
+    local lo=10000 hi p i eph
+    read -r eph _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || eph=32768
+    hi=$((eph > lo + 2000 ? eph - 1 : 65535))
+    [ "$hi" = 65535 ] && lo=61000
     for ((i = 0; i < 200; i++)); do
-        p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+        p=$((lo + (RANDOM * 32768 + RANDOM) % (hi - lo + 1)))
         case $LAB_PORTS in *" $p "*) continue ;; esac
         lab_port_busy "$p" && continue
         LAB_PORTS="$LAB_PORTS$p "
