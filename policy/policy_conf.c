@@ -1,18 +1,453 @@
-/* policy_conf.c - the `policy` group (issue 3). Not implemented yet: refuse it
- * loudly rather than accept rules that nothing would enforce. */
+/* policy_conf.c - the `policy` group -> struct sh_policy_conf (issue 3).
+ *
+ *   policy = {
+ *     logins = ( { user = "alice@example.com"; senders = [ "alice@example.com", "@example.org" ]; } );
+ *     require_auth = [ "@example.com" ];      require_tls = [ "@example.com" ];
+ *     relay_guard = true;  local_domains = [ "example.com", ".example.com" ];
+ *     trusted_networks = [ "127.0.0.0/8", "::1/128" ];
+ *     rate_limits = ( { name = "ses"; per = "relay"; relay = "ses"; messages = 14; window = 1; } );
+ *     rate_store = "memory";  rate_fail_mode = "allow";
+ *     redis = { address = "inet:127.0.0.1:6379"; timeout_ms = 200; key_prefix = "smarthostd:"; };
+ *   };
+ */
+#include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "config_int.h"
+#include "hostaddr.h"
 #include "policy_conf.h"
+#include "ratelimit.h"
+#include "resolve.h"
+#include "strmap.h"
+
+#define MAX_LOGINS      100000
+#define MAX_LIMIT_NAME  32
+#define MAX_PREFIX      64
+
+const char *policy_per_name(enum policy_per per)
+{
+    switch (per) {
+    case POLICY_PER_SASL_USER: return "sasl_user";
+    case POLICY_PER_SENDER: return "sender";
+    case POLICY_PER_SENDER_DOMAIN: return "sender_domain";
+    case POLICY_PER_RELAY: return "relay";
+    }
+    return "?";
+}
+
+/* ---- CIDR ---- */
+
+bool policy_cidr_parse(const char *text, struct policy_cidr *c)
+{
+    char buf[INET6_ADDRSTRLEN + 8], *slash, *end;
+    unsigned max;
+    long v;
+
+    if (strlen(text) >= sizeof(buf))
+        return false;
+    strcpy(buf, text);
+    memset(c, 0, sizeof(*c));
+    if ((slash = strchr(buf, '/')) != NULL)
+        *slash++ = 0;
+    if (inet_pton(AF_INET, buf, c->addr) == 1)
+        c->family = AF_INET, max = 32;
+    else if (inet_pton(AF_INET6, buf, c->addr) == 1)
+        c->family = AF_INET6, max = 128;
+    else
+        return false;
+    c->prefix = max;
+    if (slash) {
+        if (*slash < '0' || *slash > '9')
+            return false;
+        v = strtol(slash, &end, 10);
+        if (*end || v < 0 || v > (long)max)
+            return false;
+        c->prefix = (unsigned)v;
+    }
+    /* Host bits must be zero: 10.0.0.1/8 is almost always a typo. */
+    for (unsigned bit = c->prefix; bit < max; bit++)
+        if (c->addr[bit / 8] & (0x80u >> (bit % 8)))
+            return false;
+    return true;
+}
+
+bool policy_cidr_match(const struct policy_cidr *c, int family, const unsigned char *addr)
+{
+    unsigned full = c->prefix / 8, rest = c->prefix % 8;
+
+    if (family != c->family)
+        return false;
+    if (memcmp(c->addr, addr, full) != 0)
+        return false;
+    return rest == 0 || ((c->addr[full] ^ addr[full]) & (0xffu << (8 - rest)) & 0xff) == 0;
+}
+
+/* ---- sets of sender patterns ---- */
+
+/* user@domain, @domain or @.domain, lowercased into KEY. */
+static bool sender_pattern(const char *in, char *key, const char **why)
+{
+    size_t len = strlen(in);
+    const char *at, *dom;
+
+    if (len == 0 || len > SH_MAX_KEY) {
+        *why = "must be 1-512 characters";
+        return false;
+    }
+    for (size_t i = 0; i <= len; i++)
+        key[i] = (char)((in[i] >= 'A' && in[i] <= 'Z') ? in[i] + 32 : in[i]);
+    if ((at = strrchr(key, '@')) == NULL) {
+        *why = "not a sender pattern: write user@domain, @domain or @.domain";
+        return false;
+    }
+    for (const char *p = key; p < at; p++)
+        if ((unsigned char)*p <= 0x20 || *p == 0x7f) {
+            *why = "invalid local part";
+            return false;
+        }
+    dom = at + 1;
+    if (at == key && *dom == '.')
+        dom++;
+    if (!sh_domain_valid(dom, strlen(dom))) {
+        *why = "invalid domain";
+        return false;
+    }
+    return true;
+}
+
+/* "domain" or ".domain", lowercased. */
+static bool domain_pattern(const char *in, char *key, const char **why)
+{
+    size_t len = strlen(in);
+
+    if (len == 0 || len > SH_MAX_HOST + 1) {
+        *why = "must be a domain name";
+        return false;
+    }
+    for (size_t i = 0; i <= len; i++)
+        key[i] = (char)((in[i] >= 'A' && in[i] <= 'Z') ? in[i] + 32 : in[i]);
+    if (!sh_domain_valid(key + (key[0] == '.'), strlen(key + (key[0] == '.')))) {
+        *why = "invalid domain (write example.com, or .example.com for its subdomains)";
+        return false;
+    }
+    return true;
+}
+
+static void set_free(struct policy_set *ps)
+{
+    for (size_t i = 0; i < ps->n; i++)
+        free(ps->items[i]);
+    free(ps->items);
+    strmap_free(ps->map);
+    memset(ps, 0, sizeof(*ps));
+}
+
+struct set_ctx {
+    struct sh_error *err; /* first: conf_strings() reports through it */
+    struct sh_snapshot *s;
+    struct policy_set *set;
+    bool (*norm)(const char *in, char *key, const char **why);
+};
+
+static bool set_add(void *ctx, const config_setting_t *st, const char *value)
+{
+    struct set_ctx *sc = ctx;
+    struct policy_set *ps = sc->set;
+    char key[SH_MAX_KEY + 1];
+    struct policy_item *it;
+    const char *why;
+
+    if (!sc->norm(value, key, &why))
+        return conf_fail(sc->err, st, "\"%.80s\": %s", value, why);
+    if (strmap_get(ps->map, key, strlen(key)) != NULL)
+        return conf_fail(sc->err, st, "\"%s\" is listed twice", key);
+    it = xcalloc(1, sizeof(*it) + strlen(key) + 1);
+    strcpy(it->key, key);
+    it->origin = conf_origin(sc->s, st);
+    ps->items = xreallocarray(ps->items, ps->n + 1, sizeof(*ps->items));
+    ps->items[ps->n++] = it;
+    strmap_put(ps->map, key, it);
+    return true;
+}
+
+static bool load_set(struct sh_snapshot *s, const config_setting_t *group, const char *name,
+                     bool required, bool (*norm)(const char *, char *, const char **),
+                     struct policy_set *ps, struct sh_error *err)
+{
+    struct set_ctx sc = {.err = err, .s = s, .set = ps, .norm = norm};
+
+    ps->map = strmap_new(8);
+    return conf_strings(group, name, required, set_add, &sc);
+}
+
+/* ---- logins ---- */
+
+static bool load_logins(struct sh_snapshot *s, struct sh_policy_conf *p,
+                        const config_setting_t *list, struct sh_error *err)
+{
+    static const char *const allowed[] = {"user", "senders", NULL};
+    int n = config_setting_length(list);
+
+    if (!config_setting_is_list(list) && !config_setting_is_array(list))
+        return conf_fail(err, list, "must be a list of { user = ...; senders = [...]; }");
+    if (n > MAX_LOGINS)
+        return conf_fail(err, list, "more than %d logins", MAX_LOGINS);
+    p->logins = xcalloc((size_t)n + 1, sizeof(*p->logins));
+    p->login_index = strmap_new((size_t)n);
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
+        struct policy_login *l = &p->logins[p->nlogins];
+        const char *user = NULL;
+        size_t len;
+
+        if (!config_setting_is_group(g))
+            return conf_fail(err, g, "must be a group { user = ...; senders = [...]; }");
+        if (!conf_only(g, allowed, err) || !conf_string(g, "user", true, &user, err))
+            return false;
+        if ((len = strlen(user)) == 0 || len > SH_MAX_KEY)
+            return conf_fail(err, config_setting_get_member(g, "user"), "must be 1-512 characters");
+        l->user = xstrdup(user);
+        for (char *c = l->user; *c; c++) {
+            if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                return conf_fail(err, config_setting_get_member(g, "user"),
+                                 "control character in user name");
+            if (*c >= 'A' && *c <= 'Z')
+                *c = (char)(*c + 32);
+        }
+        l->origin = conf_origin(s, g);
+        p->nlogins++;
+        if (!load_set(s, g, "senders", true, sender_pattern, &l->senders, err))
+            return false;
+        if (strmap_put(p->login_index, l->user, l) != NULL) {
+            const struct policy_login *old = strmap_get(p->login_index, l->user, strlen(l->user));
+            return conf_fail(err, g, "user \"%s\" already listed at %s:%d", l->user,
+                             old->origin.file, old->origin.line);
+        }
+    }
+    return true;
+}
+
+/* ---- trusted networks ---- */
+
+struct cidr_ctx {
+    struct sh_error *err;
+    struct sh_policy_conf *p;
+};
+
+static bool add_cidr(void *ctx, const config_setting_t *st, const char *value)
+{
+    struct cidr_ctx *cc = ctx;
+    struct sh_policy_conf *p = cc->p;
+
+    if (p->ntrusted == POLICY_MAX_TRUSTED)
+        return conf_fail(cc->err, st, "more than %d networks", POLICY_MAX_TRUSTED);
+    p->trusted = xreallocarray(p->trusted, p->ntrusted + 1, sizeof(*p->trusted));
+    if (!policy_cidr_parse(value, &p->trusted[p->ntrusted]))
+        return conf_fail(cc->err, st,
+                         "\"%.80s\": not an address or network (192.0.2.0/24, 2001:db8::/32; "
+                         "host bits must be zero)", value);
+    p->ntrusted++;
+    return true;
+}
+
+/* ---- rate limits ---- */
+
+static bool limit_name_valid(const char *n)
+{
+    size_t len = strlen(n);
+
+    if (len == 0 || len > MAX_LIMIT_NAME)
+        return false;
+    for (; *n; n++)
+        if (!((*n >= 'a' && *n <= 'z') || (*n >= '0' && *n <= '9') || *n == '_' || *n == '-'))
+            return false;
+    return true;
+}
+
+static bool load_limit(struct sh_snapshot *s, struct sh_policy_conf *p, const config_setting_t *g,
+                       struct policy_limit *l, struct sh_error *err)
+{
+    static const char *const allowed[] = {"name", "per", "match", "relay", "messages",
+                                          "recipients", "window", NULL};
+    static const char *const pers[] = {[POLICY_PER_SASL_USER] = "sasl_user",
+                                       [POLICY_PER_SENDER] = "sender",
+                                       [POLICY_PER_SENDER_DOMAIN] = "sender_domain",
+                                       [POLICY_PER_RELAY] = "relay"};
+    const char *name = NULL, *per = NULL, *relay = NULL;
+    int messages = 0, recipients = 0, window = 0;
+    unsigned i;
+
+    if (!config_setting_is_group(g))
+        return conf_fail(err, g, "must be a group { name = ...; per = ...; ... }");
+    if (!conf_only(g, allowed, err) || !conf_string(g, "name", true, &name, err) ||
+        !conf_string(g, "per", true, &per, err) || !conf_string(g, "relay", false, &relay, err) ||
+        !conf_int(g, "messages", 0, 1000000000, &messages, err) ||
+        !conf_int(g, "recipients", 0, 1000000000, &recipients, err) ||
+        !conf_int(g, "window", 1, 31 * 86400, &window, err))
+        return false;
+    if (!limit_name_valid(name))
+        return conf_fail(err, config_setting_get_member(g, "name"),
+                         "must be 1-%d characters of a-z, 0-9, _ and -", MAX_LIMIT_NAME);
+    for (const struct policy_limit *o = p->limits; o < l; o++)
+        if (strcmp(o->name, name) == 0)
+            return conf_fail(err, config_setting_get_member(g, "name"),
+                             "\"%s\" already used at %s:%d", name, o->origin.file, o->origin.line);
+    l->name = xstrdup(name);
+    l->origin = conf_origin(s, g);
+    for (i = 0; i < sizeof(pers) / sizeof(pers[0]) && strcmp(pers[i], per) != 0; i++)
+        ;
+    if (i == sizeof(pers) / sizeof(pers[0]))
+        return conf_fail(err, config_setting_get_member(g, "per"),
+                         "must be sasl_user, sender, sender_domain or relay");
+    l->per = (enum policy_per)i;
+    if (window == 0)
+        return conf_fail(err, g, "missing required setting 'window' (seconds)");
+    if (messages == 0 && recipients == 0)
+        return conf_fail(err, g, "set 'messages' or 'recipients' (or both)");
+    l->messages = (unsigned)messages;
+    l->recipients = (unsigned)recipients;
+    l->window = (unsigned)window;
+    if (relay) {
+        if (l->per != POLICY_PER_RELAY)
+            return conf_fail(err, config_setting_get_member(g, "relay"),
+                             "only with per = \"relay\"");
+        if ((l->relay = sh_snapshot_relay(s, relay)) == NULL)
+            return conf_fail(err, config_setting_get_member(g, "relay"),
+                             "no relay named \"%.64s\"", relay);
+    }
+    return load_set(s, g, "match", false, sender_pattern, &l->match, err);
+}
+
+static bool load_limits(struct sh_snapshot *s, struct sh_policy_conf *p,
+                        const config_setting_t *list, struct sh_error *err)
+{
+    int n = config_setting_length(list);
+
+    if (!config_setting_is_list(list))
+        return conf_fail(err, list, "must be a list ( { ... }, { ... } )");
+    if (n > POLICY_MAX_LIMITS)
+        return conf_fail(err, list, "more than %d rate limits", POLICY_MAX_LIMITS);
+    p->limits = xcalloc((size_t)n + 1, sizeof(*p->limits));
+    for (int i = 0; i < n; i++) {
+        p->nlimits++;
+        if (!load_limit(s, p, config_setting_get_elem(list, (unsigned)i), &p->limits[i], err))
+            return false;
+    }
+    return true;
+}
+
+static bool load_store(struct sh_policy_conf *p, const config_setting_t *group,
+                       struct sh_error *err)
+{
+    static const char *const allowed[] = {"address", "timeout_ms", "key_prefix", NULL};
+    const config_setting_t *r = config_setting_get_member(group, "redis");
+    const char *store = "memory", *fail = "allow", *address = NULL, *prefix = "smarthostd:";
+    int timeout = POLICY_DEFAULT_TIMEOUT_MS;
+    const char *why;
+
+    if (!conf_string(group, "rate_store", false, &store, err) ||
+        !conf_string(group, "rate_fail_mode", false, &fail, err))
+        return false;
+    if (strcmp(fail, "allow") == 0)
+        p->fail_mode = POLICY_FAIL_ALLOW;
+    else if (strcmp(fail, "defer") == 0)
+        p->fail_mode = POLICY_FAIL_DEFER;
+    else
+        return conf_fail(err, config_setting_get_member(group, "rate_fail_mode"),
+                         "must be \"allow\" or \"defer\"");
+    if (strcmp(store, "memory") == 0) {
+        if (r)
+            return conf_fail(err, r, "only with rate_store = \"redis\"");
+        return true;
+    }
+    if (strcmp(store, "redis") != 0)
+        return conf_fail(err, config_setting_get_member(group, "rate_store"),
+                         "must be \"memory\" or \"redis\"");
+    if (r == NULL)
+        return conf_fail(err, group, "rate_store = \"redis\" needs a redis = { address = ...; } group");
+    if (!config_setting_is_group(r))
+        return conf_fail(err, r, "must be a group { address = ...; }");
+    if (!conf_only(r, allowed, err) || !conf_string(r, "address", true, &address, err) ||
+        !conf_int(r, "timeout_ms", 1, 10000, &timeout, err) ||
+        !conf_string(r, "key_prefix", false, &prefix, err))
+        return false;
+    if (strlen(prefix) > MAX_PREFIX)
+        return conf_fail(err, config_setting_get_member(r, "key_prefix"),
+                         "longer than %d characters", MAX_PREFIX);
+    p->redis = rl_redis_new(address, (unsigned)timeout, POLICY_REDIS_RETRY_MS, prefix, &why);
+    if (p->redis == NULL)
+        return conf_fail(err, config_setting_get_member(r, "address"), "\"%.80s\": %s", address,
+                         why);
+    p->redis_address = xstrdup(address);
+    p->redis_timeout_ms = (unsigned)timeout;
+    return true;
+}
+
+static bool load(struct sh_snapshot *s, struct sh_policy_conf *p, const config_setting_t *group,
+                 struct sh_error *err)
+{
+    static const char *const allowed[] = {
+        "logins", "require_auth", "require_tls", "relay_guard", "local_domains",
+        "trusted_networks", "rate_limits", "rate_store", "rate_fail_mode", "redis", NULL,
+    };
+    struct cidr_ctx cc = {.err = err, .p = p};
+    const config_setting_t *st;
+
+    if (!config_setting_is_group(group))
+        return conf_fail(err, group, "must be a group { ... }");
+    if (!conf_only(group, allowed, err))
+        return false;
+    p->login_index = NULL;
+    if ((st = config_setting_get_member(group, "logins")) != NULL &&
+        !load_logins(s, p, st, err))
+        return false;
+    if (!load_set(s, group, "require_auth", false, sender_pattern, &p->require_auth, err) ||
+        !load_set(s, group, "require_tls", false, sender_pattern, &p->require_tls, err) ||
+        !conf_bool(group, "relay_guard", &p->relay_guard, err) ||
+        !load_set(s, group, "local_domains", false, domain_pattern, &p->local_domains, err) ||
+        !conf_strings(group, "trusted_networks", false, add_cidr, &cc))
+        return false;
+    if (p->relay_guard && config_setting_get_member(group, "local_domains") == NULL)
+        return conf_fail(err, config_setting_get_member(group, "relay_guard"),
+                         "needs local_domains (an empty list if no domain is local)");
+    if ((st = config_setting_get_member(group, "rate_limits")) != NULL &&
+        !load_limits(s, p, st, err))
+        return false;
+    return load_store(p, group, err);
+}
 
 bool sh_policy_conf_load(struct sh_snapshot *s, const config_setting_t *group, struct sh_error *err)
 {
-    (void)s;
-    snprintf(err->text, sizeof(err->text), "%s:%d: policy: not supported by this version",
-             config_setting_source_file(group) ? config_setting_source_file(group) : "?",
-             config_setting_source_line(group));
-    return false;
+    struct sh_policy_conf *p = xcalloc(1, sizeof(*p));
+
+    p->origin = conf_origin(s, group);
+    s->policy = p; /* freed with the snapshot, also when half-loaded */
+    return load(s, p, group, err);
 }
 
 void sh_policy_conf_free(struct sh_policy_conf *p)
 {
-    (void)p;
+    if (p == NULL)
+        return;
+    for (size_t i = 0; i < p->nlogins; i++) {
+        free(p->logins[i].user);
+        set_free(&p->logins[i].senders);
+    }
+    free(p->logins);
+    strmap_free(p->login_index);
+    set_free(&p->require_auth);
+    set_free(&p->require_tls);
+    set_free(&p->local_domains);
+    free(p->trusted);
+    for (size_t i = 0; i < p->nlimits; i++) {
+        free(p->limits[i].name);
+        set_free(&p->limits[i].match);
+    }
+    free(p->limits);
+    rl_store_free(p->redis);
+    free(p->redis_address);
+    free(p);
 }

@@ -15,6 +15,7 @@
 #include "config.h"
 #include "endpoint.h"
 #include "msg.h"
+#include "policy_server.h"
 #include "server.h"
 #include "snapshot.h"
 #include "sockmap.h"
@@ -28,6 +29,8 @@ struct options {
     bool foreground, check;
     const char *endpoints[MAX_ENDPOINTS];
     size_t nendpoints;
+    const char *policy[MAX_ENDPOINTS]; /* policy delegation listeners (issue 3) */
+    size_t npolicy;
     const char *pidfile;
     const char *group; /* NULL: "postfix" when that group exists */
     struct sh_server_opts server;
@@ -36,13 +39,15 @@ struct options {
 static _Noreturn void usage(const char *prog, int code)
 {
     fprintf(code ? stderr : stdout,
-            "usage: %s [-c FILE] [-f] [-n] [-v] [--socketmap ADDR]... [--threads N]\n"
+            "usage: %s [-c FILE] [-f] [-n] [-v] [--socketmap ADDR]... [--policy ADDR]...\n"
+            "          [--threads N]\n"
             "          [--pidfile FILE] [--socket-group GROUP] [--max-connections N]\n"
             "          [--idle-timeout SECONDS]\n"
             "  -c FILE   configuration (default %s)\n"
             "  -f        foreground, log to stderr (default: syslog, facility mail)\n"
             "  -n        check the configuration and exit\n"
-            "  ADDR      unix:PATH or inet:HOST:PORT (default %s)\n",
+            "  ADDR      unix:PATH or inet:HOST:PORT (socketmap default %s;\n"
+            "            no default for --policy, the policy delegation service)\n",
             prog, SH_DEFAULT_CONFIG, DEFAULT_SOCKETMAP);
     exit(code);
 }
@@ -61,7 +66,8 @@ static unsigned number(const char *opt, const char *s, unsigned lo, unsigned hi)
 
 static void parse_args(int argc, char **argv, struct options *o)
 {
-    enum { OPT_SOCKETMAP = 256, OPT_THREADS, OPT_PIDFILE, OPT_GROUP, OPT_MAXCONN, OPT_IDLE };
+    enum { OPT_SOCKETMAP = 256, OPT_THREADS, OPT_PIDFILE, OPT_GROUP, OPT_MAXCONN, OPT_IDLE,
+           OPT_POLICY };
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},
         {"foreground", no_argument, NULL, 'f'},
@@ -69,6 +75,7 @@ static void parse_args(int argc, char **argv, struct options *o)
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {"socketmap", required_argument, NULL, OPT_SOCKETMAP},
+        {"policy", required_argument, NULL, OPT_POLICY},
         {"threads", required_argument, NULL, OPT_THREADS},
         {"pidfile", required_argument, NULL, OPT_PIDFILE},
         {"socket-group", required_argument, NULL, OPT_GROUP},
@@ -96,6 +103,11 @@ static void parse_args(int argc, char **argv, struct options *o)
                 msg_fatal("at most %d --socketmap endpoints", MAX_ENDPOINTS);
             o->endpoints[o->nendpoints++] = optarg;
             break;
+        case OPT_POLICY:
+            if (o->npolicy == MAX_ENDPOINTS)
+                msg_fatal("at most %d --policy endpoints", MAX_ENDPOINTS);
+            o->policy[o->npolicy++] = optarg;
+            break;
         case OPT_THREADS:
             o->server.threads = number("--threads", optarg, 1, SH_SERVER_MAX_THREADS);
             break;
@@ -112,7 +124,7 @@ static void parse_args(int argc, char **argv, struct options *o)
     }
     if (optind != argc)
         usage(argv[0], 2);
-    if (o->nendpoints == 0)
+    if (o->nendpoints == 0 && o->npolicy == 0)
         o->endpoints[o->nendpoints++] = DEFAULT_SOCKETMAP;
 }
 
@@ -164,6 +176,20 @@ static void unpin_snapshot(void *s)
     sh_snapshot_release(s);
 }
 
+/* Bind EP and serve PROTO on it; fatal on any failure (at startup only). */
+static void listen_on(struct sh_server *srv, const char *spec, struct sh_endpoint *ep, gid_t gid,
+                      const struct sh_proto *proto)
+{
+    char ebuf[512];
+
+    if (!sh_endpoint_parse(spec, ep, ebuf, sizeof(ebuf))
+        || !sh_endpoint_listen(ep, gid, ebuf, sizeof(ebuf)))
+        msg_fatal("%s", ebuf);
+    for (size_t k = 0; k < ep->nfds; k++)
+        if (!sh_server_add_listener(srv, ep->fds[k], proto))
+            msg_fatal("too many listening sockets");
+}
+
 static gid_t socket_group(const char *name)
 {
     struct group *gr = getgrnam(name ? name : DEFAULT_GROUP);
@@ -183,7 +209,7 @@ static void write_pidfile(const char *path)
 
 int main(int argc, char **argv)
 {
-    static struct sh_endpoint eps[MAX_ENDPOINTS];
+    static struct sh_endpoint eps[MAX_ENDPOINTS], peps[MAX_ENDPOINTS];
     struct options o = {0};
     struct sh_error err = {{0}};
     struct sh_snapshot *s;
@@ -221,6 +247,8 @@ int main(int argc, char **argv)
             if (!sh_server_add_listener(srv, eps[i].fds[k], &sh_sockmap_proto))
                 msg_fatal("too many listening sockets");
     }
+    for (size_t i = 0; i < o.npolicy; i++)
+        listen_on(srv, o.policy[i], &peps[i], gid, &sh_policy_proto);
 
     /* Signals go to this thread only: block them before the workers exist. */
     sigemptyset(&sigs);
@@ -236,6 +264,8 @@ int main(int argc, char **argv)
         write_pidfile(o.pidfile);
     for (size_t i = 0; i < o.nendpoints; i++)
         msg_info("listening on %s (socketmap)", eps[i].text);
+    for (size_t i = 0; i < o.npolicy; i++)
+        msg_info("listening on %s (policy)", peps[i].text);
     msg_info("started with configuration %s, %u threads", o.config, o.server.threads);
 
     for (;;) {
@@ -253,6 +283,8 @@ int main(int argc, char **argv)
     sh_server_free(srv);
     for (size_t i = 0; i < o.nendpoints; i++)
         sh_endpoint_close(&eps[i]);
+    for (size_t i = 0; i < o.npolicy; i++)
+        sh_endpoint_close(&peps[i]);
     if (o.pidfile)
         unlink(o.pidfile);
     return 0;

@@ -1,0 +1,384 @@
+/* policy_rules.c - SMTP-time rules: who may send as whom, TLS/auth per sender
+ * domain, relay guard, rate limits. Knows requests and snapshots, no wire. */
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "msg.h"
+#include "policy_conf.h"
+#include "policy_rules.h"
+#include "ratelimit.h"
+#include "resolve.h"
+#include "strmap.h"
+
+const char *policy_reason_name(enum policy_reason r)
+{
+    switch (r) {
+    case PR_NONE: return "none";
+    case PR_NOT_POLICY: return "not-a-policy-request";
+    case PR_BAD_SENDER: return "bad-sender";
+    case PR_TLS_REQUIRED: return "require_tls";
+    case PR_AUTH_REQUIRED: return "require_auth";
+    case PR_NOT_OWNER: return "login-mismatch";
+    case PR_RELAY_DENIED: return "relay_guard";
+    case PR_RATE_LIMIT: return "rate-limit";
+    case PR_STORE_DOWN: return "rate-store-down";
+    case PR_STORE_DOWN_ALLOWED: return "rate-store-down-allowed";
+    }
+    return "?";
+}
+
+/* The sender's candidate keys, most specific first, as the routing resolver
+ * tries them: address, address without extension, @domain, @.parents. */
+static const struct policy_item *sender_match(const struct policy_set *ps, const char *key,
+                                              const char *delims)
+{
+    char alt[SH_MAX_KEY + 3];
+    const struct policy_item *it;
+    const char *at = strrchr(key, '@');
+    size_t klen = strlen(key);
+
+    if (ps->n == 0)
+        return NULL;
+    if ((it = strmap_get(ps->map, key, klen)) != NULL)
+        return it;
+    if (at == NULL || at[1] == 0)
+        return NULL;
+    if (at > key && delims[0]) {
+        size_t local = strcspn(key, delims);
+        if (local > 0 && key + local < at) {
+            memcpy(alt, key, local);
+            strcpy(alt + local, at);
+            if ((it = strmap_get(ps->map, alt, strlen(alt))) != NULL)
+                return it;
+        }
+    }
+    alt[0] = '@';
+    strcpy(alt + 1, at + 1);
+    if ((it = strmap_get(ps->map, alt, strlen(alt))) != NULL)
+        return it;
+    for (const char *p = strchr(at + 1, '.'); p && p[1]; p = strchr(p + 1, '.')) {
+        strcpy(alt + 1, p);
+        if ((it = strmap_get(ps->map, alt, strlen(alt))) != NULL)
+            return it;
+    }
+    return NULL;
+}
+
+/* "domain" matches itself, ".domain" its strict subdomains. DOM is lowercase. */
+static bool domain_local(const struct policy_set *ps, const char *dom)
+{
+    if (strmap_get(ps->map, dom, strlen(dom)) != NULL)
+        return true;
+    for (const char *p = strchr(dom, '.'); p && p[1]; p = strchr(p + 1, '.'))
+        if (strmap_get(ps->map, p, strlen(p)) != NULL)
+            return true;
+    return false;
+}
+
+static bool client_trusted(const struct sh_policy_conf *p, const struct policy_value *addr)
+{
+    char buf[INET6_ADDRSTRLEN];
+    unsigned char a[16];
+    int family;
+
+    if (addr->p == NULL || addr->len == 0 || addr->len >= sizeof(buf))
+        return false;
+    memcpy(buf, addr->p, addr->len);
+    buf[addr->len] = 0;
+    if (inet_pton(AF_INET, buf, a) == 1)
+        family = AF_INET;
+    else if (inet_pton(AF_INET6, buf, a) == 1)
+        family = AF_INET6;
+    else
+        return false;
+    for (size_t i = 0; i < p->ntrusted; i++)
+        if (policy_cidr_match(&p->trusted[i], family, a))
+            return true;
+    return false;
+}
+
+/* Lowercase, bounded copy of an attribute; false when too long or not printable. */
+static bool attr_copy(const struct policy_value *v, char *out, size_t cap)
+{
+    if (v->p == NULL) {
+        out[0] = 0;
+        return true;
+    }
+    if (v->len >= cap)
+        return false;
+    for (size_t i = 0; i < v->len; i++) {
+        unsigned char c = (unsigned char)v->p[i];
+        if (c < 0x20 || c == 0x7f)
+            return false;
+        out[i] = (char)((c >= 'A' && c <= 'Z') ? c + 32 : c);
+    }
+    out[v->len] = 0;
+    return true;
+}
+
+static void verdict(struct policy_verdict *v, enum policy_action a, enum policy_reason r,
+                    const struct sh_origin *o, const char *rule, const char *fmt, ...)
+    SH_PRINTF(6, 7);
+
+static void verdict(struct policy_verdict *v, enum policy_action a, enum policy_reason r,
+                    const struct sh_origin *o, const char *rule, const char *fmt, ...)
+{
+    va_list ap;
+
+    v->action = a;
+    v->reason = r;
+    va_start(ap, fmt);
+    vsnprintf(v->text, sizeof(v->text), fmt, ap);
+    va_end(ap);
+    if (o)
+        snprintf(v->detail, sizeof(v->detail), "rule=%s origin=%s:%d", rule, o->file, o->line);
+    else
+        snprintf(v->detail, sizeof(v->detail), "rule=%s", rule);
+}
+
+struct ctx {
+    const struct sh_snapshot *s;
+    const struct sh_policy_conf *p;
+    char sender[SH_MAX_KEY + 1]; /* normalized; "" for the null sender */
+    char noext[SH_MAX_KEY + 1];  /* without its extension: what rate limits count */
+    char user[SH_MAX_KEY + 1];   /* sasl_username, lowercase; "" when unauthenticated */
+    char shown[SH_LOG_TEXT_MAX]; /* the sender as the client wrote it, for reply texts */
+};
+
+static bool sender_rules(struct ctx *c, const struct policy_request *req, struct policy_verdict *v)
+{
+    const struct sh_policy_conf *p = c->p;
+    const struct policy_item *it;
+    const struct policy_value *tls = &req->attr[PA_ENCRYPTION_PROTOCOL];
+
+    if (c->sender[0] == 0)
+        return false; /* the null sender: bounces are nobody's to own */
+    if ((tls->p == NULL || tls->len == 0) &&
+        (it = sender_match(&p->require_tls, c->sender, c->s->delimiters)) != NULL) {
+        verdict(v, POLICY_REJECT, PR_TLS_REQUIRED, &it->origin, it->key,
+                "5.7.1 <%s>: Sender address rejected: must use STARTTLS", c->shown);
+        return true;
+    }
+    if (c->user[0] == 0 &&
+        (it = sender_match(&p->require_auth, c->sender, c->s->delimiters)) != NULL) {
+        verdict(v, POLICY_REJECT, PR_AUTH_REQUIRED, &it->origin, it->key,
+                "5.7.1 <%s>: Sender address rejected: authentication required", c->shown);
+        return true;
+    }
+    if (c->user[0] && p->nlogins > 0) {
+        const struct policy_login *l = strmap_get(p->login_index, c->user, strlen(c->user));
+        if (l == NULL || sender_match(&l->senders, c->sender, c->s->delimiters) == NULL) {
+            char shown_user[SH_LOG_TEXT_MAX];
+            msg_printable(shown_user, sizeof(shown_user), c->user, strlen(c->user));
+            verdict(v, POLICY_REJECT, PR_NOT_OWNER, l ? &l->origin : NULL,
+                    l ? l->user : "unlisted-user",
+                    "5.7.1 <%s>: Sender address rejected: not owned by user %s", c->shown,
+                    shown_user);
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool relay_guard(struct ctx *c, const struct policy_request *req, struct policy_verdict *v)
+{
+    const struct sh_policy_conf *p = c->p;
+    char rcpt[SH_MAX_KEY + 1];
+    const char *at;
+
+    if (!p->relay_guard || c->user[0])
+        return false;
+    if (!attr_copy(&req->attr[PA_RECIPIENT], rcpt, sizeof(rcpt)) || rcpt[0] == 0)
+        return false; /* no recipient in this state; Postfix checks the syntax itself */
+    if ((at = strrchr(rcpt, '@')) == NULL || at[1] == 0)
+        return false; /* a bare local name is local */
+    if (rcpt[strlen(rcpt) - 1] == '.')
+        rcpt[strlen(rcpt) - 1] = 0;
+    if (domain_local(&p->local_domains, at + 1) || client_trusted(p, &req->attr[PA_CLIENT_ADDRESS]))
+        return false;
+    verdict(v, POLICY_REJECT, PR_RELAY_DENIED, &p->origin, "relay_guard",
+            "5.7.1 Relay access denied");
+    return true;
+}
+
+/* The counted value of limit L for this request, or NULL when L does not apply. */
+static const char *limit_value(const struct ctx *c, const struct policy_limit *l)
+{
+    const char *at = strrchr(c->noext, '@');
+
+    if (l->match.n > 0 && (c->sender[0] == 0 || !sender_match(&l->match, c->sender, c->s->delimiters)))
+        return NULL;
+    switch (l->per) {
+    case POLICY_PER_SASL_USER:
+        return c->user[0] ? c->user : NULL;
+    case POLICY_PER_SENDER:
+        return c->noext[0] ? c->noext : NULL;
+    case POLICY_PER_SENDER_DOMAIN:
+        return at && at[1] ? at + 1 : NULL;
+    case POLICY_PER_RELAY: {
+        struct sh_decision d;
+        const char *key = c->sender[0] ? c->sender : "<>";
+        if (sh_resolve_sender(c->s, key, strlen(key), &d) != SH_FOUND || d.relay == NULL)
+            return NULL; /* direct mail spends no relay's budget */
+        if (l->relay && l->relay != d.relay)
+            return NULL;
+        return d.relay->name;
+    }
+    }
+    return NULL;
+}
+
+static bool take(struct ctx *c, struct rl_store *st, const struct policy_limit *l, const char *value,
+                 char kind, unsigned limit, bool commit, time_t now, struct policy_verdict *v)
+{
+    char key[RL_MAX_KEY], shown[SH_LOG_TEXT_MAX];
+    struct rl_take t = {.key = key, .now = now, .window = l->window, .n = 1, .limit = limit,
+                        .commit = commit};
+    enum rl_result r;
+
+    snprintf(key, sizeof(key), "%s|%c|%s", l->name, kind, value);
+    r = rl_take(st, &t);
+    if (r == RL_OK)
+        return false;
+    msg_printable(shown, sizeof(shown), value, strlen(value));
+    if (r == RL_EXCEEDED) {
+        verdict(v, POLICY_DEFER_IF_PERMIT, PR_RATE_LIMIT, &l->origin, l->name,
+                "4.7.1 %s rate limit exceeded, retry later",
+                kind == 'm' ? "Message" : "Recipient");
+        snprintf(v->detail + strlen(v->detail), sizeof(v->detail) - strlen(v->detail),
+                 " %s=%s limit=%u/%us", policy_per_name(l->per), shown, limit, l->window);
+        return true;
+    }
+    if (c->p->fail_mode == POLICY_FAIL_DEFER) {
+        verdict(v, POLICY_DEFER_IF_PERMIT, PR_STORE_DOWN, &l->origin, l->name,
+                "4.7.1 Rate limit service unavailable, retry later");
+        return true;
+    }
+    if (v->reason == PR_NONE)
+        verdict(v, POLICY_DUNNO, PR_STORE_DOWN_ALLOWED, &l->origin, l->name, "%s", "");
+    return false;
+}
+
+static bool rate_limits(struct ctx *c, const struct policy_request *req, struct rl_store *memory,
+                        time_t now, struct policy_verdict *v)
+{
+    const struct sh_policy_conf *p = c->p;
+    struct rl_store *st = p->redis ? p->redis : memory;
+    bool rcpt = policy_attr_is(req, PA_PROTOCOL_STATE, "RCPT");
+    bool eom = policy_attr_is(req, PA_PROTOCOL_STATE, "END-OF-MESSAGE");
+
+    if (st == NULL || (!rcpt && !eom))
+        return false;
+    for (size_t i = 0; i < p->nlimits; i++) {
+        const struct policy_limit *l = &p->limits[i];
+        const char *value = limit_value(c, l);
+
+        if (value == NULL)
+            continue;
+        if (rcpt && l->recipients && take(c, st, l, value, 'r', l->recipients, true, now, v))
+            return true;
+        if (l->messages && take(c, st, l, value, 'm', l->messages, eom, now, v))
+            return true;
+    }
+    return false;
+}
+
+void policy_eval(const struct sh_snapshot *s, const struct policy_request *req,
+                 struct rl_store *memory, time_t now, struct policy_verdict *v)
+{
+    const struct policy_value *sv = &req->attr[PA_SENDER];
+    struct ctx c;
+    const char *at;
+    int klen;
+
+    memset(v, 0, sizeof(*v));
+    v->action = POLICY_DUNNO;
+    if (s == NULL || !policy_attr_is(req, PA_REQUEST, "smtpd_access_policy")) {
+        v->reason = PR_NOT_POLICY;
+        return;
+    }
+    if ((c.p = s->policy) == NULL)
+        return;
+    c.s = s;
+    klen = sh_sender_key(sv->p ? sv->p : "", sv->p ? sv->len : 0, c.sender);
+    if (klen < 0 || !attr_copy(&req->attr[PA_SASL_USERNAME], c.user, sizeof(c.user))) {
+        v->reason = PR_BAD_SENDER;
+        return;
+    }
+    if (strcmp(c.sender, "<>") == 0)
+        c.sender[0] = 0;
+    msg_printable(c.shown, sizeof(c.shown), sv->p ? sv->p : "", sv->p ? sv->len : 0);
+    strcpy(c.noext, c.sender);
+    at = strrchr(c.sender, '@');
+    if (at && at > c.sender && s->delimiters[0]) {
+        size_t local = strcspn(c.sender, s->delimiters);
+        if (local > 0 && c.sender + local < at)
+            strcpy(c.noext + local, at);
+    }
+    if (sender_rules(&c, req, v) || relay_guard(&c, req, v))
+        return;
+    rate_limits(&c, req, memory, now, v);
+}
+
+/* ---- smarthostctl route ---- */
+
+void sh_policy_explain(const struct sh_snapshot *s, const char *sender, FILE *out)
+{
+    const struct sh_policy_conf *p = s->policy;
+    const struct policy_item *it;
+    char key[SH_MAX_KEY + 1];
+    struct ctx c = {.s = s, .p = p};
+    size_t nusers = 0;
+
+    if (p == NULL) {
+        fprintf(out, "policy=none\n");
+        return;
+    }
+    if (sh_sender_key(sender, strlen(sender), key) < 0) {
+        fprintf(out, "policy=invalid-sender\n");
+        return;
+    }
+    if (strcmp(key, "<>") == 0)
+        key[0] = 0;
+    if (key[0] && (it = sender_match(&p->require_tls, key, s->delimiters)) != NULL)
+        fprintf(out, "policy_require_tls=yes rule=%s origin=%s:%d\n", it->key, it->origin.file,
+                it->origin.line);
+    else
+        fprintf(out, "policy_require_tls=no\n");
+    if (key[0] && (it = sender_match(&p->require_auth, key, s->delimiters)) != NULL)
+        fprintf(out, "policy_require_auth=yes rule=%s origin=%s:%d\n", it->key, it->origin.file,
+                it->origin.line);
+    else
+        fprintf(out, "policy_require_auth=no\n");
+    if (p->nlogins == 0) {
+        fprintf(out, "policy_logins=any\n");
+    } else if (key[0] == 0) {
+        fprintf(out, "policy_logins=any (null sender)\n");
+    } else {
+        fprintf(out, "policy_logins=");
+        for (size_t i = 0; i < p->nlogins; i++)
+            if (sender_match(&p->logins[i].senders, key, s->delimiters))
+                fprintf(out, "%s%s", nusers++ ? "," : "", p->logins[i].user);
+        fprintf(out, "%s\n", nusers ? "" : "none");
+    }
+    fprintf(out, "policy_relay_guard=%s\n", p->relay_guard ? "on" : "off");
+    strcpy(c.sender, key);
+    strcpy(c.noext, key); /* the per-sender key is not shown; the extension does not matter */
+    c.user[0] = 'x';      /* "some user": per-user limits apply to every authenticated client */
+    c.user[1] = 0;
+    for (size_t i = 0; i < p->nlimits; i++) {
+        const struct policy_limit *l = &p->limits[i];
+        if (limit_value(&c, l) == NULL)
+            continue;
+        fprintf(out, "policy_rate_limit=%s per=%s", l->name, policy_per_name(l->per));
+        if (l->messages)
+            fprintf(out, " messages=%u/%us", l->messages, l->window);
+        if (l->recipients)
+            fprintf(out, " recipients=%u/%us", l->recipients, l->window);
+        fprintf(out, " origin=%s:%d\n", l->origin.file, l->origin.line);
+    }
+    fprintf(out, "policy_rate_store=%s\n", p->redis ? p->redis_address : "memory");
+}

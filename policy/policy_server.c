@@ -1,0 +1,114 @@
+/* policy_server.c - policy requests in, rules, action= replies out. */
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "msg.h"
+#include "policy_codec.h"
+#include "policy_rules.h"
+#include "policy_server.h"
+#include "ratelimit.h"
+#include "snapshot.h"
+
+/* In-process counters outlive reloads: a new snapshot keeps the budgets spent. */
+static struct rl_store *memory_store;
+static pthread_once_t memory_once = PTHREAD_ONCE_INIT;
+
+static void memory_init(void)
+{
+    if ((memory_store = rl_memory_new(RL_MEMORY_MAX_KEYS)) == NULL)
+        msg_warn("policy: no memory for rate-limit counters; the fail mode applies");
+}
+
+/* The one place where a verdict becomes policy wire text. */
+static bool reply(struct sh_conn *c, const struct policy_verdict *v)
+{
+    static const char *const word[] = {
+        [POLICY_DUNNO] = "DUNNO",
+        [POLICY_REJECT] = "REJECT",
+        [POLICY_DEFER_IF_PERMIT] = "DEFER_IF_PERMIT",
+    };
+    char buf[POLICY_MAX_REPLY];
+    int n;
+
+    if ((unsigned)v->action >= sizeof(word) / sizeof(word[0]))
+        return false; /* a bug: disconnect rather than say something wrong */
+    if (v->action == POLICY_DUNNO)
+        n = snprintf(buf, sizeof(buf), "action=DUNNO\n\n");
+    else
+        n = snprintf(buf, sizeof(buf), "action=%s %s\n\n", word[v->action], v->text);
+    if (n < 0 || (size_t)n >= sizeof(buf) || memchr(buf, '\n', (size_t)n - 2) != NULL)
+        return false;
+    return sh_conn_send(c, buf, (size_t)n);
+}
+
+static const char *show(char *buf, size_t cap, const struct policy_value *v, const char *absent)
+{
+    return v->p && v->len ? msg_printable(buf, cap, v->p, v->len) : absent;
+}
+
+static void log_decision(struct sh_conn *c, const struct sh_snapshot *s,
+                         const struct policy_request *req, const struct policy_verdict *v)
+{
+    static const char *const word[] = {
+        [POLICY_DUNNO] = "DUNNO",
+        [POLICY_REJECT] = "REJECT",
+        [POLICY_DEFER_IF_PERMIT] = "DEFER_IF_PERMIT",
+    };
+    char qb[40], sb[SH_LOG_TEXT_MAX], rb[SH_LOG_TEXT_MAX], ub[SH_LOG_TEXT_MAX], stb[24];
+
+    if (v->action == POLICY_DUNNO && v->reason == PR_NONE && !s->log_lookups)
+        return;
+    /* Postfix's own log lines start with the queue id: keep it first for grep. */
+    msg_info("%s: policy: sender=<%s> recipient=<%s> sasl_username=%s state=%s client=%s "
+             "action=%s%s%s reason=%s%s%s",
+             show(qb, sizeof(qb), &req->attr[PA_QUEUE_ID], "NOQUEUE"),
+             show(sb, sizeof(sb), &req->attr[PA_SENDER], ""),
+             show(rb, sizeof(rb), &req->attr[PA_RECIPIENT], ""),
+             show(ub, sizeof(ub), &req->attr[PA_SASL_USERNAME], "-"),
+             show(stb, sizeof(stb), &req->attr[PA_PROTOCOL_STATE], "-"), sh_conn_peer(c),
+             word[v->action], v->text[0] ? " " : "", v->text, policy_reason_name(v->reason),
+             v->detail[0] ? " " : "", v->detail);
+}
+
+static ssize_t on_input(struct sh_conn *c, const char *buf, size_t len, void *wake)
+{
+    const struct sh_snapshot *s = wake;
+    struct policy_request req;
+    struct policy_verdict v;
+    const char *why;
+    size_t used;
+
+    switch (policy_parse(buf, len, &req, &used, &why)) {
+    case POLICY_NEED_MORE:
+        return SH_INPUT_NEED_MORE;
+    case POLICY_MALFORMED:
+        msg_warn("policy: %s: malformed request (%s); disconnecting", sh_conn_peer(c), why);
+        return SH_INPUT_CLOSE;
+    case POLICY_OK:
+        break;
+    }
+    if (s == NULL) {
+        msg_warn("policy: %s: no configuration loaded; disconnecting", sh_conn_peer(c));
+        return SH_INPUT_CLOSE;
+    }
+    pthread_once(&memory_once, memory_init);
+    policy_eval(s, &req, memory_store, time(NULL), &v);
+    if (v.reason == PR_NOT_POLICY)
+        msg_warn("policy: %s: not an smtpd_access_policy request; answering DUNNO",
+                 sh_conn_peer(c));
+    log_decision(c, s, &req, &v);
+    if (!reply(c, &v)) {
+        msg_warn("policy: %s: cannot queue the reply; disconnecting", sh_conn_peer(c));
+        return SH_INPUT_CLOSE;
+    }
+    return (ssize_t)used;
+}
+
+const struct sh_proto sh_policy_proto = {
+    .name = "policy",
+    .max_input = POLICY_MAX_REQUEST,
+    .max_reply = POLICY_MAX_REPLY,
+    .on_input = on_input,
+};

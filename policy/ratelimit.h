@@ -1,0 +1,65 @@
+/* ratelimit.h - fixed-window counters behind one small store interface.
+ *
+ * A window of W seconds is the slot now / W (wall clock, so several hosts
+ * sharing Redis agree on it). A burst of up to twice the limit can straddle a
+ * window edge; that is the price of one counter per key. The store never sees
+ * rules or requests, only keys and numbers; the clock is the caller's, so tests
+ * inject it. Stores: in-process (this file) and Redis (ratelimit_redis.c).
+ */
+#ifndef SH_RATELIMIT_H
+#define SH_RATELIMIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define RL_MAX_KEY        600    /* limit name + counted value, bounded by SH_MAX_KEY */
+#define RL_MEMORY_MAX_KEYS 200000 /* in-process counters; full -> the fail mode applies */
+
+enum rl_result {
+    RL_OK,          /* fits (and was added when commit) */
+    RL_EXCEEDED,    /* N more would pass the limit; nothing added */
+    RL_UNAVAILABLE, /* the store cannot answer (Redis down, memory full) */
+};
+
+struct rl_take {
+    const char *key;  /* printable, NUL-terminated, < RL_MAX_KEY */
+    time_t now;
+    unsigned window;  /* seconds, >= 1 */
+    unsigned n;       /* units to add */
+    unsigned limit;   /* most units per window */
+    bool commit;      /* false: only ask whether N more would fit */
+};
+
+struct rl_store {
+    enum rl_result (*take)(struct rl_store *st, const struct rl_take *t);
+    void (*free)(struct rl_store *st);
+};
+
+static inline enum rl_result rl_take(struct rl_store *st, const struct rl_take *t)
+{
+    return st->take(st, t);
+}
+
+static inline void rl_store_free(struct rl_store *st)
+{
+    if (st)
+        st->free(st);
+}
+
+const char *rl_result_name(enum rl_result r);
+
+/* In-process store: a mutex-guarded hash of counters, at most MAX_KEYS of them
+ * (expired ones are swept when it is full). Thread-safe. */
+struct rl_store *rl_memory_new(size_t max_keys);
+
+/* Redis store (hiredis). ADDRESS is "inet:HOST:PORT" or "unix:PATH";
+ * connect and each command are bounded by TIMEOUT_MS; after a failure the
+ * store answers RL_UNAVAILABLE without trying again for RETRY_MS, so a dead
+ * Redis never costs every request a timeout. One connection per thread.
+ * NULL with *why set when ADDRESS is malformed (nothing is connected here). */
+struct rl_store *rl_redis_new(const char *address, unsigned timeout_ms, unsigned retry_ms,
+                              const char *prefix, const char **why);
+
+#endif
