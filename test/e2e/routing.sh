@@ -111,6 +111,11 @@ send carol@example.com t-reload
 lab_wait 60 lab_fake_has t-reload || { lab_flush; lab_wait 30 lab_fake_has t-reload; }
 is "$(lab_fake_find t-reload)" "ses	$P_SES	carol@example.com	ses-user	ses-secret-2	yes" \
    "after reload @example.com mail goes to ses without postfix reload"
+# The same sender that went to mailgun before the reload follows the new route too.
+send alice@example.com t-reload-same
+lab_wait 60 lab_fake_has t-reload-same || { lab_flush; lab_wait 30 lab_fake_has t-reload-same; }
+is "$(lab_fake_find t-reload-same)" "ses	$P_SES	alice@example.com	ses-user	ses-secret-2	yes" \
+   "after reload a sender routed before the change follows the new route"
 ok "postfix was not reloaded" bash -c "! grep -q 'reload' '$LAB/maillog'"
 
 tap_done
