@@ -1,0 +1,267 @@
+/* mlfi.c - libmilter callbacks.
+ *
+ * Each connection pins the config snapshot current at connect time (released
+ * at close), so a reload never changes the rules under a message in flight.
+ * Macros that Postfix sends only at HELO/MAIL ({auth_authen}, {tls_version})
+ * are kept in the per-connection data. All decisions come from headers.c;
+ * outcome_reply() is the only place that turns an outcome into SMFIS_*.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "headers.h"
+#include "milter_conf.h"
+#include "mlfi.h"
+#include "msg.h"
+#include "resolve.h"
+#include "snapshot.h"
+
+#define MAX_MACRO 256
+
+struct conn {
+    struct sh_snapshot *snap; /* pinned for the connection's lifetime */
+    char auth_authen[MAX_MACRO];
+    char tls_version[64];
+    char sender[SH_MAX_KEY + 3];
+    char qid[64];
+    struct sh_msg msg;
+};
+
+static char default_hostname[256] = "localhost";
+
+void sh_mlfi_set_hostname(const char *hostname)
+{
+    snprintf(default_hostname, sizeof(default_hostname), "%s", hostname);
+}
+
+static struct conn *conn_of(SMFICTX *ctx)
+{
+    return smfi_getpriv(ctx);
+}
+
+static void copy_macro(SMFICTX *ctx, const char *name, char *out, size_t cap)
+{
+    const char *v = smfi_getsymval(ctx, (char *)name);
+    if (v)
+        snprintf(out, cap, "%s", v);
+}
+
+static const char *qid_of(const struct conn *c)
+{
+    return c && c->qid[0] ? c->qid : "NOQUEUE";
+}
+
+/* The one translation from a core outcome to the milter wire. WHY is a static
+ * text for the SMTP reply and the log. */
+static sfsistat outcome_reply(SMFICTX *ctx, const struct conn *c, enum sh_outcome o,
+                              const char *why)
+{
+    const struct sh_milter_conf *mc = c && c->snap ? c->snap->milter : NULL;
+    enum sh_milter_default def = mc ? mc->on_error : SH_MDEF_TEMPFAIL;
+
+    switch (o) {
+    case SH_FOUND:
+    case SH_NOTFOUND:
+        return SMFIS_CONTINUE;
+    case SH_PERM:
+        msg_info("%s: milter: reject: %s", qid_of(c), why);
+        smfi_setreply(ctx, "550", "5.7.1", (char *)why);
+        return SMFIS_REJECT;
+    case SH_TEMP:
+        break;
+    }
+    msg_warn("%s: milter: internal error: %s", qid_of(c), why);
+    switch (def) {
+    case SH_MDEF_ACCEPT:
+        return SMFIS_ACCEPT; /* the operator chose this in default_action */
+    case SH_MDEF_REJECT:
+        smfi_setreply(ctx, "550", "5.3.0", "message filter failed");
+        return SMFIS_REJECT;
+    case SH_MDEF_TEMPFAIL:
+        break;
+    }
+    smfi_setreply(ctx, "451", "4.3.0", "message filter temporarily unavailable");
+    return SMFIS_TEMPFAIL;
+}
+
+static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
+                               unsigned long f3, unsigned long *pf0, unsigned long *pf1,
+                               unsigned long *pf2, unsigned long *pf3)
+{
+    const unsigned long need = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGFROM;
+    /* steps we never look at: the MTA need not send them */
+    const unsigned long skip = SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NODATA;
+
+    (void)ctx;
+    (void)f2;
+    (void)f3;
+    if ((f0 & need) != need) {
+        msg_warn("milter: the MTA does not offer header and sender changes; refusing");
+        return SMFIS_REJECT;
+    }
+    *pf0 = need;
+    *pf1 = f1 & skip;
+    *pf2 = *pf3 = 0;
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat mlfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *addr)
+{
+    struct conn *c = calloc(1, sizeof(*c));
+
+    (void)host;
+    (void)addr;
+    if (c == NULL)
+        return outcome_reply(ctx, NULL, SH_TEMP, "out of memory");
+    sh_msg_init(&c->msg);
+    c->snap = sh_snapshot_acquire();
+    smfi_setpriv(ctx, c);
+    if (c->snap == NULL)
+        return outcome_reply(ctx, c, SH_TEMP, "no configuration loaded");
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat mlfi_helo(SMFICTX *ctx, char *helo)
+{
+    struct conn *c = conn_of(ctx);
+
+    (void)helo;
+    if (c) /* after STARTTLS, Postfix sends {tls_version} with the new EHLO */
+        copy_macro(ctx, "{tls_version}", c->tls_version, sizeof(c->tls_version));
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat mlfi_envfrom(SMFICTX *ctx, char **argv)
+{
+    struct conn *c = conn_of(ctx);
+
+    if (c == NULL || c->snap == NULL)
+        return outcome_reply(ctx, c, SH_TEMP, "no connection state");
+    sh_msg_reset(&c->msg);
+    c->qid[0] = 0;
+    copy_macro(ctx, "{auth_authen}", c->auth_authen, sizeof(c->auth_authen));
+    copy_macro(ctx, "{tls_version}", c->tls_version, sizeof(c->tls_version));
+    if (argv[0] == NULL || !sh_envelope_addr(argv[0], c->sender, sizeof(c->sender)))
+        return outcome_reply(ctx, c, SH_PERM, "invalid envelope sender");
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat mlfi_header(SMFICTX *ctx, char *name, char *value)
+{
+    struct conn *c = conn_of(ctx);
+
+    if (c == NULL)
+        return outcome_reply(ctx, c, SH_TEMP, "no connection state");
+    /* Over a bound: keep reading, the plan rejects at end of message. */
+    sh_msg_add(&c->msg, name, value ? value : "");
+    return SMFIS_CONTINUE;
+}
+
+static enum sh_outcome apply(SMFICTX *ctx, const struct sh_plan *p, const char **why)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        const struct sh_edit *e = &p->e[i];
+        int rc = MI_FAILURE;
+        switch (e->kind) {
+        case SH_EDIT_INSERT:
+            rc = smfi_insheader(ctx, (int)e->idx, e->name, e->value);
+            break;
+        case SH_EDIT_CHANGE:
+            rc = smfi_chgheader(ctx, e->name, (int)e->idx, e->value);
+            break;
+        case SH_EDIT_ADD:
+            rc = smfi_addheader(ctx, e->name, e->value);
+            break;
+        case SH_EDIT_CHGFROM:
+            rc = smfi_chgfrom(ctx, e->value, NULL);
+            break;
+        }
+        if (rc != MI_SUCCESS) {
+            *why = "the MTA refused a header change";
+            return SH_TEMP;
+        }
+    }
+    return SH_FOUND;
+}
+
+static void unique_token(const struct conn *c, char *out, size_t cap)
+{
+    unsigned char r[8] = {0};
+    char hex[17];
+
+    if (getrandom(r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r)) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        memcpy(r, &ts.tv_nsec, sizeof(ts.tv_nsec) < 8 ? sizeof(ts.tv_nsec) : 8);
+    }
+    for (int i = 0; i < 8; i++)
+        snprintf(hex + 2 * i, 3, "%02x", r[i]);
+    snprintf(out, cap, "%s%s%s", c->qid[0] ? c->qid : "", c->qid[0] ? "." : "", hex);
+}
+
+static sfsistat mlfi_eom(SMFICTX *ctx)
+{
+    struct conn *c = conn_of(ctx);
+    struct sh_plan plan;
+    struct sh_msg_env env;
+    char unique[96];
+    const char *why = NULL;
+    enum sh_outcome o;
+
+    if (c == NULL || c->snap == NULL)
+        return outcome_reply(ctx, c, SH_TEMP, "no connection state");
+    copy_macro(ctx, "i", c->qid, sizeof(c->qid));
+    unique_token(c, unique, sizeof(unique));
+    env.sender = c->sender;
+    env.now = time(NULL);
+    env.unique = unique;
+    env.hostname = default_hostname;
+    o = sh_plan_build(c->snap, &c->msg, &env, &plan);
+    why = plan.why;
+    if (o == SH_FOUND)
+        o = apply(ctx, &plan, &why);
+    if (o == SH_FOUND && plan.n > 0 && msg_verbose)
+        msg_info("%s: milter: %zu header edit(s)", qid_of(c), plan.n);
+    sh_plan_free(&plan);
+    sh_msg_reset(&c->msg);
+    return outcome_reply(ctx, c, o, why ? why : "internal error");
+}
+
+static sfsistat mlfi_abort(SMFICTX *ctx)
+{
+    struct conn *c = conn_of(ctx);
+    if (c)
+        sh_msg_reset(&c->msg);
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat mlfi_close(SMFICTX *ctx)
+{
+    struct conn *c = conn_of(ctx);
+
+    if (c) {
+        sh_msg_reset(&c->msg);
+        sh_snapshot_release(c->snap);
+        explicit_bzero(c, sizeof(*c));
+        free(c);
+        smfi_setpriv(ctx, NULL);
+    }
+    return SMFIS_CONTINUE;
+}
+
+struct smfiDesc sh_mlfi_desc = {
+    .xxfi_name = "smarthostd-milter",
+    .xxfi_version = SMFI_VERSION,
+    .xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGFROM,
+    .xxfi_connect = mlfi_connect,
+    .xxfi_helo = mlfi_helo,
+    .xxfi_envfrom = mlfi_envfrom,
+    .xxfi_header = mlfi_header,
+    .xxfi_eom = mlfi_eom,
+    .xxfi_abort = mlfi_abort,
+    .xxfi_close = mlfi_close,
+    .xxfi_negotiate = mlfi_negotiate,
+};
