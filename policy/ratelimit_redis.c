@@ -30,6 +30,7 @@ struct redis_store {
     int port;             /* 0: unix socket at host */
     unsigned timeout_ms, retry_ms;
     char prefix[80];
+    char label[300]; /* the address as configured, for logs */
 };
 
 /* This thread's connection. */
@@ -64,11 +65,11 @@ static bool passed(const struct timespec *t)
 static void drop(const struct redis_store *r, const char *what)
 {
     if (conn.ctx) {
-        msg_warn("redis %s port %d: %s: %s; rate limits use the fail mode for %u ms", r->host,
-                 r->port, what, conn.ctx->errstr[0] ? conn.ctx->errstr : "error", r->retry_ms);
+        msg_warn("redis %s: %s: %s; rate limits use the fail mode for %u ms", r->label, what,
+                 conn.ctx->errstr[0] ? conn.ctx->errstr : "error", r->retry_ms);
         redisFree(conn.ctx);
     } else {
-        msg_warn("redis %s: %s", r->host, what);
+        msg_warn("redis %s: %s", r->label, what);
     }
     conn.ctx = NULL;
     conn.retry_after = ms_from_now(r->retry_ms);
@@ -198,6 +199,7 @@ struct rl_store *rl_redis_new(const char *address, unsigned timeout_ms, unsigned
         return NULL;
     }
     strcpy(r->prefix, prefix);
+    snprintf(r->label, sizeof(r->label), "%s", address);
     r->timeout_ms = timeout_ms ? timeout_ms : 1;
     r->retry_ms = retry_ms;
     r->id = atomic_fetch_add(&next_id, 1);

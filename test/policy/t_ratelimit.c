@@ -1,0 +1,91 @@
+/* t_ratelimit.c - the in-process store: window edges, check vs commit,
+ * capacity, and threads racing on one key. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ratelimit.h"
+#include "tap.h"
+
+static enum rl_result take(struct rl_store *st, const char *key, time_t now, unsigned window,
+                           unsigned limit, bool commit)
+{
+    struct rl_take t = {.key = key, .now = now, .window = window, .n = 1, .limit = limit,
+                        .commit = commit};
+    return rl_take(st, &t);
+}
+
+static void test_windows(void)
+{
+    struct rl_store *st = rl_memory_new(100);
+
+    ok(take(st, "k", 100, 10, 2, true) == RL_OK, "1st in window [100,110)");
+    ok(take(st, "k", 109, 10, 2, false) == RL_OK, "check-only does not count");
+    ok(take(st, "k", 109, 10, 2, true) == RL_OK, "2nd at the window's last second");
+    ok(take(st, "k", 109, 10, 2, false) == RL_EXCEEDED, "3rd would exceed (check)");
+    ok(take(st, "k", 109, 10, 2, true) == RL_EXCEEDED, "3rd exceeds (commit)");
+    ok(take(st, "other", 109, 10, 2, true) == RL_OK, "keys are independent");
+    ok(take(st, "k", 110, 10, 2, true) == RL_OK, "new window at its first second");
+    ok(take(st, "k", 111, 10, 2, true) == RL_OK, "2nd in the new window");
+    ok(take(st, "k", 119, 10, 2, true) == RL_EXCEEDED, "exceeded again");
+    ok(take(st, "k", 200, 10, 0, true) == RL_EXCEEDED, "limit 0 refuses everything");
+    rl_store_free(st);
+}
+
+static void test_capacity(void)
+{
+    struct rl_store *st = rl_memory_new(3);
+
+    ok(take(st, "a", 100, 10, 5, true) == RL_OK && take(st, "b", 100, 10, 5, true) == RL_OK
+           && take(st, "c", 100, 10, 5, true) == RL_OK, "three keys fit");
+    ok(take(st, "d", 105, 10, 5, true) == RL_UNAVAILABLE, "a fourth live key: unavailable (fail mode)");
+    ok(take(st, "a", 105, 10, 5, true) == RL_OK, "existing keys still count");
+    ok(take(st, "d", 110, 10, 5, true) == RL_OK, "expired keys are swept when full");
+    rl_store_free(st);
+}
+
+#define THREADS 8
+#define TRIES   2000
+#define LIMIT   5000
+
+struct racer {
+    struct rl_store *st;
+    int ok;
+};
+
+static void *race(void *arg)
+{
+    struct racer *r = arg;
+    for (int i = 0; i < TRIES; i++)
+        if (take(r->st, "hot", 1000, 60, LIMIT, true) == RL_OK)
+            r->ok++;
+    return NULL;
+}
+
+static void test_race(void)
+{
+    struct rl_store *st = rl_memory_new(10);
+    struct racer r[THREADS];
+    pthread_t th[THREADS];
+    int total = 0;
+
+    for (int i = 0; i < THREADS; i++) {
+        r[i] = (struct racer){.st = st};
+        pthread_create(&th[i], NULL, race, &r[i]);
+    }
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(th[i], NULL);
+        total += r[i].ok;
+    }
+    ok(total == LIMIT, "%d threads x %d takes on one key: exactly %d admitted (got %d)", THREADS,
+       TRIES, LIMIT, total);
+    rl_store_free(st);
+}
+
+int main(void)
+{
+    test_windows();
+    test_capacity();
+    test_race();
+    return done_testing();
+}
