@@ -333,16 +333,27 @@ static size_t count_matches(const config_setting_t *list)
     return n;
 }
 
+/* Room for the rules of both sender lists (the file's and the managed one):
+ * rule_index points into s->rules, so it is allocated once. */
+static void alloc_rules(struct sh_snapshot *s, const config_setting_t *list,
+                        const config_setting_t *managed)
+{
+    size_t cap = 0;
+
+    if (list && (config_setting_is_list(list) || config_setting_is_array(list)))
+        cap += count_matches(list);
+    if (managed && (config_setting_is_list(managed) || config_setting_is_array(managed)))
+        cap += count_matches(managed);
+    s->rules = xcalloc(cap, sizeof(*s->rules));
+    s->rule_index = strmap_new(cap);
+}
+
 static bool load_senders(struct sh_snapshot *s, const config_setting_t *list, struct sh_error *err)
 {
     static const char *const allowed[] = {"match", "relay", NULL};
-    size_t cap;
 
     if (!config_setting_is_list(list) && !config_setting_is_array(list))
         return conf_fail(err, list, "must be a list: ( { match = ...; relay = ...; }, ... )");
-    cap = count_matches(list);
-    s->rules = xcalloc(cap, sizeof(*s->rules));
-    s->rule_index = strmap_new(cap);
     for (int i = 0; i < config_setting_length(list); i++) {
         const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
         struct rules_ctx rc = {.err = err, .s = s};
@@ -487,27 +498,60 @@ static bool load_group(struct sh_snapshot *s, const config_setting_t *root, cons
     return st == NULL || fn(s, st, err);
 }
 
-static bool load_root(struct sh_snapshot *s, const config_setting_t *root, struct sh_error *err)
+/* ---- the machine-managed group (smarthostctl relay/import write it to a file
+ * the main config @includes). Loaded after the file's own settings; a name
+ * defined in both places is an error, never silently overridden. ---- */
+
+static bool managed_check(const config_setting_t *root, const config_setting_t *m,
+                          struct sh_error *err)
+{
+    static const char *const allowed[] = {"credentials", "relays", "senders", "default_relay",
+                                          NULL};
+
+    if (m == NULL)
+        return true;
+    if (!config_setting_is_group(m))
+        return conf_fail(err, m, "must be a group { credentials = ...; relays = ...; ... }");
+    if (config_setting_get_member(root, "default_relay") &&
+        config_setting_get_member(m, "default_relay"))
+        return conf_fail(err, config_setting_get_member(m, "default_relay"),
+                         "default_relay is set in the main file too: remove one of them");
+    return conf_only(m, allowed, err);
+}
+
+static bool load_credentials(struct sh_snapshot *s, const config_setting_t *g,
+                             const char *vault_key, struct sh_error *err)
+{
+    const config_setting_t *st = g ? config_setting_get_member(g, "credentials") : NULL;
+    return st == NULL || conf_load_credentials(s, st, vault_key, err);
+}
+
+static bool load_root(struct sh_snapshot *s, const config_setting_t *root,
+                      const config_setting_t *managed, struct sh_error *err)
 {
     static const char *const allowed[] = {
         "recipient_delimiter", "implicit_tls_transport", "log_lookups", "default_relay",
-        "vault_key", "credentials", "relays", "senders", "transports", "policy", "milter", NULL,
+        "vault_key", "credentials", "relays", "senders", "transports", "policy", "milter",
+        "managed", NULL,
     };
     const char *vault_key = SH_DEFAULT_VAULT_KEY;
-    const config_setting_t *st;
+    const config_setting_t *st, *m = managed;
 
-    if (!conf_only(root, allowed, err) || !load_scalars(s, root, &vault_key, err))
+    if (!conf_only(root, allowed, err) || !load_scalars(s, root, &vault_key, err) ||
+        !managed_check(root, m, err))
         return false;
-    if ((st = config_setting_get_member(root, "credentials")) != NULL &&
-        !conf_load_credentials(s, st, vault_key, err))
+    if (!load_credentials(s, root, vault_key, err) || !load_credentials(s, m, vault_key, err))
         return false;
+    alloc_rules(s, config_setting_get_member(root, "senders"),
+                m ? config_setting_get_member(m, "senders") : NULL);
     if (!load_group(s, root, "relays", conf_load_relays, err) ||
-        !load_default_relay(s, root, err) || !conf_load_env(s, err) ||
-        !conf_build_relay_indexes(s, err) || !load_group(s, root, "senders", load_senders, err) ||
+        (m && !load_group(s, m, "relays", conf_load_relays, err)) ||
+        !load_default_relay(s, root, err) || (m && !load_default_relay(s, m, err)) ||
+        !conf_load_env(s, err) || !conf_build_relay_indexes(s, err) ||
+        !load_group(s, root, "senders", load_senders, err) ||
+        (m && !load_group(s, m, "senders", load_senders, err)) ||
         !load_group(s, root, "transports", load_transports, err))
         return false;
-    if (s->rule_index == NULL)
-        s->rule_index = strmap_new(0);
     if (s->transport_index == NULL)
         s->transport_index = strmap_new(0);
     if ((st = config_setting_get_member(root, "policy")) != NULL &&
@@ -519,35 +563,56 @@ static bool load_root(struct sh_snapshot *s, const config_setting_t *root, struc
     return true;
 }
 
+static bool read_file(config_t *cf, const char *path, struct sh_error *err)
+{
+    char dir[PATH_MAX];
+
+    config_init(cf);
+    /* @include "x.conf" is relative to the including file's directory. */
+    snprintf(dir, sizeof(dir), "%s", path);
+    config_set_include_dir(cf, dirname(dir));
+    if (config_read_file(cf, path) == CONFIG_TRUE)
+        return true;
+    if (config_error_type(cf) == CONFIG_ERR_FILE_IO) {
+        struct stat st;
+        snprintf(err->text, sizeof(err->text), "%s: cannot read: %s", path,
+                 stat(path, &st) == 0 ? "permission denied or unreadable" : strerror(errno));
+    } else {
+        snprintf(err->text, sizeof(err->text), "%s:%d: %s",
+                 config_error_file(cf) ? config_error_file(cf) : path, config_error_line(cf),
+                 config_error_text(cf));
+    }
+    config_destroy(cf);
+    return false;
+}
+
 struct sh_snapshot *sh_config_load(const char *path, struct sh_error *err)
 {
-    struct sh_snapshot *s = xcalloc(1, sizeof(*s));
-    char dir[PATH_MAX];
-    config_t cf;
+    return sh_config_load_managed(path, NULL, err);
+}
+
+struct sh_snapshot *sh_config_load_managed(const char *path, const char *managed_path,
+                                           struct sh_error *err)
+{
+    struct sh_snapshot *s;
+    config_t cf, mcf;
+    const config_setting_t *m;
     bool ok;
 
     err->text[0] = 0;
-    config_init(&cf);
-    /* @include "x.conf" is relative to the including file's directory. */
-    snprintf(dir, sizeof(dir), "%s", path);
-    config_set_include_dir(&cf, dirname(dir));
-    if (config_read_file(&cf, path) != CONFIG_TRUE) {
-        if (config_error_type(&cf) == CONFIG_ERR_FILE_IO) {
-            struct stat st;
-            snprintf(err->text, sizeof(err->text), "%s: cannot read: %s", path,
-                     stat(path, &st) == 0 ? "permission denied or unreadable" : strerror(errno));
-        } else {
-            snprintf(err->text, sizeof(err->text), "%s:%d: %s",
-                     config_error_file(&cf) ? config_error_file(&cf) : path,
-                     config_error_line(&cf), config_error_text(&cf));
-        }
+    if (!read_file(&cf, path, err))
+        return NULL;
+    if (managed_path && !read_file(&mcf, managed_path, err)) {
         config_destroy(&cf);
-        free(s);
         return NULL;
     }
+    m = config_setting_get_member(config_root_setting(managed_path ? &mcf : &cf), "managed");
+    s = xcalloc(1, sizeof(*s));
     s->path = xstrdup(path);
-    ok = load_root(s, config_root_setting(&cf), err);
+    ok = load_root(s, config_root_setting(&cf), m, err);
     config_destroy(&cf);
+    if (managed_path)
+        config_destroy(&mcf);
     if (!ok) {
         sh_snapshot_free(s);
         return NULL;

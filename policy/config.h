@@ -16,5 +16,9 @@ struct sh_error {
 /* Build a complete snapshot from PATH and the RELAY_* / DEFAULT_RELAY_HOST
  * environment. NULL on any error, with err->text set; nothing half-built escapes. */
 struct sh_snapshot *sh_config_load(const char *path, struct sh_error *err);
+/* The same, but the `managed` group comes from MANAGED_PATH instead of the copy
+ * PATH @includes: smarthostctl validates a new managed file before renaming it in. */
+struct sh_snapshot *sh_config_load_managed(const char *path, const char *managed_path,
+                                           struct sh_error *err);
 
 #endif

@@ -19,6 +19,8 @@ static bool printable(const char *p)
     return true;
 }
 
+static const struct sh_cred *find_cred(const struct sh_snapshot *s, const char *name);
+
 bool conf_load_credentials(struct sh_snapshot *s, const config_setting_t *group,
                            const char *vault_key, struct sh_error *err)
 {
@@ -27,7 +29,8 @@ bool conf_load_credentials(struct sh_snapshot *s, const config_setting_t *group,
 
     if (!config_setting_is_group(group))
         return conf_fail(err, group, "must be a group: { name = { user = ...; password = ...; }; }");
-    s->creds = xcalloc((size_t)n, sizeof(*s->creds));
+    /* appended to: the managed group's credentials follow the file's */
+    s->creds = xreallocarray(s->creds, s->ncreds + (size_t)n, sizeof(*s->creds));
     for (int i = 0; i < n; i++) {
         const config_setting_t *g = config_setting_get_elem(group, (unsigned)i);
         const char *user = NULL, *spec = NULL, *kind;
@@ -39,6 +42,9 @@ bool conf_load_credentials(struct sh_snapshot *s, const config_setting_t *group,
         if (!conf_only(g, allowed, err) || !conf_string(g, "user", true, &user, err) ||
             !conf_string(g, "password", true, &spec, err))
             return false;
+        if (find_cred(s, config_setting_name(g)))
+            return conf_fail(err, g, "credentials \"%s\" are defined twice (main and managed file)",
+                             config_setting_name(g));
         ulen = strlen(user);
         if (ulen == 0 || ulen > MAX_USER || strchr(user, ':') || strpbrk(user, " \t") ||
             !printable(user))
@@ -171,6 +177,8 @@ static bool load_relay(struct sh_snapshot *s, const config_setting_t *g, struct 
         return conf_fail(err, g, "\"%s\" is a reserved name", name);
     if (!conf_only(g, allowed, err))
         return false;
+    if (sh_snapshot_relay(s, name))
+        return conf_fail(err, g, "relay \"%s\" is defined twice (main and managed file)", name);
     r = relay_new(s, name, conf_origin(s, g));
     if (!conf_string(g, "host", true, &host, err) || !conf_int(g, "port", 1, 65535, &port, err) ||
         !conf_bool(g, "implicit_tls", &r->implicit_tls, err) ||
@@ -257,6 +265,8 @@ static bool add_failover(void *ctx, const config_setting_t *st, const char *name
 
 bool conf_load_relays(struct sh_snapshot *s, const config_setting_t *group, struct sh_error *err)
 {
+    size_t base = s->nrelays; /* the managed group's relays follow the file's */
+
     if (!config_setting_is_group(group))
         return conf_fail(err, group, "must be a group: { name = { host = ...; }; }");
     for (int i = 0; i < config_setting_length(group); i++)
@@ -265,7 +275,7 @@ bool conf_load_relays(struct sh_snapshot *s, const config_setting_t *group, stru
     /* Failover lists name other relays: resolve them once all exist. */
     for (int i = 0; i < config_setting_length(group); i++) {
         const config_setting_t *g = config_setting_get_elem(group, (unsigned)i);
-        struct failover_ctx fc = {.err = err, .s = s, .r = s->relays[i]};
+        struct failover_ctx fc = {.err = err, .s = s, .r = s->relays[base + (size_t)i]};
         if (!conf_strings(g, "failover", false, add_failover, &fc))
             return false;
     }

@@ -1,0 +1,243 @@
+/* ctl_managed.c - read, edit, validate and atomically replace managed.conf. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "ctl_managed.h"
+#include "snapshot.h"
+#include "vault.h"
+
+#define DEFAULT_PIDFILE "/run/smarthostd/smarthostd.pid"
+
+void ctl_crash_point(int step)
+{
+#ifdef SH_TEST_HOOKS
+    const char *at = getenv("SMARTHOSTCTL_CRASH_AT");
+    if (at && atoi(at) == step)
+        raise(SIGKILL);
+#else
+    (void)step;
+#endif
+}
+
+bool ctl_fsync_dir(const char *path)
+{
+    char dir[PATH_MAX];
+    int fd;
+    bool ok;
+
+    snprintf(dir, sizeof(dir), "%s", path);
+    if ((fd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+        return false;
+    ok = fsync(fd) == 0;
+    close(fd);
+    return ok;
+}
+
+/* PATH.tmp written and fsynced, not renamed. */
+bool ctl_write_temp(const char *path, const char *data, size_t len, mode_t mode)
+{
+    char tmp[PATH_MAX + 8];
+    int fd;
+    bool ok;
+
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    unlink(tmp); /* a leftover of a killed run */
+    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)) < 0) {
+        fprintf(stderr, "smarthostctl: %s: %s\n", tmp, strerror(errno));
+        return false;
+    }
+    ok = fchmod(fd, mode) == 0 && write(fd, data, len) == (ssize_t)len && fsync(fd) == 0;
+    if (close(fd) != 0 || !ok) {
+        fprintf(stderr, "smarthostctl: write %s: %s\n", tmp, strerror(errno));
+        unlink(tmp);
+        return false;
+    }
+    return true;
+}
+
+bool ctl_write_atomic(const char *path, const char *data, size_t len, mode_t mode)
+{
+    char tmp[PATH_MAX + 8];
+
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    if (!ctl_write_temp(path, data, len, mode))
+        return false;
+    if (rename(tmp, path) != 0 || !ctl_fsync_dir(path)) {
+        fprintf(stderr, "smarthostctl: rename %s: %s\n", tmp, strerror(errno));
+        unlink(tmp);
+        return false;
+    }
+    return true;
+}
+
+char *ctl_managed_text(struct ctl_managed *m, size_t *len)
+{
+    char *text = NULL;
+    FILE *fp = open_memstream(&text, len);
+
+    if (fp == NULL)
+        return NULL;
+    fputs("# managed.conf - written by smarthostctl (relay, import, key rotate).\n"
+          "# Do not edit: the main configuration @includes it; put your own settings there.\n",
+          fp);
+    config_write(&m->cf, fp);
+    if (fclose(fp) != 0) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+/* The main config must @include this file, or writing it would change nothing. */
+static bool check_included(struct ctl_managed *m)
+{
+    char dir[PATH_MAX], a[PATH_MAX], b[PATH_MAX];
+    const config_setting_t *g;
+    const char *src, *key = NULL;
+    config_t cf;
+    bool ok = false;
+
+    config_init(&cf);
+    snprintf(dir, sizeof(dir), "%s", m->config);
+    config_set_include_dir(&cf, dirname(dir));
+    if (config_read_file(&cf, m->config) != CONFIG_TRUE) {
+        fprintf(stderr, "%s:%d: %s\n", config_error_file(&cf) ? config_error_file(&cf) : m->config,
+                config_error_line(&cf), config_error_text(&cf));
+        config_destroy(&cf);
+        return false;
+    }
+    if (config_lookup_string(&cf, "vault_key", &key) == CONFIG_TRUE)
+        snprintf(m->vault_key, sizeof(m->vault_key), "%s", key);
+    g = config_lookup(&cf, "managed");
+    src = g ? config_setting_source_file(g) : NULL;
+    if (src && realpath(src, a) && realpath(m->path, b) && strcmp(a, b) == 0)
+        ok = true;
+    else
+        fprintf(stderr,
+                "smarthostctl: %s does not include %s: add the line\n    @include \"%s\"\n"
+                "to it (smarthostctl writes only that file, never yours)\n",
+                m->config, m->path, CTL_MANAGED_NAME);
+    config_destroy(&cf);
+    return ok;
+}
+
+bool ctl_managed_open(struct ctl_managed *m, const struct ctl_ctx *ctx)
+{
+    char dir[PATH_MAX], lock[PATH_MAX + 8];
+    struct stat st;
+
+    memset(m, 0, sizeof(*m));
+    m->lock_fd = -1;
+    config_init(&m->cf);
+    snprintf(m->config, sizeof(m->config), "%s", ctx->config_path);
+    snprintf(dir, sizeof(dir), "%s", ctx->config_path);
+    snprintf(m->path, sizeof(m->path), "%s/%s", dirname(dir), CTL_MANAGED_NAME);
+    snprintf(m->vault_key, sizeof(m->vault_key), "%s", SH_DEFAULT_VAULT_KEY);
+    snprintf(lock, sizeof(lock), "%s.lock", m->path);
+    if ((m->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0 ||
+        flock(m->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        fprintf(stderr, "smarthostctl: %s: %s\n", lock,
+                errno == EWOULDBLOCK ? "another smarthostctl is writing" : strerror(errno));
+        return false;
+    }
+    if (lstat(m->path, &st) != 0) {
+        static const char empty[] = "managed = { };\n";
+        if (errno != ENOENT || !ctl_write_atomic(m->path, empty, sizeof(empty) - 1, 0600)) {
+            fprintf(stderr, "smarthostctl: %s: %s\n", m->path, strerror(errno));
+            return false;
+        }
+    }
+    if (!check_included(m))
+        return false;
+    if (config_read_file(&m->cf, m->path) != CONFIG_TRUE) {
+        fprintf(stderr, "%s:%d: %s\n", m->path, config_error_line(&m->cf),
+                config_error_text(&m->cf));
+        return false;
+    }
+    if ((m->root = config_lookup(&m->cf, "managed")) == NULL)
+        m->root = config_setting_add(config_root_setting(&m->cf), "managed", CONFIG_TYPE_GROUP);
+    return m->root != NULL && config_setting_is_group(m->root);
+}
+
+void ctl_managed_close(struct ctl_managed *m)
+{
+    config_destroy(&m->cf);
+    if (m->lock_fd >= 0)
+        close(m->lock_fd); /* drops the flock */
+}
+
+config_setting_t *ctl_managed_section(struct ctl_managed *m, const char *name, int type)
+{
+    config_setting_t *s = config_setting_get_member(m->root, name);
+
+    if (s == NULL)
+        s = config_setting_add(m->root, name, type);
+    return s;
+}
+
+int ctl_managed_commit(struct ctl_managed *m)
+{
+    char tmp[PATH_MAX + 8];
+    struct sh_snapshot *s;
+    struct sh_error err;
+    size_t len;
+    char *text = ctl_managed_text(m, &len);
+
+    snprintf(tmp, sizeof(tmp), "%s.tmp", m->path);
+    if (text == NULL || !ctl_write_temp(m->path, text, len, 0600)) {
+        free(text);
+        return CTL_FAIL;
+    }
+    explicit_bzero(text, len); /* holds only enc: values, but still */
+    free(text);
+    /* The daemon's own loader, on the main file with the new managed group. */
+    if ((s = sh_config_load_managed(m->config, tmp, &err)) == NULL) {
+        fprintf(stderr, "smarthostctl: not saved, the result would not load:\n  %s\n", err.text);
+        unlink(tmp);
+        return CTL_FAIL;
+    }
+    for (size_t i = 0; i < s->nwarnings; i++)
+        fprintf(stderr, "warning: %s\n", s->warnings[i]);
+    sh_snapshot_free(s);
+    if (rename(tmp, m->path) != 0 || !ctl_fsync_dir(m->path)) {
+        fprintf(stderr, "smarthostctl: rename %s: %s\n", tmp, strerror(errno));
+        unlink(tmp);
+        return CTL_FAIL;
+    }
+    printf("saved %s (validated with %s)\n", m->path, m->config);
+    ctl_reload_daemon();
+    return CTL_OK;
+}
+
+void ctl_reload_daemon(void)
+{
+    const char *pidfile = getenv("SMARTHOSTD_PIDFILE");
+    char buf[32];
+    FILE *fp;
+    long pid;
+
+    if (pidfile == NULL || *pidfile == 0)
+        pidfile = DEFAULT_PIDFILE;
+    if ((fp = fopen(pidfile, "r")) == NULL) {
+        printf("no running smarthostd (%s): the change applies when it starts\n", pidfile);
+        return;
+    }
+    pid = fgets(buf, sizeof(buf), fp) ? strtol(buf, NULL, 10) : 0;
+    fclose(fp);
+    if (pid <= 1 || kill((pid_t)pid, SIGHUP) != 0) {
+        printf("smarthostd (%s, pid %ld) not signalled: %s; reload it by hand\n", pidfile, pid,
+               pid <= 1 ? "bad pid file" : strerror(errno));
+        return;
+    }
+    printf("reload: sent SIGHUP to smarthostd pid %ld; it loads the configuration just validated\n",
+           pid);
+}
