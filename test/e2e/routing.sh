@@ -15,6 +15,7 @@ lab_init
 lab_cert
 P_ISP=$(lab_free_port); P_MG=$(lab_free_port); P_SES=$(lab_free_port)
 P_MX=$(lab_free_port); P_MAP=$(lab_free_port); P_SMTPD=$(lab_free_port)
+P_DEAD=$(lab_free_port)   # nothing ever listens here: the failover case
 RCPT='rcpt@[127.0.0.2]'
 
 umask 077
@@ -44,11 +45,13 @@ relays = {
     isp     = { host = "127.0.0.1"; port = $P_ISP; tls = "may"; };
     mailgun = { host = "127.0.0.1"; port = $P_MG;  tls = "encrypt"; credentials = "mailgun"; };
     ses     = { host = "127.0.0.1"; port = $P_SES; implicit_tls = true; tls = "encrypt"; credentials = "ses"; };
+    dead    = { host = "127.0.0.1"; port = $P_DEAD; tls = "may"; failover = [ "isp" ]; };
 };
 senders = (
     { match = "@example.com";        relay = "$1"; },
     { match = "billing@example.com"; relay = "ses"; },
-    { match = "@internal.example";   relay = "direct"; }
+    { match = "@internal.example";   relay = "direct"; },
+    { match = "@failover.test";      relay = "dead"; }
 );
 CONF
     mv "$LAB/smarthostd.conf.new" "$LAB/smarthostd.conf"   # never edit the live file in place
@@ -70,8 +73,9 @@ send alice@example.com    t-domain
 send billing@example.com  t-address
 send ops@internal.example t-direct
 send alice+news@example.com t-extension
+send fo@failover.test     t-failover
 
-for s in t-default t-domain t-address t-direct t-extension; do
+for s in t-default t-domain t-address t-direct t-extension t-failover; do
     lab_wait 60 lab_fake_has "$s" || diag "no fake saw $s within 60 s"
 done
 
@@ -93,6 +97,10 @@ is "$(lab_fake_find t-direct)" "mx	$P_MX	ops@internal.example	-	-	no" \
    "@internal.example (relay direct) reaches the recipient's own server, no AUTH"
 ok "maillog: direct delivery went to the recipient's host, not a relay" \
     grep -qF "to=<$RCPT>, relay=127.0.0.2[127.0.0.2]:$P_MX," "$LAB/maillog"
+is "$(lab_fake_find t-failover)" "isp	$P_ISP	fo@failover.test	-	-	no" \
+   "an unreachable relay fails over to the next in its list"
+ok "maillog: the dead relay was tried first" \
+    grep -qF "connect to 127.0.0.1[127.0.0.1]:$P_DEAD: Connection refused" "$LAB/maillog"
 ok "no fake smarthost ever saw the excluded sender" \
     bash -c "! grep -F '\"ops@internal.example\"' '$LAB/fake.jsonl' | grep -vq '\"name\": \"mx\"'"
 ok "no AUTH failures at any fake" bash -c "! grep -q auth_failed '$LAB/fake.jsonl'"
