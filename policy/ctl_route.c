@@ -6,6 +6,7 @@
 #include "config.h"
 #include "ctl.h"
 #include "maps.h"
+#include "policy_rules.h"
 #include "snapshot.h"
 
 /* First characters, then ****; never more than half of a short secret. */
@@ -95,6 +96,7 @@ int ctl_route(struct ctl_ctx *ctx, int argc, char **argv)
     } else {
         printf("sasl_user=none\nsasl_password=none\n");
     }
+    sh_policy_explain(s, sender, stdout); /* issue 3: the SMTP-time rules for this sender */
     sh_snapshot_free(s);
     return CTL_OK;
 }

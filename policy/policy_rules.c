@@ -333,10 +333,8 @@ void sh_policy_explain(const struct sh_snapshot *s, const char *sender, FILE *ou
     struct ctx c = {.s = s, .p = p};
     size_t nusers = 0;
 
-    if (p == NULL) {
-        fprintf(out, "policy=none\n");
-        return;
-    }
+    if (p == NULL)
+        return; /* no policy group: nothing is checked at SMTP time */
     if (sh_sender_key(sender, strlen(sender), key) < 0) {
         fprintf(out, "policy=invalid-sender\n");
         return;

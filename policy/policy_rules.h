@@ -55,7 +55,8 @@ struct policy_verdict {
 void policy_eval(const struct sh_snapshot *s, const struct policy_request *req,
                  struct rl_store *memory, time_t now, struct policy_verdict *v);
 
-/* smarthostctl route: the SMTP-time rules that apply to SENDER, as key=value lines. */
+/* smarthostctl route: the SMTP-time rules that apply to SENDER, as key=value
+ * lines prefixed policy_; nothing when the config has no policy group. */
 void sh_policy_explain(const struct sh_snapshot *s, const char *sender, FILE *out);
 
 #endif
