@@ -1,5 +1,6 @@
 /* server.c - epoll workers serving persistent, pipelined connections. */
 #include <arpa/inet.h>
+#include <netinet/tcp.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -345,6 +346,12 @@ static void accept_some(struct worker *w, const struct listener *l)
             atomic_fetch_sub(&srv->nconns, 1);
             close(fd);
             continue;
+        }
+        if (ss.ss_family == AF_INET || ss.ss_family == AF_INET6) {
+            /* Replies to pipelined requests go out in several writes: do not
+             * let Nagle hold one back for the peer's delayed ACK (40 ms). */
+            int one = 1;
+            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         }
         c->tag = TAG_CONN;
         c->w = w;
