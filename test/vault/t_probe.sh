@@ -1,0 +1,73 @@
+#!/bin/bash
+# t_probe.sh - smarthostctl probe against a loopback fake smarthost (aiosmtpd):
+# success, wrong password, no STARTTLS offered, certificate name mismatch, implicit TLS.
+. "$SRCDIR/test/lib/tap.sh"
+C=$SMARTHOSTCTL
+FAKE=$SRCDIR/test/lib/fake_smarthost.py
+[ -f "$FAKE" ] || tap_skip_all "no test/lib/fake_smarthost.py"
+"$PYTHON" -c 'import aiosmtpd' 2>/dev/null || tap_skip_all "python3-aiosmtpd missing"
+T=$(mktemp -d /tmp/t_probe.XXXXXX)
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"; }
+trap cleanup EXIT
+cd "$T" || bail "no temp dir"
+port_base=$((21000 + $$ % 20000))
+
+# Certificates made here: one for 127.0.0.1, one for another name.
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+    -addext subjectAltName=IP:127.0.0.1 -keyout good.key -out good.crt 2>/dev/null || bail "openssl"
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=other.example \
+    -addext subjectAltName=DNS:other.example -keyout bad.key -out bad.crt 2>/dev/null || bail "openssl"
+printf 'relay-user:right-password\n' > users
+
+start() { # NAME PORT ARGS...
+    local name=$1 port=$2; shift 2
+    "$PYTHON" "$FAKE" --name "$name" --port "$port" --log "$T/log" --ready "$T/$name.ready" "$@" 2>"$T/$name.err" &
+    PIDS+=($!)
+    for _ in $(seq 100); do [ -f "$T/$name.ready" ] && return 0; sleep 0.1; done
+    bail "fake smarthost $name did not start"
+}
+P1=$port_base P2=$((port_base + 1)) P3=$((port_base + 2)) P4=$((port_base + 3)) P5=$((port_base + 4))
+start tls "$P1" --starttls good.crt good.key --users users --require-auth
+start plain "$P2" --users users
+start wrongcert "$P3" --starttls bad.crt bad.key --users users
+start smtps "$P4" --smtps good.crt good.key --users users --require-auth
+start wrongcert2 "$P5" --starttls bad.crt bad.key --users users
+
+cat > main.conf <<CONF
+vault_key = "$T/vault.key";
+relays = {
+  good     = { host = "127.0.0.1"; port = $P1; tls = "verify"; credentials = "right"; };
+  badpw    = { host = "127.0.0.1"; port = $P1; tls = "verify"; credentials = "wrong"; };
+  nostarttls = { host = "127.0.0.1"; port = $P2; tls = "encrypt"; credentials = "right"; };
+  mismatch = { host = "127.0.0.1"; port = $P3; tls = "verify"; credentials = "right"; };
+  encrypt  = { host = "127.0.0.1"; port = $P5; tls = "encrypt"; credentials = "right"; };
+  smtps    = { host = "127.0.0.1"; port = $P4; implicit_tls = true; tls = "verify"; credentials = "right"; };
+};
+@include "managed.conf"
+CONF
+"$C" -c main.conf key init >/dev/null || bail "key init"
+enc() { "$BUILDDIR/test/vault/vault_encrypt" "$T/vault.key" "$1" "$2"; }
+# credentials go through the vault too; the wrong one is the same user with another password
+sed -i "1a credentials = { right = { user = \"relay-user\"; password = \"$(enc right right-password)\"; };\n  wrong = { user = \"relay-user\"; password = \"$(enc wrong not-the-password)\"; }; };" main.conf
+"$C" -c main.conf check >/dev/null 2>&1 || { "$C" -c main.conf check; bail "config"; }
+
+out=$("$C" -c main.conf probe --ca-file good.crt good); rc=$?
+is "$rc" 0 "probe: STARTTLS, verified certificate, AUTH ok"
+ok "probe prints each step" bash -c "grep -q '^starttls  ok' <<<'$out' && grep -q '^tls       ok' <<<'$out' && grep -q '^auth      ok' <<<'$out' && grep -q '^quit      ok' <<<'$out'"
+ok "probe never prints the password" bash -c "! grep -q right-password <<<'$out'"
+out=$("$C" -c main.conf probe --ca-file good.crt badpw); rc=$?
+is "$rc" 1 "wrong password: exit 1"
+ok "wrong password: the server's 535 shown" bash -c "grep -q '<- 535' <<<'$out' && grep -q '^auth      FAILED' <<<'$out'"
+out=$("$C" -c main.conf probe nostarttls); rc=$?
+is "$rc" 1 "no STARTTLS offered: exit 1"
+ok "no STARTTLS offered: said so" grep -q 'does not offer STARTTLS' <<<"$out"
+out=$("$C" -c main.conf probe --ca-file bad.crt mismatch); rc=$?
+is "$rc" 1 "certificate name mismatch: exit 1"
+ok "certificate name mismatch: said so" bash -c "grep -qi 'tls       FAILED: .*mismatch' <<<'$out'"
+out=$("$C" -c main.conf probe encrypt); rc=$?
+is "$rc" 0 "tls = encrypt does not check the name"
+out=$("$C" -c main.conf probe --ca-file good.crt smtps); rc=$?
+is "$rc" 0 "implicit TLS (465-style) verified and authenticated"
+is "$("$C" -c main.conf probe nosuch 2>&1 >/dev/null)" 'smarthostctl: no relay named "nosuch"' "unknown relay"
+tap_done
