@@ -176,18 +176,35 @@ static void unpin_snapshot(void *s)
     sh_snapshot_release(s);
 }
 
-/* Bind EP and serve PROTO on it; fatal on any failure (at startup only). */
-static void listen_on(struct sh_server *srv, const char *spec, struct sh_endpoint *ep, gid_t gid,
+/* Every listening endpoint, socketmap and policy, so a failure can undo them all. */
+static struct sh_endpoint eps[2 * MAX_ENDPOINTS];
+static const struct sh_proto *eps_proto[2 * MAX_ENDPOINTS];
+static size_t neps;
+
+static void close_all(void)
+{
+    for (size_t i = 0; i < neps; i++)
+        sh_endpoint_close(&eps[i]); /* unlinks the unix sockets we made */
+}
+
+/* Bind SPEC and serve PROTO on it; on failure remove what was bound, then fatal. */
+static void listen_on(struct sh_server *srv, const char *spec, gid_t gid,
                       const struct sh_proto *proto)
 {
+    struct sh_endpoint *ep = &eps[neps];
     char ebuf[512];
 
     if (!sh_endpoint_parse(spec, ep, ebuf, sizeof(ebuf))
-        || !sh_endpoint_listen(ep, gid, ebuf, sizeof(ebuf)))
+        || !sh_endpoint_listen(ep, gid, ebuf, sizeof(ebuf))) {
+        close_all();
         msg_fatal("%s", ebuf);
+    }
+    eps_proto[neps++] = proto;
     for (size_t k = 0; k < ep->nfds; k++)
-        if (!sh_server_add_listener(srv, ep->fds[k], proto))
+        if (!sh_server_add_listener(srv, ep->fds[k], proto)) {
+            close_all();
             msg_fatal("too many listening sockets");
+        }
 }
 
 static gid_t socket_group(const char *name)
@@ -203,20 +220,30 @@ static void write_pidfile(const char *path)
 {
     FILE *fp = fopen(path, "we");
 
-    if (fp == NULL || fprintf(fp, "%ld\n", (long)getpid()) < 0 || fclose(fp) != 0)
+    if (fp == NULL || fprintf(fp, "%ld\n", (long)getpid()) < 0 || fclose(fp) != 0) {
+        close_all();
         msg_fatal("pidfile %s: %m", path);
+    }
 }
 
 int main(int argc, char **argv)
 {
-    static struct sh_endpoint eps[MAX_ENDPOINTS], peps[MAX_ENDPOINTS];
     struct options o = {0};
     struct sh_error err = {{0}};
     struct sh_snapshot *s;
     struct sh_server *srv;
     sigset_t sigs;
-    char ebuf[512];
     int sig;
+
+    /* Signals go to the main thread only, taken by sigwaitinfo(): block them
+     * before anything else, so workers inherit the mask and a signal during
+     * startup waits instead of killing us half-bound. */
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGHUP);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
 
     parse_args(argc, argv, &o);
     if (o.check)
@@ -236,36 +263,19 @@ int main(int argc, char **argv)
     if ((srv = sh_server_new(&o.server)) == NULL)
         msg_fatal("out of memory");
     gid_t gid = socket_group(o.group);
-    for (size_t i = 0; i < o.nendpoints; i++) {
-        if (!sh_endpoint_parse(o.endpoints[i], &eps[i], ebuf, sizeof(ebuf))
-            || !sh_endpoint_listen(&eps[i], gid, ebuf, sizeof(ebuf))) {
-            for (size_t j = 0; j < i; j++)
-                sh_endpoint_close(&eps[j]);
-            msg_fatal("%s", ebuf);
-        }
-        for (size_t k = 0; k < eps[i].nfds; k++)
-            if (!sh_server_add_listener(srv, eps[i].fds[k], &sh_sockmap_proto))
-                msg_fatal("too many listening sockets");
-    }
+    for (size_t i = 0; i < o.nendpoints; i++)
+        listen_on(srv, o.endpoints[i], gid, &sh_sockmap_proto);
     for (size_t i = 0; i < o.npolicy; i++)
-        listen_on(srv, o.policy[i], &peps[i], gid, &sh_policy_proto);
+        listen_on(srv, o.policy[i], gid, &sh_policy_proto);
 
-    /* Signals go to this thread only: block them before the workers exist. */
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGHUP);
-    sigaddset(&sigs, SIGTERM);
-    sigaddset(&sigs, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-    signal(SIGPIPE, SIG_IGN);
-
-    if (!sh_server_start(srv))
+    if (!sh_server_start(srv)) {
+        close_all();
         msg_fatal("cannot start worker threads");
+    }
     if (o.pidfile)
         write_pidfile(o.pidfile);
-    for (size_t i = 0; i < o.nendpoints; i++)
-        msg_info("listening on %s (socketmap)", eps[i].text);
-    for (size_t i = 0; i < o.npolicy; i++)
-        msg_info("listening on %s (policy)", peps[i].text);
+    for (size_t i = 0; i < neps; i++)
+        msg_info("listening on %s (%s)", eps[i].text, eps_proto[i]->name);
     msg_info("started with configuration %s, %u threads", o.config, o.server.threads);
 
     for (;;) {
@@ -281,10 +291,7 @@ int main(int argc, char **argv)
     }
     msg_info("stopping on signal %d", sig);
     sh_server_free(srv);
-    for (size_t i = 0; i < o.nendpoints; i++)
-        sh_endpoint_close(&eps[i]);
-    for (size_t i = 0; i < o.npolicy; i++)
-        sh_endpoint_close(&peps[i]);
+    close_all();
     if (o.pidfile)
         unlink(o.pidfile);
     return 0;

@@ -50,6 +50,13 @@ try:
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=10)
     t.ok(p.returncode == 1 and os.path.isfile(plain), "a regular file is not replaced",
          p.stderr.decode())
+    # A later endpoint failing removes the unix socket an earlier one made.
+    first = os.path.join(tmp, "first.sock")
+    p = subprocess.run([bblib.SMARTHOSTD, "-f", "-c", d.conf, "--socket-group", group,
+                        "--socketmap", "unix:" + first, "--socketmap", "unix:" + plain],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=10)
+    t.ok(p.returncode == 1 and not os.path.exists(first),
+         "startup failure unlinks the sockets already bound", p.stderr.decode())
     for bad in ["inet:127.0.0.1:0", "inet:127.0.0.1:65536", "inet:127.0.0.1:http",
                 "inet:127.0.0.1", "tcp:127.0.0.1:25", "unix:"]:
         p = subprocess.run([bblib.SMARTHOSTD, "-f", "-c", d.conf, "--socketmap", bad],
