@@ -1,3 +1,193 @@
+/* ctl_import.c - `smarthostctl import dms DIR`: docker-mailserver's relay setup
+ * (postfix-relaymap.cf, postfix-sasl-password.cf, RELAY_* / DEFAULT_RELAY_HOST in
+ * the environment) into the managed file, through the same edits as `relay`, so
+ * it is validated and written atomically or not at all. Order, as Postfix looks
+ * them up: @domain credentials first, then [host]:port ones for relays still
+ * without credentials. Passwords are stored encrypted. */
+#include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
 #include "ctl.h"
-int ctl_import(struct ctl_ctx *ctx, int argc, char **argv) { (void)ctx, (void)argc, (void)argv; return CTL_USAGE; }
+#include "ctl_relay.h"
+
+#define MAX_LINE 4096
+
+typedef bool (*line_fn)(struct ctl_managed *m, const char *file, int lineno, char *key,
+                        char *value);
+
+/* "key value" lines; '#' comments and blank lines skipped. A missing file is fine. */
+static bool each_line(struct ctl_managed *m, const char *dir, const char *name, line_fn fn)
+{
+    char path[4096], line[MAX_LINE + 2];
+    int lineno = 0;
+    bool ok = true;
+    FILE *fp;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    if ((fp = fopen(path, "r")) == NULL)
+        return true;
+    while (ok && fgets(line, sizeof(line), fp)) {
+        char *key, *value, *end;
+        lineno++;
+        if (strlen(line) > MAX_LINE) {
+            fprintf(stderr, "%s:%d: line too long\n", path, lineno);
+            ok = false;
+            break;
+        }
+        for (key = line; isspace((unsigned char)*key); key++)
+            ;
+        if (*key == 0 || *key == '#')
+            continue;
+        for (end = key; *end && !isspace((unsigned char)*end); end++)
+            ;
+        value = end;
+        if (*value)
+            *value++ = 0;
+        while (isspace((unsigned char)*value))
+            value++;
+        for (end = value + strlen(value); end > value && isspace((unsigned char)end[-1]); end--)
+            ;
+        *end = 0;
+        ok = fn(m, path, lineno, key, value);
+        if (!ok)
+            fprintf(stderr, "  at %s:%d\n", path, lineno);
+    }
+    OPENSSL_cleanse(line, sizeof(line));
+    fclose(fp);
+    return ok;
+}
+
+/* "[host]:port" or "host" -> host, port (25) */
+static bool split_nexthop(const char *v, char *host, size_t cap, char **port)
+{
+    const char *close = v[0] == '[' ? strchr(v, ']') : NULL;
+    size_t len;
+
+    *port = NULL;
+    if (v[0] == '[' && close == NULL)
+        return false;
+    len = close ? (size_t)(close - v - 1) : strcspn(v, ":");
+    if (len >= cap)
+        return false;
+    snprintf(host, cap, "%.*s", (int)len, close ? v + 1 : v);
+    if (close ? close[1] == ':' : v[len] == ':')
+        *port = (char *)(close ? close + 2 : v + len + 1);
+    return true;
+}
+
+static bool relaymap_line(struct ctl_managed *m, const char *file, int lineno, char *key,
+                          char *value)
+{
+    char host[300], *port;
+
+    (void)file, (void)lineno;
+    if (key[0] != '@') {
+        fprintf(stderr, "smarthostctl: import: \"%.80s\": only @domain keys are supported\n", key);
+        return false;
+    }
+    if (*value == 0) /* docker-mailserver's opt-out: no relay for this domain */
+        return relay_exclude_domain(m, key);
+    if (!split_nexthop(value, host, sizeof(host), &port)) {
+        fprintf(stderr, "smarthostctl: import: \"%.80s\": write [host]:port\n", value);
+        return false;
+    }
+    return relay_add_domain(m, key, host, port);
+}
+
+static bool split_userpass(char *value, char **pw)
+{
+    char *colon = strchr(value, ':');
+    if (colon == NULL || colon == value || colon[1] == 0) {
+        fprintf(stderr, "smarthostctl: import: credentials must be user:password\n");
+        return false;
+    }
+    *colon = 0;
+    *pw = colon + 1;
+    return true;
+}
+
+static bool sasl_domain_line(struct ctl_managed *m, const char *file, int lineno, char *key,
+                             char *value)
+{
+    char *pw;
+    (void)file, (void)lineno;
+    if (key[0] != '@')
+        return true; /* [host]:port lines: second pass */
+    return split_userpass(value, &pw) && relay_add_auth(m, key, value, pw);
+}
+
+static bool sasl_host_line(struct ctl_managed *m, const char *file, int lineno, char *key,
+                           char *value)
+{
+    char host[300], *port, *pw, *end;
+    long p = 25;
+    (void)file, (void)lineno;
+    if (key[0] == '@')
+        return true;
+    if (!split_nexthop(key, host, sizeof(host), &port) || !split_userpass(value, &pw))
+        return false;
+    if (port && ((p = strtol(port, &end, 10)) < 1 || p > 65535 || *end)) {
+        fprintf(stderr, "smarthostctl: import: \"%.80s\": bad port\n", key);
+        return false;
+    }
+    if (relay_auth_nexthop(m, host, (int)p, value, pw) == 0)
+        fprintf(stderr, "note: %s: no imported relay uses it, skipped\n", key);
+    return true;
+}
+
+/* RELAY_HOST (+RELAY_PORT) wins over DEFAULT_RELAY_HOST, as in docker-mailserver. */
+static bool env_default(struct ctl_managed *m)
+{
+    const char *rh = getenv("RELAY_HOST"), *dh = getenv("DEFAULT_RELAY_HOST");
+    const char *user = getenv("RELAY_USER"), *pw = getenv("RELAY_PASSWORD");
+    char host[300], *port = NULL;
+
+    if (rh && *rh) {
+        snprintf(host, sizeof(host), "%s", rh);
+        port = getenv("RELAY_PORT");
+    } else if (dh && *dh) {
+        if (!split_nexthop(dh, host, sizeof(host), &port))
+            return false;
+    } else {
+        return true;
+    }
+    if (!relay_set_default(m, host, port && *port ? port : NULL) ||
+        ((user && *user && pw && *pw) && !relay_default_auth(m, user, pw)))
+        return false;
+    /* Imported now: validate (and run) without them, or the loader adds its "env" relay. */
+    printf("imported RELAY_* / DEFAULT_RELAY_HOST: remove them from smarthostd's environment\n");
+    unsetenv("RELAY_HOST"), unsetenv("RELAY_PORT"), unsetenv("DEFAULT_RELAY_HOST");
+    unsetenv("RELAY_USER"), unsetenv("RELAY_PASSWORD");
+    return true;
+}
+
+int ctl_import(struct ctl_ctx *ctx, int argc, char **argv)
+{
+    struct ctl_managed m;
+    int rc = CTL_FAIL;
+
+    if (argc == 3 && strcmp(argv[1], "dms") == 0) {
+        if (!ctl_managed_open(&m, ctx)) {
+            ctl_managed_close(&m);
+            return CTL_FAIL;
+        }
+        if (each_line(&m, argv[2], "postfix-relaymap.cf", relaymap_line) && env_default(&m) &&
+            each_line(&m, argv[2], "postfix-sasl-password.cf", sasl_domain_line) &&
+            each_line(&m, argv[2], "postfix-sasl-password.cf", sasl_host_line))
+            rc = ctl_managed_commit(&m);
+        else
+            fprintf(stderr, "smarthostctl: import: nothing written\n");
+        ctl_managed_close(&m);
+        return rc;
+    }
+    if (argc >= 2 && strcmp(argv[1], "postfix") == 0) {
+        fprintf(stderr, "smarthostctl: import postfix: not implemented in this version\n");
+        return CTL_USAGE;
+    }
+    fprintf(stderr, "usage: smarthostctl [-c FILE] import dms DIR\n");
+    return CTL_USAGE;
+}

@@ -244,6 +244,31 @@ bool relay_add_auth(struct ctl_managed *m, const char *domain, const char *user,
     return put_credentials(m, r, name, user, password);
 }
 
+int relay_auth_nexthop(struct ctl_managed *m, const char *host, int port, const char *user,
+                       const char *password)
+{
+    config_setting_t *relays = ctl_managed_section(m, "relays", CONFIG_TYPE_GROUP);
+    char canon[SH_MAX_HOST + 1];
+    int n = 0;
+
+    if (!parse_host(host, canon))
+        return -1;
+    for (int i = 0; i < config_setting_length(relays); i++) {
+        config_setting_t *r = config_setting_get_elem(relays, (unsigned)i);
+        const char *h = NULL;
+        int p = 25;
+        config_setting_lookup_string(r, "host", &h);
+        config_setting_lookup_int(r, "port", &p);
+        if (h && strcmp(h, canon) == 0 && p == port &&
+            config_setting_get_member(r, "credentials") == NULL) {
+            if (!put_credentials(m, r, config_setting_name(r), user, password))
+                return -1;
+            n++;
+        }
+    }
+    return n;
+}
+
 bool relay_exclude_domain(struct ctl_managed *m, const char *domain)
 {
     char d[SH_MAX_HOST + 1], name[NAME_MAX_LEN];

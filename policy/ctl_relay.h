@@ -18,4 +18,10 @@ bool relay_set_default(struct ctl_managed *m, const char *host, const char *port
 /* Credentials for the default relay (docker-mailserver's RELAY_USER/RELAY_PASSWORD). */
 bool relay_default_auth(struct ctl_managed *m, const char *user, const char *password);
 
+
+
+/* Credentials for every managed relay at HOST:PORT that has none yet
+ * (docker-mailserver's "[host]:port user:password" lines). Returns how many. */
+int relay_auth_nexthop(struct ctl_managed *m, const char *host, int port, const char *user,
+                       const char *password);
 #endif
