@@ -13,8 +13,8 @@
 
 #define LISTEN_BACKLOG 4096 /* the kernel clamps it to net.core.somaxconn */
 
-__attribute__((format(printf, 3, 4))) static bool fail(char *err, size_t errlen,
-                                                       const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static bool fail(char *err, size_t errlen, const char *fmt,
+                                                       ...)
 {
     va_list ap;
 

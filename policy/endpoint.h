@@ -11,15 +11,15 @@
 #include <sys/un.h>
 
 #define SH_ENDPOINT_TEXT_MAX 300
-#define SH_ENDPOINT_MAX_FDS  8 /* addresses bound for one inet host name */
+#define SH_ENDPOINT_MAX_FDS  8    /* addresses bound for one inet host name */
 #define SH_UNIX_SOCKET_MODE  0660 /* the sasl map carries secrets: owner + group only */
 
 struct sh_endpoint {
     enum { SH_EP_UNIX, SH_EP_INET } kind;
-    char text[SH_ENDPOINT_TEXT_MAX]; /* as given, for logs */
+    char text[SH_ENDPOINT_TEXT_MAX];                        /* as given, for logs */
     char path[sizeof(((struct sockaddr_un *)0)->sun_path)]; /* unix */
-    char host[256];                  /* inet: without brackets; "" = any address */
-    char port[6];                    /* inet: validated 1-65535 */
+    char host[256]; /* inet: without brackets; "" = any address */
+    char port[6];   /* inet: validated 1-65535 */
     int fds[SH_ENDPOINT_MAX_FDS];
     size_t nfds;
     bool bound_path; /* unix: we created PATH and must unlink it */

@@ -18,12 +18,12 @@
 #include "msg.h"
 #include "server.h"
 
-#define MAX_LISTENERS   16
-#define MAX_EVENTS      256
-#define ACCEPT_BURST    64          /* accepts per wakeup, so one worker does not take all */
-#define OUT_HIGHWATER   (64 * 1024) /* stop serving input while this much output waits */
-#define FD_RESERVE      64          /* descriptors beside connections: listeners, epoll, logs */
-#define TICK_MS         1000
+#define MAX_LISTENERS 16
+#define MAX_EVENTS    256
+#define ACCEPT_BURST  64          /* accepts per wakeup, so one worker does not take all */
+#define OUT_HIGHWATER (64 * 1024) /* stop serving input while this much output waits */
+#define FD_RESERVE    64          /* descriptors beside connections: listeners, epoll, logs */
+#define TICK_MS       1000
 
 enum tag { TAG_LISTENER, TAG_STOP, TAG_CONN };
 
@@ -242,8 +242,8 @@ static void conn_event(struct sh_conn *c, uint32_t ev, struct wake *wk)
         goto close;
     if ((ev & EPOLLOUT) && !flush(c))
         goto close;
-    if ((ev & (EPOLLIN | EPOLLHUP)) && !c->eof && c->in_len < c->in_cap
-        && pending(c) < OUT_HIGHWATER) {
+    if ((ev & (EPOLLIN | EPOLLHUP)) && !c->eof && c->in_len < c->in_cap &&
+        pending(c) < OUT_HIGHWATER) {
         ssize_t n = read(c->fd, c->in + c->in_len, c->in_cap - c->in_len);
         if (n > 0) {
             c->in_len += (size_t)n;
@@ -448,7 +448,8 @@ static void raise_nofile(struct sh_server *srv)
     if (setrlimit(RLIMIT_NOFILE, &rl) < 0 || getrlimit(RLIMIT_NOFILE, &rl) < 0)
         return;
     if (rl.rlim_cur < (rlim_t)srv->opts.max_conns + FD_RESERVE) {
-        unsigned n = rl.rlim_cur > FD_RESERVE * 2 ? (unsigned)(rl.rlim_cur - FD_RESERVE) : FD_RESERVE;
+        unsigned n =
+            rl.rlim_cur > FD_RESERVE * 2 ? (unsigned)(rl.rlim_cur - FD_RESERVE) : FD_RESERVE;
         msg_warn("open file limit %llu allows only %u connections", (unsigned long long)rl.rlim_cur,
                  n);
         srv->opts.max_conns = n;
@@ -469,8 +470,8 @@ bool sh_server_start(struct sh_server *srv)
         struct epoll_event e = {.events = EPOLLIN, .data.ptr = &srv->stop_tag};
 
         w->srv = srv;
-        if ((w->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0
-            || epoll_ctl(w->epfd, EPOLL_CTL_ADD, srv->stopfd, &e) < 0) {
+        if ((w->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
+            epoll_ctl(w->epfd, EPOLL_CTL_ADD, srv->stopfd, &e) < 0) {
             msg_warn("epoll: %m");
             return false;
         }

@@ -20,13 +20,13 @@
 struct sh_server;
 struct sh_conn;
 
-#define SH_INPUT_NEED_MORE 0   /* on_input: no complete request yet */
+#define SH_INPUT_NEED_MORE 0    /* on_input: no complete request yet */
 #define SH_INPUT_CLOSE     (-1) /* on_input: protocol error or trouble: disconnect */
 
 struct sh_proto {
-    const char *name;  /* for logs: "socketmap" */
-    size_t max_input;  /* bytes of one whole request; a longer one is a protocol error */
-    size_t max_reply;  /* bytes of one whole reply */
+    const char *name; /* for logs: "socketmap" */
+    size_t max_input; /* bytes of one whole request; a longer one is a protocol error */
+    size_t max_reply; /* bytes of one whole reply */
     /* Called with the unconsumed input (LEN > 0). Returns the number of bytes
      * consumed (> 0), SH_INPUT_NEED_MORE or SH_INPUT_CLOSE; called again while it
      * consumes, so pipelined requests are served from one read. WAKE is what

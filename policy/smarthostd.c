@@ -66,8 +66,15 @@ static unsigned number(const char *opt, const char *s, unsigned lo, unsigned hi)
 
 static void parse_args(int argc, char **argv, struct options *o)
 {
-    enum { OPT_SOCKETMAP = 256, OPT_THREADS, OPT_PIDFILE, OPT_GROUP, OPT_MAXCONN, OPT_IDLE,
-           OPT_POLICY };
+    enum {
+        OPT_SOCKETMAP = 256,
+        OPT_THREADS,
+        OPT_PIDFILE,
+        OPT_GROUP,
+        OPT_MAXCONN,
+        OPT_IDLE,
+        OPT_POLICY
+    };
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},
         {"foreground", no_argument, NULL, 'f'},
@@ -93,11 +100,20 @@ static void parse_args(int argc, char **argv, struct options *o)
     };
     while ((ch = getopt_long(argc, argv, "c:fnvh", longopts, NULL)) != -1) {
         switch (ch) {
-        case 'c': o->config = optarg; break;
-        case 'f': o->foreground = true; break;
-        case 'n': o->check = true; break;
-        case 'v': msg_set_verbose(msg_verbose + 1); break;
-        case 'h': usage(argv[0], 0);
+        case 'c':
+            o->config = optarg;
+            break;
+        case 'f':
+            o->foreground = true;
+            break;
+        case 'n':
+            o->check = true;
+            break;
+        case 'v':
+            msg_set_verbose(msg_verbose + 1);
+            break;
+        case 'h':
+            usage(argv[0], 0);
         case OPT_SOCKETMAP:
             if (o->nendpoints == MAX_ENDPOINTS)
                 msg_fatal("at most %d --socketmap endpoints", MAX_ENDPOINTS);
@@ -111,15 +127,20 @@ static void parse_args(int argc, char **argv, struct options *o)
         case OPT_THREADS:
             o->server.threads = number("--threads", optarg, 1, SH_SERVER_MAX_THREADS);
             break;
-        case OPT_PIDFILE: o->pidfile = optarg; break;
-        case OPT_GROUP: o->group = optarg; break;
+        case OPT_PIDFILE:
+            o->pidfile = optarg;
+            break;
+        case OPT_GROUP:
+            o->group = optarg;
+            break;
         case OPT_MAXCONN:
             o->server.max_conns = number("--max-connections", optarg, 1, 1000000);
             break;
         case OPT_IDLE:
             o->server.idle_timeout = number("--idle-timeout", optarg, 1, 86400);
             break;
-        default: usage(argv[0], 2);
+        default:
+            usage(argv[0], 2);
         }
     }
     if (optind != argc)
@@ -194,8 +215,8 @@ static void listen_on(struct sh_server *srv, const char *spec, gid_t gid,
     struct sh_endpoint *ep = &eps[neps];
     char ebuf[512];
 
-    if (!sh_endpoint_parse(spec, ep, ebuf, sizeof(ebuf))
-        || !sh_endpoint_listen(ep, gid, ebuf, sizeof(ebuf))) {
+    if (!sh_endpoint_parse(spec, ep, ebuf, sizeof(ebuf)) ||
+        !sh_endpoint_listen(ep, gid, ebuf, sizeof(ebuf))) {
         close_all();
         msg_fatal("%s", ebuf);
     }

@@ -33,7 +33,10 @@ enum sockmap_parse sockmap_parse(const char *payload, size_t len, struct sockmap
 static bool reply(struct sh_conn *c, enum sh_outcome o, const char *text)
 {
     static const char *const status[] = {
-        [SH_FOUND] = "OK ", [SH_NOTFOUND] = "NOTFOUND ", [SH_TEMP] = "TEMP ", [SH_PERM] = "PERM ",
+        [SH_FOUND] = "OK ",
+        [SH_NOTFOUND] = "NOTFOUND ",
+        [SH_TEMP] = "TEMP ",
+        [SH_PERM] = "PERM ",
     };
     char hdr[NETSTRING_HDR_MAX];
     const char *st;
@@ -54,8 +57,8 @@ static bool reply(struct sh_conn *c, enum sh_outcome o, const char *text)
     hlen = netstring_header(hdr, slen + tlen);
     if (c == NULL) /* fuzzing: built, not sent */
         return true;
-    return sh_conn_send(c, hdr, hlen) && sh_conn_send(c, st, slen) && sh_conn_send(c, text, tlen)
-        && sh_conn_send(c, ",", 1);
+    return sh_conn_send(c, hdr, hlen) && sh_conn_send(c, st, slen) && sh_conn_send(c, text, tlen) &&
+           sh_conn_send(c, ",", 1);
 }
 
 /* What matched, for the lookup log: "via=domain rule=@x origin=f:12 relay=r". */
@@ -65,8 +68,9 @@ static void describe(const struct sh_snapshot *s, enum sh_map m, const struct sh
     buf[0] = 0;
     if (a->has_decision) {
         const struct sh_decision *d = &a->decision;
-        const struct sh_origin *o = d->rule ? &d->rule->origin
-                                  : d->via == SH_VIA_DEFAULT ? &s->default_origin : NULL;
+        const struct sh_origin *o = d->rule                    ? &d->rule->origin
+                                    : d->via == SH_VIA_DEFAULT ? &s->default_origin
+                                                               : NULL;
         snprintf(buf, cap, " via=%s rule=%s origin=%s:%d relay=%s", sh_via_name(d->via),
                  d->rule ? d->rule->key : "-", o && o->file ? o->file : "-", o ? o->line : 0,
                  d->relay ? d->relay->name : "direct");

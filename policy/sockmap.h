@@ -22,7 +22,7 @@ enum sockmap_parse {
 struct sockmap_request {
     const char *name; /* not NUL-terminated */
     size_t name_len;
-    const char *key;  /* not NUL-terminated; may be empty */
+    const char *key; /* not NUL-terminated; may be empty */
     size_t key_len;
 };
 
@@ -33,6 +33,7 @@ enum sockmap_parse sockmap_parse(const char *payload, size_t len, struct sockmap
  * for the fuzzer; the reply is then built and dropped). S may be NULL (no
  * configuration yet). false when the reply cannot be queued. */
 struct sh_snapshot;
-bool sockmap_answer(struct sh_conn *c, const struct sh_snapshot *s, const char *payload, size_t len);
+bool sockmap_answer(struct sh_conn *c, const struct sh_snapshot *s, const char *payload,
+                    size_t len);
 
 #endif

@@ -43,11 +43,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (snap == NULL)
         LLVMFuzzerInitialize(NULL, NULL);
     /* The raw parser on the whole input. */
-    if (sockmap_parse(buf, size, &r) == SOCKMAP_REQ_OK
-        && (r.name_len + 1 + r.key_len != size || r.key_len > 512))
+    if (sockmap_parse(buf, size, &r) == SOCKMAP_REQ_OK &&
+        (r.name_len + 1 + r.key_len != size || r.key_len > 512))
         abort();
     /* The stream, frame by frame, answered with and without a configuration. */
-    while (netstring_decode(buf + off, size - off, NETSTRING_MAX_REQUEST, &f) == NETSTRING_COMPLETE) {
+    while (netstring_decode(buf + off, size - off, NETSTRING_MAX_REQUEST, &f) ==
+           NETSTRING_COMPLETE) {
         sockmap_answer(NULL, snap, f.data, f.len);
         sockmap_answer(NULL, NULL, f.data, f.len);
         off += f.consumed;

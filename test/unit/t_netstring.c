@@ -23,11 +23,13 @@ static void test_complete(void)
 {
     struct netstring_frame f;
 
-    ok(dec("12:hello world!,", 2048, &f) == NETSTRING_COMPLETE && f.len == 12
-           && memcmp(f.data, "hello world!", 12) == 0 && f.consumed == 16,
+    ok(dec("12:hello world!,", 2048, &f) == NETSTRING_COMPLETE && f.len == 12 &&
+           memcmp(f.data, "hello world!", 12) == 0 && f.consumed == 16,
        "simple frame");
-    ok(dec("0:,", 2048, &f) == NETSTRING_COMPLETE && f.len == 0 && f.consumed == 3, "empty payload");
-    ok(netstring_decode("3:a\0b,", 6, 2048, &f) == NETSTRING_COMPLETE && f.len == 3 && f.data[1] == 0,
+    ok(dec("0:,", 2048, &f) == NETSTRING_COMPLETE && f.len == 0 && f.consumed == 3,
+       "empty payload");
+    ok(netstring_decode("3:a\0b,", 6, 2048, &f) == NETSTRING_COMPLETE && f.len == 3 &&
+           f.data[1] == 0,
        "payload with NUL byte");
     ok(dec("3:a,b,", 2048, &f) == NETSTRING_COMPLETE && memcmp(f.data, "a,b", 3) == 0,
        "comma inside payload");
@@ -104,7 +106,8 @@ static void test_encode(void)
     ok(netstring_decode(out, n, 2048, &f) == NETSTRING_COMPLETE && f.len == 9, "round trip");
     ok(netstring_encode(out, 5, "hello", 5) == 0, "encode refuses a short buffer");
     ok(netstring_encode(out, 8, "hello", 5) == 8, "encode fits exactly");
-    ok(netstring_encode(out, sizeof(out), "", 0) == 3 && memcmp(out, "0:,", 3) == 0, "encode empty");
+    ok(netstring_encode(out, sizeof(out), "", 0) == 3 && memcmp(out, "0:,", 3) == 0,
+       "encode empty");
     ok(netstring_header(hdr, 100000) == 7 && strcmp(hdr, "100000:") == 0, "header of max reply");
 }
 
