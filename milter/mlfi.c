@@ -142,6 +142,7 @@ static sfsistat mlfi_envfrom(SMFICTX *ctx, char **argv)
         return outcome_reply(ctx, c, SH_TEMP, "no connection state");
     sh_msg_reset(&c->msg);
     c->qid[0] = 0;
+    copy_macro(ctx, "i", c->qid, sizeof(c->qid)); /* Postfix knows it at MAIL already */
     copy_macro(ctx, "{auth_authen}", c->auth_authen, sizeof(c->auth_authen));
     copy_macro(ctx, "{tls_version}", c->tls_version, sizeof(c->tls_version));
     if (argv[0] == NULL || !sh_envelope_addr(argv[0], c->sender, sizeof(c->sender)))
