@@ -15,7 +15,7 @@ static const struct verb {
     {"check", ctl_check, "check                     validate the configuration"},
     {"route", ctl_route, "route SENDER [RECIPIENT]  explain where a message goes and why"},
     {"postfix-conf", ctl_postfix_conf,
-     "postfix-conf [ADDR]       print the main.cf/master.cf lines that hook Postfix up"},
+     "postfix-conf [ADDR [QDIR]] print the main.cf/master.cf lines that hook Postfix up"},
     {"key", ctl_key, "key init|rotate           manage the vault key"},
     {"relay", ctl_relay, "relay ...                 add, exclude and list relays"},
     {"import", ctl_import, "import dms|postfix DIR    import an existing setup"},

@@ -1,29 +1,36 @@
-/* ctl_postfix.c - `smarthostctl postfix-conf [ADDR]`: the lines that hook
- * Postfix up to smarthostd. ADDR is the daemon's --socketmap address. */
+/* ctl_postfix.c - `smarthostctl postfix-conf [ADDR [QUEUE_DIRECTORY]]`: the lines
+ * that hook Postfix up to smarthostd. ADDR is the daemon's --socketmap address. */
 #include <stdio.h>
 #include <string.h>
 
 #include "config.h"
 #include "ctl.h"
 
-#define DEFAULT_SPOOL_SOCKET "unix:/var/spool/postfix/private/smarthostd"
+#define DEFAULT_QUEUE_DIRECTORY "/var/spool/postfix"
+#define DEFAULT_SPOOL_SOCKET    "unix:" DEFAULT_QUEUE_DIRECTORY "/private/smarthostd"
 
 int ctl_postfix_conf(struct ctl_ctx *ctx, int argc, char **argv)
 {
     const char *addr = argc > 1 ? argv[1] : DEFAULT_SPOOL_SOCKET, *map = addr;
+    const char *queue = argc > 2 ? argv[2] : DEFAULT_QUEUE_DIRECTORY;
     const char *transport = "smarthost-smtps";
+    size_t qlen = strlen(queue);
     char rel[512];
     struct sh_snapshot *s;
     struct sh_error err;
 
-    if (argc > 2) {
-        fprintf(stderr, "usage: smarthostctl [-c FILE] postfix-conf [unix:PATH|inet:HOST:PORT]\n");
+    if (argc > 3) {
+        fprintf(stderr, "usage: smarthostctl [-c FILE] postfix-conf "
+                        "[unix:PATH|inet:HOST:PORT [QUEUE_DIRECTORY]]\n");
         return CTL_USAGE;
     }
     /* Postfix daemons run in (and may be chrooted to) the queue directory:
      * name a socket under it relative to it so it resolves either way. */
-    if (strncmp(addr, "unix:/var/spool/postfix/", 24) == 0) {
-        snprintf(rel, sizeof(rel), "unix:%s", addr + 24);
+    while (qlen > 1 && queue[qlen - 1] == '/')
+        qlen--;
+    if (strncmp(addr, "unix:", 5) == 0 && strncmp(addr + 5, queue, qlen) == 0 &&
+        addr[5 + qlen] == '/') {
+        snprintf(rel, sizeof(rel), "unix:%s", addr + 5 + qlen + 1);
         map = rel;
     }
     if ((s = sh_config_load(ctx->config_path, &err)) != NULL) {
