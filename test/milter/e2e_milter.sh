@@ -1,0 +1,108 @@
+#!/bin/bash
+# e2e_milter.sh - a real Postfix with smarthostd-milter as smtpd_milters and
+# non_smtpd_milters, delivering to smtp-sink (which stores whole messages).
+set -uo pipefail
+. "${SRCDIR:?}/test/lib/tap.sh"
+. "$SRCDIR/test/lib/postfix-lab.sh"
+
+[ "$(id -u)" = 0 ] || tap_skip_all "needs root"
+command -v postfix >/dev/null || tap_skip_all "postfix not installed"
+command -v smtp-sink >/dev/null || tap_skip_all "smtp-sink not installed"
+MILTER=${SMARTHOSTD_MILTER:?}
+
+lab_init
+P_SINK=$(lab_free_port); P_SMTPD=$(lab_free_port); P_MILTER=$(lab_free_port)
+mkdir -p "$LAB/sink"; chown postfix "$LAB/sink"
+
+cat >"$LAB/smarthostd.conf" <<CONF
+relays = {
+  sink     = { host = "127.0.0.1"; port = $P_SINK; tls = "none"; };
+  verified = { host = "127.0.0.2"; port = $P_SINK; tls = "none"; };
+};
+default_relay = "sink";
+senders = ( { match = "@verified.example"; relay = "verified"; } );
+milter = {
+  hostname = "milter.example.test";
+  privacy = { internal_networks = [ "10.0.0.0/8", "192.168.0.0/16" ]; internal_hosts = [ "*.lan" ]; };
+  sender_rewrite = ( { relay = "verified"; identity = "bounce@verified.example"; from_header = true; } );
+};
+CONF
+
+smtp-sink -u postfix -d "$LAB/sink/%M." "127.0.0.1:$P_SINK" 64 >"$LAB/sink.log" 2>&1 &
+LAB_PIDS+=("$!")
+"$MILTER" -c "$LAB/smarthostd.conf" -f -p "inet:$P_MILTER@127.0.0.1" >"$LAB/milter.log" 2>&1 &
+LAB_PIDS+=("$!")
+lab_wait 10 lab_port_busy "$P_SINK" || bail "smtp-sink did not start"
+lab_wait 10 lab_port_busy "$P_MILTER" || bail "milter did not start: $(cat "$LAB/milter.log")"
+
+lab_postfix_init "$P_SMTPD"
+# Static relayhost: routing is not under test here. Postfix must not add Date
+# and Message-ID itself (local_header_rewrite_clients), so the milter's show.
+lab_postconf -e "relayhost = [127.0.0.1]:$P_SINK" \
+    "smtpd_milters = inet:127.0.0.1:$P_MILTER" \
+    "non_smtpd_milters = inet:127.0.0.1:$P_MILTER" \
+    "milter_default_action = tempfail" \
+    "local_header_rewrite_clients =" \
+    "always_add_missing_headers = no"
+lab_postfix_start || bail "postfix did not start"
+
+# sink_file SUBJECT: the stored message carrying this Subject
+sink_file() { grep -l -F -x -e "Subject: $1" -e "Subject: $1"$'\r' "$LAB"/sink/* 2>/dev/null | head -1; }
+sink_has() { [ -n "$(sink_file "$1")" ]; }
+
+msg=$LAB/msg1.eml
+printf '%s\r\n' \
+    "Received: from pc1.lan (pc1.lan [10.1.2.3]) by gw.example.org with ESMTP id 11; Mon, 1 Jan 2024 00:00:00 +0000" \
+    "Received: from mail.example.net (mail.example.net [203.0.113.5]) by gw.example.org; Mon, 1 Jan 2024 00:00:00 +0000" \
+    "Received: from box (unknown [192.168.7.7]) by gw.example.org; Mon, 1 Jan 2024 00:00:00 +0000" \
+    "X-Originating-IP: [10.9.9.9]" \
+    "From: Alice <alice@example.org>" \
+    "To: rcpt@example.net" \
+    "Subject: e2e smtp" \
+    "" \
+    "body" >"$msg"
+swaks --server "127.0.0.1:$P_SMTPD" --helo lab-client.test --from alice@example.org \
+    --to rcpt@example.net --data "$msg" --timeout 20 >>"$LAB/swaks.log" 2>&1
+ok "smtp message reaches the sink" lab_wait 30 sink_has "e2e smtp"
+if sink_has "e2e smtp"; then
+    f=$(sink_file "e2e smtp")
+    h=$(sed -e 's/\r$//' "$f")
+    ok "internal Received (10.1.2.3) removed" bash -c '! grep -q "10.1.2.3" "$1"' _ "$f"
+    ok "internal Received (192.168.7.7) removed" bash -c '! grep -q "192.168.7.7" "$1"' _ "$f"
+    ok "external Received kept" grep -q "203.0.113.5" "$f"
+    ok "X-Originating-IP removed" bash -c '! grep -qi "^X-Originating-IP" "$1"' _ "$f"
+    ok "Postfix's own Received still there" grep -q "by lab.smarthostd.test (Postfix)" "$f"
+    ok "Date added" grep -q "^Date: " <<<"$h"
+    ok "Message-ID added with the milter's host name" grep -q "^Message-ID: <.*@milter.example.test>" <<<"$h"
+fi
+
+# A verified-sender relay: envelope and From rewritten, original in Reply-To.
+msg=$LAB/msg2.eml
+printf '%s\r\n' "From: Vera <vera@verified.example>" "To: rcpt@example.net" \
+    "Subject: e2e rewrite" "Date: Mon, 1 Jan 2024 00:00:00 +0000" "Message-ID: <r1@verified.example>" \
+    "" "body" >"$msg"
+swaks --server "127.0.0.1:$P_SMTPD" --helo lab-client.test --from vera@verified.example \
+    --to rcpt@example.net --data "$msg" --timeout 20 >>"$LAB/swaks.log" 2>&1
+ok "rewritten message reaches the sink" lab_wait 30 sink_has "e2e rewrite"
+if sink_has "e2e rewrite"; then
+    f=$(sink_file "e2e rewrite")
+    ok "From header carries the identity" grep -q "^From: Vera <bounce@verified.example>" "$f"
+    ok "original From kept in Reply-To" grep -q "^Reply-To: Vera <vera@verified.example>" "$f"
+    ok "envelope sender rewritten (maillog)" grep -q "from=<bounce@verified.example>" "$LAB/maillog"
+fi
+
+# Local submission through sendmail(1): non_smtpd_milters apply too.
+msg=$LAB/msg3.eml
+printf '%s\n' \
+    "Received: from pc2.lan (pc2.lan [10.4.4.4]) by gw.example.org; Mon, 1 Jan 2024 00:00:00 +0000" \
+    "X-Originating-IP: [10.9.9.8]" "From: alice@example.org" "To: rcpt@example.net" \
+    "Subject: e2e local" "" "body" >"$msg"
+sendmail -C "$LAB/etc" -f alice@example.org rcpt@example.net <"$msg" 2>>"$LAB/sendmail.log"
+ok "local message reaches the sink" lab_wait 40 sink_has "e2e local"
+if sink_has "e2e local"; then
+    f=$(sink_file "e2e local")
+    ok "local: internal Received removed" bash -c '! grep -q "10.4.4.4" "$1"' _ "$f"
+    ok "local: X-Originating-IP removed" bash -c '! grep -qi "^X-Originating-IP" "$1"' _ "$f"
+    ok "local: Date and Message-ID present" bash -c 'grep -q "^Date: " "$1" && grep -qi "^Message-ID: " "$1"' _ "$f"
+fi
+tap_done
