@@ -149,6 +149,7 @@ echo "# smarthostd socketmap benchmark"
 echo "command:  $0 -d $DUR -R $ROUNDS -c \"$CONNS\" -r $RULES${THREADS:+ -t $THREADS} $1"
 echo "machine:  nproc=$(nproc), $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), kernel $(uname -r)"
 echo "git:      $(git -C "$SRCDIR" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$SRCDIR" diff --quiet HEAD -- policy 2>/dev/null || echo ' (policy/ modified)')"
+echo "loadavg:  $(cut -d' ' -f1-3 /proc/loadavg) at start (anything else running on the machine skews every figure)"
 echo "map:      $MAP, keys: 200000 (40% exact address, 10% address+ext, 30% @domain, 10% @.domain, 10% unmatched)"
 
 "$PYTHON" "$GEN" -o "$TMP/log.conf" -r "$RULES" -k "$TMP/keys" || exit 1
@@ -234,5 +235,6 @@ read -r LOG_RSS2 LOG_HWM2 <<<"$(rss "$LOG_PID")"
 read -r NOLOG_RSS2 NOLOG_HWM2 <<<"$(rss "$NOLOG_PID")"
 echo "RSS after the runs: log_lookups=true VmRSS $((LOG_RSS2 / 1024)) MiB, VmHWM $((LOG_HWM2 / 1024)) MiB;" \
      "log_lookups=false VmRSS $((NOLOG_RSS2 / 1024)) MiB, VmHWM $((NOLOG_HWM2 / 1024)) MiB"
+echo "loadavg at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 stop_server "$NOOP_PID"; stop_server "$NOLOG_PID"; stop_server "$LOG_PID"
 PIDS=()
