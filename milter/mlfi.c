@@ -3,8 +3,9 @@
  * Each connection pins the config snapshot current at connect time (released
  * at close), so a reload never changes the rules under a message in flight.
  * Macros that Postfix sends only at HELO/MAIL ({auth_authen}, {tls_version})
- * are kept in the per-connection data. All decisions come from headers.c;
- * outcome_reply() is the only place that turns an outcome into SMFIS_*.
+ * are kept in the per-connection data. All decisions come from headers.c and
+ * the policy service's own rules (policy_rules.c); outcome_reply() is the only
+ * place that turns an outcome into SMFIS_*.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,8 @@
 
 #include "headers.h"
 #include "milter_conf.h"
+#include "policy_codec.h"
+#include "policy_rules.h"
 #include "mlfi.h"
 #include "msg.h"
 #include "resolve.h"
@@ -54,11 +57,16 @@ static const char *qid_of(const struct conn *c)
     return c && c->qid[0] ? c->qid : "NOQUEUE";
 }
 
-/* The one translation from a core outcome to the milter wire. WHY is a static
- * text for the SMTP reply and the log. */
+/* The one translation from a core outcome to the milter wire. WHY is the text
+ * for the SMTP reply and the log; for SH_PERM it may start with its own
+ * enhanced status code ("5.7.1 <a@b>: Sender address rejected: ..."), as the
+ * policy service's verdicts do. */
 static sfsistat outcome_reply(SMFICTX *ctx, const struct conn *c, enum sh_outcome o,
                               const char *why)
 {
+    char dsn[16] = "5.7.1";
+    const char *text = why;
+
     const struct sh_milter_conf *mc = c && c->snap ? c->snap->milter : NULL;
     enum sh_milter_default def = mc ? mc->on_error : SH_MDEF_TEMPFAIL;
 
@@ -66,10 +74,27 @@ static sfsistat outcome_reply(SMFICTX *ctx, const struct conn *c, enum sh_outcom
     case SH_FOUND:
     case SH_NOTFOUND:
         return SMFIS_CONTINUE;
-    case SH_PERM:
-        msg_info("%s: milter: reject: %s", qid_of(c), why);
-        smfi_setreply(ctx, "550", "5.7.1", (char *)why);
+    case SH_PERM: {
+        size_t n = strspn(why, "0123456789.");
+        char shown[SH_LOG_TEXT_MAX], buf[POLICY_TEXT_MAX];
+        if (n >= 5 && n < sizeof(dsn) && why[0] == '5' && why[n] == ' ') {
+            memcpy(dsn, why, n);
+            dsn[n] = 0;
+            text = why + n + 1;
+        }
+        msg_info("%s: milter: reject: %s", qid_of(c),
+                 msg_printable(shown, sizeof(shown), why, strlen(why)));
+        /* libmilter reads '%' in reply texts as an escape: double them */
+        size_t w = 0;
+        for (const char *p = text; *p && w + 2 < sizeof(buf); p++) {
+            if (*p == '%')
+                buf[w++] = '%';
+            buf[w++] = *p;
+        }
+        buf[w] = 0;
+        smfi_setreply(ctx, "554", dsn, buf);
         return SMFIS_REJECT;
+    }
     case SH_TEMP:
         break;
     }
@@ -134,6 +159,40 @@ static sfsistat mlfi_helo(SMFICTX *ctx, char *helo)
     return SMFIS_CONTINUE;
 }
 
+static void attr_set(struct policy_request *r, enum policy_attr a, const char *v)
+{
+    r->attr[a].p = v;
+    r->attr[a].len = strlen(v);
+}
+
+/* The policy service's SMTP-time rules (require_tls, require_auth, sender
+ * ownership) for mail that never meets check_policy_service: local
+ * submissions (non_smtpd_milters) and setups without the policy hook. Decided
+ * at MAIL, which Postfix lets a milter reject for emulated (non-SMTP) mail
+ * too; never at RCPT. Asked in the MAIL state, so rate limits, which the
+ * policy service counts at RCPT and END-OF-MESSAGE, are not counted twice. */
+static sfsistat enforce(SMFICTX *ctx, const struct conn *c)
+{
+    struct policy_request req;
+    struct policy_verdict v;
+
+    if (c->snap->policy == NULL)
+        return SMFIS_CONTINUE;
+    memset(&req, 0, sizeof(req));
+    attr_set(&req, PA_REQUEST, "smtpd_access_policy");
+    attr_set(&req, PA_PROTOCOL_STATE, "MAIL");
+    attr_set(&req, PA_SENDER, c->sender);
+    attr_set(&req, PA_SASL_USERNAME, c->auth_authen);
+    attr_set(&req, PA_ENCRYPTION_PROTOCOL, c->tls_version);
+    if (c->qid[0])
+        attr_set(&req, PA_QUEUE_ID, c->qid);
+    policy_eval(c->snap, &req, NULL, time(NULL), &v);
+    if (v.action == POLICY_REJECT)
+        return outcome_reply(ctx, c, SH_PERM, v.text);
+    /* DEFER_IF_PERMIT only comes from rate limits, not asked for here */
+    return SMFIS_CONTINUE;
+}
+
 static sfsistat mlfi_envfrom(SMFICTX *ctx, char **argv)
 {
     struct conn *c = conn_of(ctx);
@@ -147,7 +206,7 @@ static sfsistat mlfi_envfrom(SMFICTX *ctx, char **argv)
     copy_macro(ctx, "{tls_version}", c->tls_version, sizeof(c->tls_version));
     if (argv[0] == NULL || !sh_envelope_addr(argv[0], c->sender, sizeof(c->sender)))
         return outcome_reply(ctx, c, SH_PERM, "invalid envelope sender");
-    return SMFIS_CONTINUE;
+    return enforce(ctx, c);
 }
 
 static sfsistat mlfi_header(SMFICTX *ctx, char *name, char *value)

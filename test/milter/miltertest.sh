@@ -23,6 +23,11 @@ relays = {
 };
 default_relay = "isp";
 senders = ( { match = "@verified.example"; relay = "ses"; } );
+policy = {
+  logins = ( { user = "alice"; senders = [ "alice@own.example" ]; } );
+  require_auth = [ "@own.example" ];
+  require_tls = [ "@tls.example" ];
+};
 milter = {
   hostname = "$1";
   privacy = {
@@ -59,10 +64,15 @@ SOCK=unix:$T/milter.sock
 PID=$!
 wait_for 10 test -S "$T/milter.sock" || bail "milter did not start: $(cat "$T/milter.log")"
 
-for t in privacy rewrite header_checks malformed; do
+for t in privacy rewrite header_checks malformed enforce; do
     ok "miltertest $t" env MILTER_SOCK="$SOCK" miltertest -s "$HERE/mt_$t.lua"
 done
 ok "oversize messages are logged as rejected" grep -q "reject: message headers exceed" "$T/milter.log"
+for text in "<alice@own.example>: Sender address rejected: authentication required" \
+    "<x@tls.example>: Sender address rejected: must use STARTTLS" \
+    "<bob@own.example>: Sender address rejected: not owned by user alice"; do
+    ok "policy text: $text" grep -qF "reject: 5.7.1 $text" "$T/milter.log"
+done
 
 # reload: pinned snapshot on the open connection, new config on new ones
 cat >"$T/reload.sh" <<RELOAD
