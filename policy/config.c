@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +69,8 @@ static void conf_path(const config_setting_t *st, char *buf, size_t cap)
     }
 }
 
+static int conf_vformat(char *buf, size_t cap, const config_setting_t *st, const char *fmt,
+                        va_list ap) SH_PRINTF(4, 0);
 static int conf_vformat(char *buf, size_t cap, const config_setting_t *st, const char *fmt,
                         va_list ap)
 {
@@ -613,9 +616,12 @@ struct sh_snapshot *sh_config_load_managed(const char *path, const char *managed
     config_destroy(&cf);
     if (managed_path)
         config_destroy(&mcf);
-    if (!ok) {
-        sh_snapshot_free(s);
-        return NULL;
-    }
+    if (!ok)
+        sh_snapshot_free(s), s = NULL;
+#ifdef __GLIBC__
+    /* libconfig's parse tree (tens of MiB for 100k rules) was freed between the
+     * snapshot's allocations; without this glibc keeps it all resident. */
+    malloc_trim(0);
+#endif
     return s;
 }

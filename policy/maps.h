@@ -27,7 +27,10 @@ struct sh_answer {
     const char *why;   /* NOTFOUND/PERM/TEMP: a short reason, no secrets */
     struct sh_decision decision; /* for sender-keyed maps: what matched (for the log) */
     bool has_decision;
-    const void *matched; /* transport/tls: the rule or relay that matched */
+    /* What answered, typed by map: sasl -> struct sh_cred, tls -> struct sh_relay,
+     * transport -> struct sh_transport_rule; NULL otherwise. Log the sasl user
+     * from it, never the value. */
+    const void *matched;
     bool secret;         /* value must never be logged */
 };
 

@@ -26,24 +26,32 @@ void msg_set_verbose(int level)
     msg_verbose = level;
 }
 
+static void msg_vlog(int prio, const char *tag, const char *fmt, va_list ap) SH_PRINTF(3, 0);
 static void msg_vlog(int prio, const char *tag, const char *fmt, va_list ap)
 {
     int saved = errno; /* keep %m meaningful */
     char line[2048];
+    size_t head = 0;
+    int n;
 
+    /* Format once. On stderr the line is "ident: tag message\n", written with one
+     * write() so concurrent threads do not interleave. */
+    if (msg_stderr)
+        head = (size_t)snprintf(line, sizeof(line), "%s: ", msg_ident);
+    head += (size_t)snprintf(line + head, sizeof(line) - head, "%s", tag);
     errno = saved;
-    vsnprintf(line, sizeof(line), fmt, ap);
+    n = vsnprintf(line + head, sizeof(line) - head - 1, fmt, ap);
+    if (n < 0)
+        n = 0;
+    head = head + (size_t)n < sizeof(line) - 1 ? head + (size_t)n : sizeof(line) - 2;
     if (msg_stderr) {
-        /* One write per line so concurrent threads do not interleave. */
-        char out[2200];
-        int n = snprintf(out, sizeof(out), "%s: %s%s\n", msg_ident, tag, line);
-        if (n > (int)sizeof(out) - 1)
-            n = sizeof(out) - 1, out[n - 1] = '\n';
-        if (write(STDERR_FILENO, out, (size_t)n) < 0) {
+        line[head++] = '\n';
+        if (write(STDERR_FILENO, line, head) < 0) {
             /* nowhere left to report it */
         }
     } else {
-        syslog(prio, "%s%s", tag, line);
+        line[head] = 0;
+        syslog(prio, "%s", line);
     }
     errno = saved;
 }
