@@ -24,7 +24,6 @@
 #include "vault.h"
 
 #define DEFAULT_IMPLICIT_TLS_TRANSPORT "smarthost-smtps"
-#define MAX_LOCALPART                  64
 #define MAX_TRANSPORT                  256
 
 char *xstrdup(const char *s)
@@ -248,57 +247,6 @@ struct rules_ctx {
     const struct sh_relay *relay;
 };
 
-static bool localpart_valid(const char *p, size_t len)
-{
-    if (len == 0 || len > MAX_LOCALPART)
-        return false;
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)p[i] <= 0x20 || p[i] == 0x7f)
-            return false;
-    return true;
-}
-
-/* Parse one match string into its normalized key and kind. */
-static bool rule_key(const char *in, char *key, enum sh_rule_kind *kind, const char **why)
-{
-    size_t len = strlen(in);
-    const char *at, *dom;
-
-    if (len > SH_MAX_KEY) {
-        *why = "longer than 512 characters";
-        return false;
-    }
-    for (size_t i = 0; i <= len; i++)
-        key[i] = (char)((in[i] >= 'A' && in[i] <= 'Z') ? in[i] + 32 : in[i]);
-    if (strcmp(key, "<>") == 0) {
-        *kind = SH_RULE_NULL;
-        return true;
-    }
-    if ((at = strrchr(key, '@')) == NULL) {
-        *why = "not an address: write user@domain, @domain, @.domain or <>";
-        return false;
-    }
-    dom = at + 1;
-    if (at == key) {
-        *kind = SH_RULE_DOMAIN;
-        if (*dom == '.') {
-            *kind = SH_RULE_SUBDOMAIN;
-            dom++;
-        }
-    } else {
-        *kind = SH_RULE_ADDRESS;
-        if (!localpart_valid(key, (size_t)(at - key))) {
-            *why = "invalid local part (1-64 printable characters, no spaces)";
-            return false;
-        }
-    }
-    if (!sh_domain_valid(dom, strlen(dom))) {
-        *why = "invalid domain";
-        return false;
-    }
-    return true;
-}
-
 static bool add_rule(void *ctx, const config_setting_t *st, const char *value)
 {
     struct rules_ctx *rc = ctx;
@@ -308,7 +256,7 @@ static bool add_rule(void *ctx, const config_setting_t *st, const char *value)
     const char *why;
     struct sh_rule *r;
 
-    if (!rule_key(value, key, &kind, &why))
+    if (!sh_sender_pattern(value, key, &kind, &why))
         return conf_fail(rc->err, st, "\"%.80s\": %s", value, why);
     r = &s->rules[s->nrules];
     r->key = xstrdup(key);
@@ -419,7 +367,7 @@ static bool load_transports(struct sh_snapshot *s, const config_setting_t *list,
             return false;
         /* Reuse the sender-key parser: "user@domain" as is, "domain" as "@domain". */
         if (strchr(domain, '@')) {
-            if (!rule_key(domain, key, &kind, &why) || kind != SH_RULE_ADDRESS)
+            if (!sh_sender_pattern(domain, key, &kind, &why) || kind != SH_RULE_ADDRESS)
                 return conf_fail(err, config_setting_get_member(g, "domain"),
                                  "\"%.80s\": write domain, .domain or user@domain", domain);
         } else {

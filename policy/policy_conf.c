@@ -87,32 +87,16 @@ bool policy_cidr_match(const struct policy_cidr *c, int family, const unsigned c
 
 /* ---- sets of sender patterns ---- */
 
-/* user@domain, @domain or @.domain, lowercased into KEY. */
+/* user@domain, @domain or @.domain, lowercased into KEY: the routing rules'
+ * parser, without the null sender (the policy rules exempt it). */
 static bool sender_pattern(const char *in, char *key, const char **why)
 {
-    size_t len = strlen(in);
-    const char *at, *dom;
+    enum sh_rule_kind kind;
 
-    if (len == 0 || len > SH_MAX_KEY) {
-        *why = "must be 1-512 characters";
+    if (strchr(in, '@') != NULL && !sh_sender_pattern(in, key, &kind, why))
         return false;
-    }
-    for (size_t i = 0; i <= len; i++)
-        key[i] = (char)((in[i] >= 'A' && in[i] <= 'Z') ? in[i] + 32 : in[i]);
-    if ((at = strrchr(key, '@')) == NULL) {
+    if (strchr(in, '@') == NULL || kind == SH_RULE_NULL) {
         *why = "not a sender pattern: write user@domain, @domain or @.domain";
-        return false;
-    }
-    for (const char *p = key; p < at; p++)
-        if ((unsigned char)*p <= 0x20 || *p == 0x7f) {
-            *why = "invalid local part";
-            return false;
-        }
-    dom = at + 1;
-    if (at == key && *dom == '.')
-        dom++;
-    if (!sh_domain_valid(dom, strlen(dom))) {
-        *why = "invalid domain";
         return false;
     }
     return true;

@@ -30,41 +30,30 @@ const char *policy_reason_name(enum policy_reason r)
     return "?";
 }
 
-/* The sender's candidate keys, most specific first, as the routing resolver
- * tries them: address, address without extension, @domain, @.parents. */
+struct match_ctx {
+    const struct policy_set *ps;
+    const struct policy_item *hit;
+};
+
+static bool match_one(void *ctx, const char *cand, size_t len, enum sh_via via)
+{
+    struct match_ctx *m = ctx;
+
+    (void)via;
+    return (m->hit = strmap_get(m->ps->map, cand, len)) != NULL;
+}
+
+/* The sender's candidate keys, most specific first, exactly as the routing
+ * resolver tries them (sh_sender_walk). */
 static const struct policy_item *sender_match(const struct policy_set *ps, const char *key,
                                               const char *delims)
 {
-    char alt[SH_MAX_KEY + 3];
-    const struct policy_item *it;
-    const char *at = strrchr(key, '@');
-    size_t klen = strlen(key);
+    struct match_ctx m = {.ps = ps};
 
     if (ps->n == 0)
         return NULL;
-    if ((it = strmap_get(ps->map, key, klen)) != NULL)
-        return it;
-    if (at == NULL || at[1] == 0)
-        return NULL;
-    if (at > key && delims[0]) {
-        size_t local = strcspn(key, delims);
-        if (local > 0 && key + local < at) {
-            memcpy(alt, key, local);
-            strcpy(alt + local, at);
-            if ((it = strmap_get(ps->map, alt, strlen(alt))) != NULL)
-                return it;
-        }
-    }
-    alt[0] = '@';
-    strcpy(alt + 1, at + 1);
-    if ((it = strmap_get(ps->map, alt, strlen(alt))) != NULL)
-        return it;
-    for (const char *p = strchr(at + 1, '.'); p && p[1]; p = strchr(p + 1, '.')) {
-        strcpy(alt + 1, p);
-        if ((it = strmap_get(ps->map, alt, strlen(alt))) != NULL)
-            return it;
-    }
-    return NULL;
+    sh_sender_walk(key, strlen(key), delims, match_one, &m);
+    return m.hit;
 }
 
 /* "domain" matches itself, ".domain" its strict subdomains. DOM is lowercase. */

@@ -2,6 +2,8 @@
  * address, address without extension, @domain, nearest @.parent, <>, default. */
 #include <string.h>
 
+#include "hostaddr.h"
+
 #include "resolve.h"
 #include "strmap.h"
 
@@ -43,62 +45,121 @@ int sh_sender_key(const char *sender, size_t len, char *key)
     return (int)len;
 }
 
-static bool try_key(const struct sh_snapshot *s, const char *key, size_t len, enum sh_via via,
-                    struct sh_decision *d)
+#define MAX_LOCALPART 64
+
+bool sh_sender_pattern(const char *in, char *key, enum sh_rule_kind *kind, const char **why)
 {
-    const struct sh_rule *r = strmap_get(s->rule_index, key, len);
+    size_t len = strlen(in);
+    const char *at, *dom;
+
+    if (len > SH_MAX_KEY) {
+        *why = "longer than 512 characters";
+        return false;
+    }
+    for (size_t i = 0; i <= len; i++)
+        key[i] = (char)((in[i] >= 'A' && in[i] <= 'Z') ? in[i] + 32 : in[i]);
+    if (strcmp(key, "<>") == 0) {
+        *kind = SH_RULE_NULL;
+        return true;
+    }
+    if ((at = strrchr(key, '@')) == NULL) {
+        *why = "not an address: write user@domain, @domain, @.domain or <>";
+        return false;
+    }
+    dom = at + 1;
+    if (at == key) {
+        *kind = SH_RULE_DOMAIN;
+        if (*dom == '.') {
+            *kind = SH_RULE_SUBDOMAIN;
+            dom++;
+        }
+    } else {
+        *kind = SH_RULE_ADDRESS;
+        if (at - key > MAX_LOCALPART) {
+            *why = "invalid local part (1-64 printable characters, no spaces)";
+            return false;
+        }
+        for (const char *p = key; p < at; p++)
+            if ((unsigned char)*p <= 0x20 || *p == 0x7f) {
+                *why = "invalid local part (1-64 printable characters, no spaces)";
+                return false;
+            }
+    }
+    if (!sh_domain_valid(dom, strlen(dom))) {
+        *why = "invalid domain";
+        return false;
+    }
+    return true;
+}
+
+bool sh_sender_walk(const char *key, size_t klen, const char *delims,
+                    bool (*fn)(void *ctx, const char *cand, size_t len, enum sh_via via),
+                    void *ctx)
+{
+    char alt[SH_MAX_KEY + 3];
+    const char *at = memchr(key, '@', klen) ? strrchr(key, '@') : NULL;
+
+    if (fn(ctx, key, klen, SH_VIA_ADDRESS))
+        return true;
+    if (at && at > key && delims[0]) {
+        size_t local = strcspn(key, delims);
+        if (local > 0 && key + local < at) {
+            size_t n = (size_t)(at - key) - local;
+            memcpy(alt, key, local);
+            memcpy(alt + local, at, klen - (size_t)(at - key) + 1);
+            if (fn(ctx, alt, klen - n, SH_VIA_ADDRESS_NOEXT))
+                return true;
+        }
+    }
+    if (at == NULL || at[1] == 0)
+        return false;
+    alt[0] = '@';
+    strcpy(alt + 1, at + 1);
+    if (fn(ctx, alt, strlen(alt), SH_VIA_DOMAIN))
+        return true;
+    /* @.parent matches strict subdomains: a@x.example.com tries @.example.com, @.com */
+    for (const char *p = strchr(at + 1, '.'); p && p[1]; p = strchr(p + 1, '.')) {
+        strcpy(alt + 1, p);
+        if (fn(ctx, alt, strlen(alt), SH_VIA_PARENT))
+            return true;
+    }
+    return false;
+}
+
+struct try_ctx {
+    const struct sh_snapshot *s;
+    struct sh_decision *d;
+};
+
+static bool try_key(void *ctx, const char *key, size_t len, enum sh_via via)
+{
+    struct try_ctx *t = ctx;
+    const struct sh_rule *r = strmap_get(t->s->rule_index, key, len);
 
     if (r == NULL)
         return false;
-    d->via = via;
-    d->rule = r;
-    d->relay = r->relay;
+    t->d->via = via;
+    t->d->rule = r;
+    t->d->relay = r->relay;
     return true;
 }
 
 enum sh_outcome sh_resolve_sender(const struct sh_snapshot *s, const char *sender, size_t len,
                                   struct sh_decision *d)
 {
-    char key[SH_MAX_KEY + 1], alt[SH_MAX_KEY + 3];
-    const char *at, *dom;
+    struct try_ctx t = {.s = s, .d = d};
+    char key[SH_MAX_KEY + 1];
     int klen;
 
     if ((klen = sh_sender_key(sender, len, key)) < 0)
         return SH_PERM;
     /* Postfix sends empty_address_relayhost_maps_lookup_key ("<>") for the null sender. */
     if (klen == 0 || strcmp(key, "<>") == 0) {
-        if (try_key(s, "<>", 2, SH_VIA_NULL_SENDER, d))
+        if (try_key(&t, "<>", 2, SH_VIA_NULL_SENDER))
             return SH_FOUND;
-        goto fallback;
-    }
-    if (try_key(s, key, (size_t)klen, SH_VIA_ADDRESS, d))
+    } else if (sh_sender_walk(key, (size_t)klen, s->delimiters, try_key, &t)) {
         return SH_FOUND;
-    at = strrchr(key, '@');
-    if (at && at > key && s->delimiters[0]) {
-        size_t local = strcspn(key, s->delimiters);
-        if (local > 0 && key + local < at) {
-            size_t n = (size_t)(at - key) - local;
-            memcpy(alt, key, local);
-            memcpy(alt + local, at, (size_t)klen - (size_t)(at - key) + 1);
-            if (try_key(s, alt, (size_t)klen - n, SH_VIA_ADDRESS_NOEXT, d))
-                return SH_FOUND;
-        }
     }
-    if (at && at[1]) {
-        dom = at + 1;
-        alt[0] = '@';
-        strcpy(alt + 1, dom);
-        if (try_key(s, alt, strlen(alt), SH_VIA_DOMAIN, d))
-            return SH_FOUND;
-        /* @.parent rules match strict subdomains: a@x.example.com tries @.example.com, @.com */
-        for (const char *p = strchr(dom, '.'); p && p[1]; p = strchr(p + 1, '.')) {
-            alt[0] = '@';
-            strcpy(alt + 1, p);
-            if (try_key(s, alt, strlen(alt), SH_VIA_PARENT, d))
-                return SH_FOUND;
-        }
-    }
-fallback:
     d->rule = NULL;
     d->relay = s->default_relay;
     d->via = s->default_relay ? SH_VIA_DEFAULT : SH_VIA_NONE;

@@ -6,6 +6,7 @@
 #ifndef SH_RESOLVE_H
 #define SH_RESOLVE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include "outcome.h"
 #include "snapshot.h"
@@ -34,6 +35,18 @@ struct sh_decision {
  * (SH_MAX_KEY+1 bytes). Returns the key length, or -1 when it is too long or
  * contains bytes that no address has (NUL, control characters). */
 int sh_sender_key(const char *sender, size_t len, char *key);
+
+/* Parse a configured sender pattern (user@domain, @domain, @.domain, <>) into
+ * its normalized KEY (SH_MAX_KEY+1 bytes) and kind; false with *why set. */
+bool sh_sender_pattern(const char *in, char *key, enum sh_rule_kind *kind, const char **why);
+
+/* Call FN with each candidate key of a normalized sender KEY, most specific
+ * first: the address, the address without its extension (DELIMS), @domain,
+ * then @.parent domains nearest first. Stops when FN returns true; returns
+ * whether it did. Every table keyed by sender patterns matches through this. */
+bool sh_sender_walk(const char *key, size_t klen, const char *delims,
+                    bool (*fn)(void *ctx, const char *cand, size_t len, enum sh_via via),
+                    void *ctx);
 
 /* SH_FOUND with a decision (possibly direct), or SH_PERM for an invalid key. */
 enum sh_outcome sh_resolve_sender(const struct sh_snapshot *s, const char *sender, size_t len,
