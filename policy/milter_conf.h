@@ -13,6 +13,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include "cidr.h"
 #include "config.h"
 
 /* Bounds on what one message may carry to the milter (Postfix's own
@@ -47,12 +48,6 @@ struct sh_hdr_rule {
     char *text;       /* REPLACE/ADD value, or header_checks "Name: value" template */
     const struct sh_relay *relay; /* only for mail routed to this relay; NULL: all */
     struct sh_origin origin;
-};
-
-struct sh_cidr {
-    int family; /* AF_INET or AF_INET6 */
-    unsigned char addr[16];
-    unsigned bits;
 };
 
 struct sh_unsub {
@@ -95,9 +90,5 @@ struct sh_milter_conf {
 bool sh_milter_conf_load(struct sh_snapshot *s, const config_setting_t *group, struct sh_error *err);
 void sh_milter_conf_free(struct sh_milter_conf *p);
 
-/* A CIDR ("10.0.0.0/8", "fd00::/8", or a bare address). */
-bool sh_cidr_parse(const char *text, struct sh_cidr *out);
-/* Does the address in TEXT (IPv4, IPv6, "IPv6:..." ) fall into any of NETS? */
-bool sh_cidr_match_text(const struct sh_cidr *nets, size_t n, const char *text, size_t len);
 
 #endif

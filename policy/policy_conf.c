@@ -38,53 +38,6 @@ const char *policy_per_name(enum policy_per per)
     return "?";
 }
 
-/* ---- CIDR ---- */
-
-bool policy_cidr_parse(const char *text, struct policy_cidr *c)
-{
-    char buf[INET6_ADDRSTRLEN + 8], *slash, *end;
-    unsigned max;
-    long v;
-
-    if (strlen(text) >= sizeof(buf))
-        return false;
-    strcpy(buf, text);
-    memset(c, 0, sizeof(*c));
-    if ((slash = strchr(buf, '/')) != NULL)
-        *slash++ = 0;
-    if (inet_pton(AF_INET, buf, c->addr) == 1)
-        c->family = AF_INET, max = 32;
-    else if (inet_pton(AF_INET6, buf, c->addr) == 1)
-        c->family = AF_INET6, max = 128;
-    else
-        return false;
-    c->prefix = max;
-    if (slash) {
-        if (*slash < '0' || *slash > '9')
-            return false;
-        v = strtol(slash, &end, 10);
-        if (*end || v < 0 || v > (long)max)
-            return false;
-        c->prefix = (unsigned)v;
-    }
-    /* Host bits must be zero: 10.0.0.1/8 is almost always a typo. */
-    for (unsigned bit = c->prefix; bit < max; bit++)
-        if (c->addr[bit / 8] & (0x80u >> (bit % 8)))
-            return false;
-    return true;
-}
-
-bool policy_cidr_match(const struct policy_cidr *c, int family, const unsigned char *addr)
-{
-    unsigned full = c->prefix / 8, rest = c->prefix % 8;
-
-    if (family != c->family)
-        return false;
-    if (memcmp(c->addr, addr, full) != 0)
-        return false;
-    return rest == 0 || ((c->addr[full] ^ addr[full]) & (0xffu << (8 - rest)) & 0xff) == 0;
-}
-
 /* ---- sets of sender patterns ---- */
 
 /* user@domain, @domain or @.domain, lowercased into KEY: the routing rules'
@@ -229,7 +182,7 @@ static bool add_cidr(void *ctx, const config_setting_t *st, const char *value)
     if (p->ntrusted == POLICY_MAX_TRUSTED)
         return conf_fail(cc->err, st, "more than %d networks", POLICY_MAX_TRUSTED);
     p->trusted = xreallocarray(p->trusted, p->ntrusted + 1, sizeof(*p->trusted));
-    if (!policy_cidr_parse(value, &p->trusted[p->ntrusted]))
+    if (!sh_cidr_parse(value, &p->trusted[p->ntrusted]))
         return conf_fail(cc->err, st,
                          "\"%.80s\": not an address or network (192.0.2.0/24, 2001:db8::/32; "
                          "host bits must be zero)", value);

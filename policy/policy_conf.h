@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <libconfig.h>
+#include "cidr.h"
 #include "config.h"
 
 struct strmap;
@@ -53,12 +54,6 @@ struct policy_limit {
     struct sh_origin origin;
 };
 
-struct policy_cidr {
-    int family; /* AF_INET or AF_INET6 */
-    unsigned char addr[16];
-    unsigned prefix;
-};
-
 enum policy_fail_mode {
     POLICY_FAIL_ALLOW, /* the store is down: let mail pass, log it */
     POLICY_FAIL_DEFER, /* the store is down: DEFER_IF_PERMIT */
@@ -73,7 +68,7 @@ struct sh_policy_conf {
 
     bool relay_guard;
     struct policy_set local_domains; /* "domain" or ".domain" */
-    struct policy_cidr *trusted;
+    struct sh_cidr *trusted;
     size_t ntrusted;
 
     struct policy_limit *limits;
@@ -96,7 +91,5 @@ bool sh_policy_conf_load(struct sh_snapshot *s, const config_setting_t *group, s
 void sh_policy_conf_free(struct sh_policy_conf *p);
 
 /* Parse "192.0.2.0/24", "2001:db8::/32" or a bare address. */
-bool policy_cidr_parse(const char *text, struct policy_cidr *c);
-bool policy_cidr_match(const struct policy_cidr *c, int family, const unsigned char *addr);
 
 #endif

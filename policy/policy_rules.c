@@ -69,24 +69,7 @@ static bool domain_local(const struct policy_set *ps, const char *dom)
 
 static bool client_trusted(const struct sh_policy_conf *p, const struct policy_value *addr)
 {
-    char buf[INET6_ADDRSTRLEN];
-    unsigned char a[16];
-    int family;
-
-    if (addr->p == NULL || addr->len == 0 || addr->len >= sizeof(buf))
-        return false;
-    memcpy(buf, addr->p, addr->len);
-    buf[addr->len] = 0;
-    if (inet_pton(AF_INET, buf, a) == 1)
-        family = AF_INET;
-    else if (inet_pton(AF_INET6, buf, a) == 1)
-        family = AF_INET6;
-    else
-        return false;
-    for (size_t i = 0; i < p->ntrusted; i++)
-        if (policy_cidr_match(&p->trusted[i], family, a))
-            return true;
-    return false;
+    return addr->p != NULL && sh_cidr_match_text(p->trusted, p->ntrusted, addr->p, addr->len);
 }
 
 /* Lowercase, bounded copy of an attribute; false when too long or not printable. */
