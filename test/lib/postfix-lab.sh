@@ -20,7 +20,6 @@ LAB_PY=${PYTHON:-/usr/bin/python3}
 LAB_SRCDIR=${SRCDIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 LAB_FAKE=$LAB_SRCDIR/test/lib/fake_smarthost.py
 LAB_PIDS=()
-LAB_PORTS=" "
 LAB_POSTFIX_UP=0
 
 lab_log() { printf '# %s\n' "$*" >&2; }
@@ -80,18 +79,21 @@ lab_wait_gone() {
 lab_port_busy() { ss -Htan "( sport = :$1 )" 2>/dev/null | grep -q .; }
 
 # A free loopback port below the kernel's ephemeral range (where Postfix, smarthostd and the
-# load tests get their client ports), from a random start so parallel tests rarely collide;
-# one test never gets the same port twice.
+# load tests get their client ports), from a random start. Each port handed out is reserved
+# with an atomic mkdir, so neither two calls (even from $(...) subshells) nor two tests running
+# in parallel get the same one; a reservation expires after 10 minutes.
+LAB_PORT_DIR=${TMPDIR:-/tmp}/smarthostd-test-ports
 lab_free_port() {
     local lo=10000 hi p i eph
     read -r eph _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || eph=32768
     hi=$((eph > lo + 2000 ? eph - 1 : 65535))
     [ "$hi" = 65535 ] && lo=61000
+    mkdir -p "$LAB_PORT_DIR"
+    find "$LAB_PORT_DIR" -mindepth 1 -maxdepth 1 -mmin +10 -exec rmdir {} + 2>/dev/null
     for ((i = 0; i < 200; i++)); do
         p=$((lo + (RANDOM * 32768 + RANDOM) % (hi - lo + 1)))
-        case $LAB_PORTS in *" $p "*) continue ;; esac
         lab_port_busy "$p" && continue
-        LAB_PORTS="$LAB_PORTS$p "
+        mkdir "$LAB_PORT_DIR/$p" 2>/dev/null || continue
         echo "$p"
         return 0
     done

@@ -11,7 +11,7 @@ PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT
 cd "$T" || bail "no temp dir"
-port_base=$((21000 + $$ % 20000))
+. "$SRCDIR/test/lib/postfix-lab.sh" # lab_free_port: below the ephemeral range, checked free
 
 # Certificates made here: one for 127.0.0.1, one for another name.
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
@@ -24,10 +24,11 @@ start() { # NAME PORT ARGS...
     local name=$1 port=$2; shift 2
     "$PYTHON" "$FAKE" --name "$name" --port "$port" --log "$T/log" --ready "$T/$name.ready" "$@" 2>"$T/$name.err" &
     PIDS+=($!)
-    for _ in $(seq 100); do [ -f "$T/$name.ready" ] && return 0; sleep 0.1; done
-    bail "fake smarthost $name did not start"
+    for _ in $(seq 300); do [ -f "$T/$name.ready" ] && return 0; sleep 0.1; done
+    sed 's/^/# /' "$T/$name.err"
+    bail "fake smarthost $name did not start within 30 s"
 }
-P1=$port_base P2=$((port_base + 1)) P3=$((port_base + 2)) P4=$((port_base + 3)) P5=$((port_base + 4))
+P1=$(lab_free_port) P2=$(lab_free_port) P3=$(lab_free_port) P4=$(lab_free_port) P5=$(lab_free_port)
 start tls "$P1" --starttls good.crt good.key --users users --require-auth
 start plain "$P2" --users users
 start wrongcert "$P3" --starttls bad.crt bad.key --users users
