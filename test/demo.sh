@@ -26,13 +26,7 @@ done
 command -v postfix >/dev/null || die "postfix missing: sudo bash test/install-deps.sh"
 
 # pick PREFERRED: that port when free, else any free one (the demo never fails on a busy port)
-pick() {
-    if ! lab_port_busy "$1" && [[ $LAB_PORTS != *" $1 "* ]]; then
-        LAB_PORTS="$LAB_PORTS$1 "; echo "$1"
-    else
-        lab_free_port
-    fi
-}
+pick() { lab_free_port "$1"; }
 
 lab_init
 lab_cert

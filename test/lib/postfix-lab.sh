@@ -2,7 +2,7 @@
 #
 # Source it from bash, then:
 #   lab_init                       temp dir $LAB, EXIT trap that stops and removes everything
-#   port=$(lab_free_port)          a free high loopback port (never handed out twice here)
+#   port=$(lab_free_port [PREF])   a free loopback port (PREF if free), never handed out twice
 #   lab_cert                       self-signed $LAB/cert.pem + $LAB/key.pem (CN=localhost)
 #   lab_fake NAME PORT [args]      start test/lib/fake_smarthost.py, records in $LAB/fake.jsonl
 #   lab_smarthostd CONF PORT       start $SMARTHOSTD -f on inet:127.0.0.1:PORT, wait until it answers
@@ -84,7 +84,7 @@ lab_port_busy() { ss -Htan "( sport = :$1 )" 2>/dev/null | grep -q .; }
 # in parallel get the same one; a reservation expires after 10 minutes.
 LAB_PORT_DIR=${TMPDIR:-/tmp}/smarthostd-test-ports
 lab_free_port() {
-    local lo=10000 hi p i eph
+    local lo=10000 hi p i eph want=${1:-}
     read -r eph _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || eph=32768
     hi=$((eph > lo + 2000 ? eph - 1 : 65535))
     [ "$hi" = 65535 ] && lo=61000
@@ -92,6 +92,7 @@ lab_free_port() {
     find "$LAB_PORT_DIR" -mindepth 1 -maxdepth 1 -mmin +10 -exec rmdir {} + 2>/dev/null
     for ((i = 0; i < 200; i++)); do
         p=$((lo + (RANDOM * 32768 + RANDOM) % (hi - lo + 1)))
+        [ "$i" = 0 ] && [ -n "$want" ] && p=$want
         lab_port_busy "$p" && continue
         mkdir "$LAB_PORT_DIR/$p" 2>/dev/null || continue
         echo "$p"
