@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "msg.h"
@@ -67,6 +68,26 @@ void msg_info(const char *fmt, ...)
 void msg_warn(const char *fmt, ...)
 {
     va_list ap;
+    va_start(ap, fmt);
+    msg_vlog(LOG_WARNING, "warning: ", fmt, ap);
+    va_end(ap);
+}
+
+void msg_warn_rate(struct msg_rate *r, const char *fmt, ...)
+{
+    long now = (long)time(NULL);
+    int dropped;
+    va_list ap;
+
+    if (__atomic_exchange_n(&r->second, now, __ATOMIC_RELAXED) != now)
+        __atomic_store_n(&r->count, 0, __ATOMIC_RELAXED);
+    if (__atomic_add_fetch(&r->count, 1, __ATOMIC_RELAXED) > MSG_RATE_BURST) {
+        __atomic_add_fetch(&r->suppressed, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    if ((dropped = __atomic_exchange_n(&r->suppressed, 0, __ATOMIC_RELAXED)) > 0)
+        msg_warn("%d similar warnings suppressed (more than %d a second)", dropped,
+                 MSG_RATE_BURST);
     va_start(ap, fmt);
     msg_vlog(LOG_WARNING, "warning: ", fmt, ap);
     va_end(ap);

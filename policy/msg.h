@@ -22,6 +22,18 @@ void msg_warn(const char *fmt, ...) SH_PRINTF(1, 2);
 _Noreturn void msg_fatal(const char *fmt, ...) SH_PRINTF(1, 2);
 _Noreturn void msg_panic(const char *fmt, ...) SH_PRINTF(1, 2);
 
+/* A budget for warnings a peer can trigger at will (malformed requests): at
+ * most MSG_RATE_BURST lines a second per budget; the next line after a
+ * suppressed burst says how many were dropped. Lock-free, approximate under races. */
+#define MSG_RATE_BURST 20
+struct msg_rate {
+    long second;
+    int count;
+    int suppressed;
+};
+#define MSG_RATE_INIT {0, 0, 0}
+void msg_warn_rate(struct msg_rate *r, const char *fmt, ...) SH_PRINTF(2, 3);
+
 /* Bounded, printable copy of untrusted bytes for a log line: at most cap-1 bytes
  * are written, non-printable bytes become '?', truncation is marked with "...". */
 const char *msg_printable(char *buf, size_t cap, const char *s, size_t len);

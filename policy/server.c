@@ -71,6 +71,9 @@ struct sh_conn {
     char in[]; /* in_cap bytes */
 };
 
+/* Warnings peers trigger at will (oversized requests, connection floods). */
+static struct msg_rate peer_rate = MSG_RATE_INIT;
+
 static time_t now_sec(void)
 {
     struct timespec ts;
@@ -259,7 +262,7 @@ static void conn_event(struct sh_conn *c, uint32_t ev, struct wake *wk)
     if (c->in_len == c->in_cap && pending(c) < OUT_HIGHWATER) {
         /* The protocol should have refused it already; this is the backstop. */
         if (warn_ok(c->w))
-            msg_warn("%s: %s: request longer than %zu bytes; disconnecting", c->proto->name,
+            msg_warn_rate(&peer_rate, "%s: %s: request longer than %zu bytes; disconnecting", c->proto->name,
                      c->peer, c->in_cap);
         goto close;
     }
@@ -337,7 +340,7 @@ static void accept_some(struct worker *w, const struct listener *l)
         if (atomic_fetch_add(&srv->nconns, 1) >= srv->opts.max_conns) {
             atomic_fetch_sub(&srv->nconns, 1);
             if (warn_ok(w))
-                msg_warn("%s: %u connections open; refusing more", l->proto->name,
+                msg_warn_rate(&peer_rate, "%s: %u connections open; refusing more", l->proto->name,
                          srv->opts.max_conns);
             close(fd);
             continue;

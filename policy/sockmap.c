@@ -113,11 +113,14 @@ static void log_lookup(const struct sh_snapshot *s, enum sh_map m, const char *k
              sh_outcome_name(o), vname, msg_printable(vbuf, sizeof(vbuf), v ? v : "", vlen), what);
 }
 
+/* Peers can send bad requests as fast as they like; the log must not follow. */
+static struct msg_rate bad_input_rate = MSG_RATE_INIT;
+
 static bool perm(struct sh_conn *c, const char *why, const char *payload, size_t len)
 {
     char pbuf[SH_LOG_TEXT_MAX];
 
-    msg_warn("socketmap: %s: %s: %s", c ? sh_conn_peer(c) : "-", why,
+    msg_warn_rate(&bad_input_rate, "socketmap: %s: %s: %s", c ? sh_conn_peer(c) : "-", why,
              msg_printable(pbuf, sizeof(pbuf), payload, len));
     return reply(c, SH_PERM, why);
 }
@@ -162,7 +165,8 @@ static ssize_t sockmap_input(struct sh_conn *c, const char *buf, size_t len, voi
     case NETSTRING_NEED_MORE:
         return SH_INPUT_NEED_MORE;
     case NETSTRING_MALFORMED:
-        msg_warn("socketmap: %s: bad netstring (%s): %s; disconnecting", sh_conn_peer(c), f.why,
+        msg_warn_rate(&bad_input_rate, "socketmap: %s: bad netstring (%s): %s; disconnecting",
+                      sh_conn_peer(c), f.why,
                  msg_printable(pbuf, sizeof(pbuf), buf, len));
         return SH_INPUT_CLOSE;
     case NETSTRING_COMPLETE:

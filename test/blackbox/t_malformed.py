@@ -112,6 +112,29 @@ try:
     t.eq(got, n, "%d pipelined requests, all answered" % n)
     s.close()
     still_answers("the tests above")
+
+    # A flood of bad requests is answered in full but logged within a budget.
+    before = d.log_text().count("unknown map")
+    s = d.connect()
+    n = 3000
+    s.sendall(netstring("nosuchmap alice@example.com") * n)
+    s.settimeout(10)
+    perms = sum(1 for _ in range(n) if (read_netstring(s) or "").startswith("PERM "))
+    s.close()
+    t.eq(perms, n, "%d bad requests, every one answered PERM" % n)
+    logged = d.log_text().count("unknown map") - before
+    t.ok(0 < logged <= 3 * 20, "their warnings are rate-limited: %d lines logged" % logged)
+    still_answers("the flood")
+    # The budget renews each second: poll (bounded) with one bad request at a time.
+    s = d.connect()
+    deadline = time.time() + 5
+    while "similar warnings suppressed" not in d.log_text() and time.time() < deadline:
+        s.sendall(netstring("nosuchmap after@example.com"))
+        read_netstring(s)
+        time.sleep(0.2)
+    s.close()
+    t.ok("similar warnings suppressed" in d.log_text(),
+         "a later warning reports how many were suppressed")
 finally:
     rc = d.stop()
     t.eq(rc, 0, "clean exit")
