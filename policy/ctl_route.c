@@ -38,7 +38,7 @@ int ctl_route(struct ctl_ctx *ctx, int argc, char **argv)
     const char *sender, *recipient = argc > 2 ? argv[2] : NULL;
     struct sh_answer relay, sasl, st, tls, tr;
     const char *nexthop, *transport = "default";
-    char masked[16], tkey[600];
+    char masked[16], tkey[600], domain[600];
     struct sh_snapshot *s;
     struct sh_error err;
 
@@ -73,8 +73,15 @@ int ctl_route(struct ctl_ctx *ctx, int argc, char **argv)
                    t->origin.line);
             snprintf(tkey, sizeof(tkey), "%.*s", (int)(colon - tr.value), tr.value);
             transport = tkey;
-            if (colon[1])
+            /* transport(5): an empty nexthop is the recipient domain (its MX hosts);
+             * either way the sender's relay no longer applies. */
+            if (colon[1]) {
                 nexthop = colon + 1;
+            } else {
+                const char *at = strrchr(recipient, '@');
+                snprintf(domain, sizeof(domain), "%s (MX lookup)", at ? at + 1 : recipient);
+                nexthop = domain;
+            }
         }
     }
     printf("relay=%s\n", nexthop ? nexthop : "direct");
@@ -96,6 +103,10 @@ int ctl_route(struct ctl_ctx *ctx, int argc, char **argv)
     } else {
         printf("sasl_user=none\nsasl_password=none\n");
     }
+    if (sasl.value && nexthop != relay.value)
+        printf("warning=Postfix looks up these credentials by sender and offers them to the lane's "
+               "server if it advertises AUTH; set -o smtp_sasl_auth_enable=no on the lane "
+               "transport unless its nexthop is your relay\n");
     sh_policy_explain(s, sender, stdout); /* issue 3: the SMTP-time rules for this sender */
     sh_snapshot_free(s);
     return CTL_OK;
