@@ -349,9 +349,7 @@ static bool load_transports(struct sh_snapshot *s, const config_setting_t *list,
 
     if (!config_setting_is_list(list) && !config_setting_is_array(list))
         return conf_fail(err, list, "must be a list: ( { domain = ...; transport = ...; }, ... )");
-    n = (size_t)config_setting_length(list);
-    s->transports = xcalloc(n, sizeof(*s->transports));
-    s->transport_index = strmap_new(n);
+    n = (size_t)config_setting_length(list); /* room made by alloc_transports() */
     for (size_t i = 0; i < n; i++) {
         const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
         const char *domain = NULL, *transport = NULL, *d;
@@ -394,6 +392,21 @@ static bool load_transports(struct sh_snapshot *s, const config_setting_t *list,
         s->ntransports++;
     }
     return true;
+}
+
+/* Room for both transport lists (the file's and the managed one): the index points
+ * into s->transports, so it is allocated once. */
+static void alloc_transports(struct sh_snapshot *s, const config_setting_t *list,
+                             const config_setting_t *managed)
+{
+    size_t cap = 0;
+
+    if (list && config_setting_is_aggregate(list))
+        cap += (size_t)config_setting_length(list);
+    if (managed && config_setting_is_aggregate(managed))
+        cap += (size_t)config_setting_length(managed);
+    s->transports = xcalloc(cap ? cap : 1, sizeof(*s->transports));
+    s->transport_index = strmap_new(cap);
 }
 
 /* ---- top level ---- */
@@ -457,7 +470,7 @@ static bool managed_check(const config_setting_t *root, const config_setting_t *
                           struct sh_error *err)
 {
     static const char *const allowed[] = {"credentials", "relays", "senders", "default_relay",
-                                          NULL};
+                                          "transports", NULL};
 
     if (m == NULL)
         return true;
@@ -495,16 +508,17 @@ static bool load_root(struct sh_snapshot *s, const config_setting_t *root,
         return false;
     alloc_rules(s, config_setting_get_member(root, "senders"),
                 m ? config_setting_get_member(m, "senders") : NULL);
+    alloc_transports(s, config_setting_get_member(root, "transports"),
+                     m ? config_setting_get_member(m, "transports") : NULL);
     if (!load_group(s, root, "relays", conf_load_relays, err) ||
         (m && !load_group(s, m, "relays", conf_load_relays, err)) ||
         !load_default_relay(s, root, err) || (m && !load_default_relay(s, m, err)) ||
         !conf_load_env(s, err) || !conf_build_relay_indexes(s, err) ||
         !load_group(s, root, "senders", load_senders, err) ||
         (m && !load_group(s, m, "senders", load_senders, err)) ||
-        !load_group(s, root, "transports", load_transports, err))
+        !load_group(s, root, "transports", load_transports, err) ||
+        (m && !load_group(s, m, "transports", load_transports, err)))
         return false;
-    if (s->transport_index == NULL)
-        s->transport_index = strmap_new(0);
     if ((st = config_setting_get_member(root, "policy")) != NULL &&
         !sh_policy_conf_load(s, st, err))
         return false;

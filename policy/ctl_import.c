@@ -3,7 +3,8 @@
  * the environment) into the managed file, through the same edits as `relay`, so
  * it is validated and written atomically or not at all. Order, as Postfix looks
  * them up: @domain credentials first, then [host]:port ones for relays still
- * without credentials. Passwords are stored encrypted. */
+ * without credentials. Passwords are stored encrypted. `import postfix` lives in
+ * ctl_import_postfix.c. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -184,10 +185,24 @@ int ctl_import(struct ctl_ctx *ctx, int argc, char **argv)
         ctl_managed_close(&m);
         return rc;
     }
-    if (argc >= 2 && strcmp(argv[1], "postfix") == 0) {
-        fprintf(stderr, "smarthostctl: import postfix: not implemented in this version\n");
-        return CTL_USAGE;
+    if (argc >= 2 && argc <= 4 && strcmp(argv[1], "postfix") == 0) {
+        bool encrypt_auth = argc > 2 && strcmp(argv[2], "--encrypt-auth") == 0;
+        const char *dir = argc > 2 + encrypt_auth ? argv[2 + encrypt_auth] : "/etc/postfix";
+        if (argc == 4 && !encrypt_auth)
+            goto usage;
+        if (!ctl_managed_open(&m, ctx)) {
+            ctl_managed_close(&m);
+            return CTL_FAIL;
+        }
+        if (ctl_import_postfix(&m, dir, encrypt_auth))
+            rc = ctl_managed_commit(&m);
+        else
+            fprintf(stderr, "smarthostctl: import: nothing written\n");
+        ctl_managed_close(&m);
+        return rc;
     }
-    fprintf(stderr, "usage: smarthostctl [-c FILE] import dms DIR\n");
+usage:
+    fprintf(stderr, "usage: smarthostctl [-c FILE] import dms DIR\n"
+                    "       smarthostctl [-c FILE] import postfix [--encrypt-auth] [CONFIG_DIR]\n");
     return CTL_USAGE;
 }

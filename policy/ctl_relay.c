@@ -23,6 +23,7 @@
 #include "ctl.h"
 #include "ctl_relay.h"
 #include "hostaddr.h"
+#include "resolve.h"
 #include "snapshot.h"
 #include "vault.h"
 
@@ -141,20 +142,27 @@ static int find_rule(config_setting_t *senders, const char *key)
     return -1;
 }
 
-static void set_rule(struct ctl_managed *m, const char *domain, const char *relay)
+/* The managed rule for sender pattern KEY (user@domain, @domain, <>) -> RELAY. */
+static void set_rule_key(struct ctl_managed *m, const char *key, const char *relay)
 {
     config_setting_t *senders = ctl_managed_section(m, "senders", CONFIG_TYPE_LIST);
-    char key[SH_MAX_HOST + 2];
     config_setting_t *g;
     int i;
 
-    snprintf(key, sizeof(key), "@%s", domain);
     if ((i = find_rule(senders, key)) >= 0)
         g = config_setting_get_elem(senders, (unsigned)i);
     else
         g = config_setting_add(senders, NULL, CONFIG_TYPE_GROUP);
     set_member(g, "match", CONFIG_TYPE_STRING, key, 0);
     set_member(g, "relay", CONFIG_TYPE_STRING, relay, 0);
+}
+
+static void set_rule(struct ctl_managed *m, const char *domain, const char *relay)
+{
+    char key[SH_MAX_HOST + 2];
+
+    snprintf(key, sizeof(key), "@%s", domain);
+    set_rule_key(m, key, relay);
 }
 
 static void drop_relay(struct ctl_managed *m, const char *name)
@@ -322,6 +330,73 @@ bool relay_default_auth(struct ctl_managed *m, const char *user, const char *pas
         return false;
     }
     return put_credentials(m, r, "default", user, password);
+}
+
+bool relay_define(struct ctl_managed *m, const char *name, const char *host, int port,
+                  const char *level, const char *match, const char *user, const char *password)
+{
+    char canon[SH_MAX_HOST + 1], buf[1024];
+    config_setting_t *r, *list;
+    const char *sep = level && strcmp(level, "fingerprint") == 0 ? "|" : ":";
+
+    if (!parse_host(host, canon))
+        return false;
+    if (port < 1 || port > 65535)
+        return bad("port", host, "must be a number from 1 to 65535");
+    r = put_relay(m, name, canon, port);
+    if (level)
+        set_member(r, "tls", CONFIG_TYPE_STRING, level, 0);
+    if (match && *match) {
+        if (strlen(match) >= sizeof(buf))
+            return bad("tls match", match, "too long");
+        snprintf(buf, sizeof(buf), "%s", match);
+        if (config_setting_get_member(r, "tls_match"))
+            config_setting_remove(r, "tls_match");
+        list = config_setting_add(r, "tls_match", CONFIG_TYPE_ARRAY);
+        for (char *save = NULL, *v = strtok_r(buf, sep, &save); v; v = strtok_r(NULL, sep, &save))
+            config_setting_set_string(config_setting_add(list, NULL, CONFIG_TYPE_STRING), v);
+    }
+    return user == NULL || put_credentials(m, r, name, user, password);
+}
+
+bool relay_rule(struct ctl_managed *m, const char *key, const char *relay)
+{
+    char norm[SH_MAX_KEY + 1];
+    enum sh_rule_kind kind;
+    const char *why;
+
+    if (!sh_sender_pattern(key, norm, &kind, &why))
+        return bad("sender", key, why);
+    set_rule_key(m, norm, relay);
+    return true;
+}
+
+void relay_default_name(struct ctl_managed *m, const char *name)
+{
+    set_member(m->root, "default_relay", CONFIG_TYPE_STRING, name, 0);
+}
+
+bool relay_transport(struct ctl_managed *m, const char *key, const char *transport)
+{
+    config_setting_t *g =
+        config_setting_add(ctl_managed_section(m, "transports", CONFIG_TYPE_LIST), NULL,
+                           CONFIG_TYPE_GROUP);
+
+    set_member(g, "domain", CONFIG_TYPE_STRING, key, 0);
+    set_member(g, "transport", CONFIG_TYPE_STRING, transport, 0);
+    return true;
+}
+
+bool relay_managed_empty(struct ctl_managed *m)
+{
+    static const char *const parts[] = {"credentials", "relays", "senders", "default_relay",
+                                        "transports"};
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+        config_setting_t *s = config_setting_get_member(m->root, parts[i]);
+        if (s && (!config_setting_is_aggregate(s) || config_setting_length(s) > 0))
+            return false;
+    }
+    return true;
 }
 
 static bool set_tls(struct ctl_managed *m, const char *relay, const char *level)

@@ -18,10 +18,24 @@ bool relay_set_default(struct ctl_managed *m, const char *host, const char *port
 /* Credentials for the default relay (docker-mailserver's RELAY_USER/RELAY_PASSWORD). */
 bool relay_default_auth(struct ctl_managed *m, const char *user, const char *password);
 
-
+/* For `import postfix`: relay NAME at [HOST]:PORT with tls LEVEL (NULL: the loader's
+ * default) and MATCH (Postfix's match= value, NULL for none), credentials when USER. */
+bool relay_define(struct ctl_managed *m, const char *name, const char *host, int port,
+                  const char *level, const char *match, const char *user, const char *password);
+/* Sender rule KEY (user@domain, @domain, <>) -> relay name or "direct". */
+bool relay_rule(struct ctl_managed *m, const char *key, const char *relay);
+void relay_default_name(struct ctl_managed *m, const char *name);
+/* Recipient transport rule (domain, .domain, user@domain -> "transport:nexthop"). */
+bool relay_transport(struct ctl_managed *m, const char *key, const char *transport);
+/* No relay, rule, credential, transport or default in the managed group. */
+bool relay_managed_empty(struct ctl_managed *m);
 
 /* Credentials for every managed relay at HOST:PORT that has none yet
  * (docker-mailserver's "[host]:port user:password" lines). Returns how many. */
 int relay_auth_nexthop(struct ctl_managed *m, const char *host, int port, const char *user,
                        const char *password);
+
+/* `import postfix DIR` (ctl_import_postfix.c): the relay setup of Postfix's DIR/main.cf
+ * into M; --encrypt-auth stores tls = encrypt for relays Postfix logs in to under may/none. */
+bool ctl_import_postfix(struct ctl_managed *m, const char *dir, bool encrypt_auth);
 #endif

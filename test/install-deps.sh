@@ -8,7 +8,7 @@ PACKAGES=(
     meson ninja-build pkg-config gcc libc6-dev libconfig-dev libssl-dev libmilter-dev
     libhiredis-dev libpcre2-dev
     # the real Postfix the e2e tests and the demo start (private instances only)
-    postfix postfix-doc
+    postfix postfix-doc postfix-lmdb
     # test peers and tools
     openssl miltertest swaks python3 python3-aiosmtpd postfwd sasl2-bin libsasl2-modules
     redis-server ca-certificates procps iproute2
