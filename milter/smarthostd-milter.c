@@ -22,11 +22,13 @@
 #include "milter_conf.h"
 #include "mlfi.h"
 #include "msg.h"
+#include "privs.h"
 #include "snapshot.h"
 
 struct opts {
     const char *config;
     const char *socket;
+    const char *user; /* -u: NULL = see sh_privs_drop() */
     bool foreground, check;
     int verbose;
 };
@@ -34,12 +36,13 @@ struct opts {
 static _Noreturn void usage(const char *prog, int code)
 {
     fprintf(code ? stderr : stdout,
-            "usage: %s [-c FILE] [-f] [-v] -p SOCKET\n"
+            "usage: %s [-c FILE] [-f] [-v] [-u USER] -p SOCKET\n"
             "       %s [-c FILE] -n\n"
             "  -c FILE    configuration (default " SH_DEFAULT_CONFIG ")\n"
             "  -p SOCKET  libmilter socket: unix:PATH or inet:PORT@HOST\n"
             "  -f         stay in the foreground, log to stderr\n"
             "  -n         check the configuration and exit\n"
+            "  -u USER    as root: run as USER once bound (default " SH_DEFAULT_USER " if it exists)\n"
             "  -v         more logging\n",
             prog, prog);
     exit(code);
@@ -50,10 +53,11 @@ static void parse_args(int argc, char **argv, struct opts *o)
     int ch;
 
     o->config = SH_DEFAULT_CONFIG;
-    while ((ch = getopt(argc, argv, "c:p:fnvh")) != -1) {
+    while ((ch = getopt(argc, argv, "c:p:u:fnvh")) != -1) {
         switch (ch) {
         case 'c': o->config = optarg; break;
         case 'p': o->socket = optarg; break;
+        case 'u': o->user = optarg; break;
         case 'f': o->foreground = true; break;
         case 'n': o->check = true; break;
         case 'v': o->verbose++; break;
@@ -157,6 +161,7 @@ int main(int argc, char **argv)
     umask(007);
     if (smfi_opensocket(true) != MI_SUCCESS)
         msg_fatal("cannot listen on %s", o.socket);
+    sh_privs_drop(o.user, NULL); /* bound and secrets read: give up root before serving */
     if (!o.foreground && daemon(0, 0) < 0)
         msg_fatal("daemon: %s", strerror(errno));
 

@@ -16,6 +16,7 @@
 #include "endpoint.h"
 #include "msg.h"
 #include "policy_server.h"
+#include "privs.h"
 #include "server.h"
 #include "snapshot.h"
 #include "sockmap.h"
@@ -33,19 +34,21 @@ struct options {
     size_t npolicy;
     const char *pidfile;
     const char *group; /* NULL: "postfix" when that group exists */
+    const char *user;  /* -u: NULL = see sh_privs_drop() */
     struct sh_server_opts server;
 };
 
 static _Noreturn void usage(const char *prog, int code)
 {
     fprintf(code ? stderr : stdout,
-            "usage: %s [-c FILE] [-f] [-n] [-v] [--socketmap ADDR]... [--policy ADDR]...\n"
+            "usage: %s [-c FILE] [-f] [-n] [-v] [-u USER] [--socketmap ADDR]... [--policy ADDR]...\n"
             "          [--threads N]\n"
             "          [--pidfile FILE] [--socket-group GROUP] [--max-connections N]\n"
             "          [--idle-timeout SECONDS]\n"
             "  -c FILE   configuration (default %s)\n"
             "  -f        foreground, log to stderr (default: syslog, facility mail)\n"
             "  -n        check the configuration and exit\n"
+            "  -u USER   as root: run as USER once bound (default " SH_DEFAULT_USER " if it exists)\n"
             "  ADDR      unix:PATH or inet:HOST:PORT (socketmap default %s;\n"
             "            no default for --policy, the policy delegation service)\n",
             prog, SH_DEFAULT_CONFIG, DEFAULT_SOCKETMAP);
@@ -80,6 +83,7 @@ static void parse_args(int argc, char **argv, struct options *o)
         {"foreground", no_argument, NULL, 'f'},
         {"check", no_argument, NULL, 'n'},
         {"verbose", no_argument, NULL, 'v'},
+        {"user", required_argument, NULL, 'u'},
         {"help", no_argument, NULL, 'h'},
         {"socketmap", required_argument, NULL, OPT_SOCKETMAP},
         {"policy", required_argument, NULL, OPT_POLICY},
@@ -98,7 +102,7 @@ static void parse_args(int argc, char **argv, struct options *o)
         .max_conns = SH_SERVER_DEFAULT_MAX_CONNS,
         .idle_timeout = SH_SERVER_DEFAULT_IDLE,
     };
-    while ((ch = getopt_long(argc, argv, "c:fnvh", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "c:fnvu:h", longopts, NULL)) != -1) {
         switch (ch) {
         case 'c':
             o->config = optarg;
@@ -111,6 +115,9 @@ static void parse_args(int argc, char **argv, struct options *o)
             break;
         case 'v':
             msg_set_verbose(msg_verbose + 1);
+            break;
+        case 'u':
+            o->user = optarg;
             break;
         case 'h':
             usage(argv[0], 0);
@@ -289,12 +296,13 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < o.npolicy; i++)
         listen_on(srv, o.policy[i], gid, &sh_policy_proto);
 
+    if (o.pidfile)
+        write_pidfile(o.pidfile);
+    sh_privs_drop(o.user, NULL); /* bound and secrets read: give up root before serving */
     if (!sh_server_start(srv)) {
         close_all();
         msg_fatal("cannot start worker threads");
     }
-    if (o.pidfile)
-        write_pidfile(o.pidfile);
     for (size_t i = 0; i < neps; i++)
         msg_info("listening on %s (%s)", eps[i].text, eps_proto[i]->name);
     msg_info("started with configuration %s, %u threads", o.config, o.server.threads);
