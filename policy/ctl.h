@@ -14,6 +14,7 @@ struct ctl_ctx {
 int ctl_check(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_route(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_postfix_conf(struct ctl_ctx *ctx, int argc, char **argv);
+int ctl_postfix_setup(struct ctl_ctx *ctx, int argc, char **argv); /* issue 6 */
 
 /* issue 5 */
 int ctl_key(struct ctl_ctx *ctx, int argc, char **argv);

@@ -16,6 +16,8 @@ static const struct verb {
     {"route", ctl_route, "route SENDER [RECIPIENT]  explain where a message goes and why"},
     {"postfix-conf", ctl_postfix_conf,
      "postfix-conf [ADDR [QDIR]] print the main.cf/master.cf lines that hook Postfix up"},
+    {"postfix-setup", ctl_postfix_setup,
+     "postfix-setup --dry-run|--apply|--undo  apply those lines through postconf, reversibly"},
     {"key", ctl_key, "key init|rotate           manage the vault key"},
     {"relay", ctl_relay, "relay ...                 add, exclude and list relays"},
     {"import", ctl_import, "import dms|postfix DIR    import an existing setup"},
