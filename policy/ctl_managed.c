@@ -186,6 +186,12 @@ config_setting_t *ctl_managed_section(struct ctl_managed *m, const char *name, i
 
 int ctl_managed_commit(struct ctl_managed *m)
 {
+    return ctl_managed_commit_checked(m, NULL, NULL);
+}
+
+int ctl_managed_commit_checked(struct ctl_managed *m,
+                               bool (*check)(const struct sh_snapshot *, void *), void *ctx)
+{
     char tmp[PATH_MAX + 8];
     struct sh_snapshot *s;
     struct sh_error err;
@@ -207,6 +213,12 @@ int ctl_managed_commit(struct ctl_managed *m)
     }
     for (size_t i = 0; i < s->nwarnings; i++)
         fprintf(stderr, "warning: %s\n", s->warnings[i]);
+    if (check && !check(s, ctx)) {
+        fprintf(stderr, "smarthostctl: not saved: the probe failed\n");
+        sh_snapshot_free(s);
+        unlink(tmp);
+        return CTL_FAIL;
+    }
     sh_snapshot_free(s);
     if (rename(tmp, m->path) != 0 || !ctl_fsync_dir(m->path)) {
         fprintf(stderr, "smarthostctl: rename %s: %s\n", tmp, strerror(errno));

@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include "ctl.h"
+#include "snapshot.h"
 
 #define CTL_MANAGED_NAME "managed.conf"
 
@@ -38,6 +39,14 @@ config_setting_t *ctl_managed_section(struct ctl_managed *m, const char *name, i
 /* Validate the edited tree with the loader, then replace the file atomically.
  * Prints the outcome and tells the daemon; returns CTL_OK or CTL_FAIL. */
 int ctl_managed_commit(struct ctl_managed *m);
+/* The same, with CHECK run on the validated snapshot before the rename (relay
+ * --probe): false leaves the file as it was. */
+int ctl_managed_commit_checked(struct ctl_managed *m,
+                               bool (*check)(const struct sh_snapshot *, void *), void *ctx);
+
+/* ctl_probe.c: talk to relay R as Postfix would, printing each step. */
+struct sh_relay;
+bool ctl_probe_relay(const struct sh_relay *r, const char *ca_file);
 
 /* Write DATA to PATH atomically: PATH.tmp, fsync, rename, fsync the directory. */
 bool ctl_write_atomic(const char *path, const char *data, size_t len, mode_t mode);

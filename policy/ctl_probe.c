@@ -21,6 +21,7 @@
 
 #include "config.h"
 #include "ctl.h"
+#include "ctl_managed.h"
 #include "snapshot.h"
 
 #define LINE_MAX_LEN 512
@@ -214,7 +215,7 @@ static int tcp_connect(const struct sh_relay *r)
     return fd;
 }
 
-static bool probe(const struct sh_relay *r, const char *ca_file)
+bool ctl_probe_relay(const struct sh_relay *r, const char *ca_file)
 {
     struct conn c = {.fd = -1};
     bool ok;
@@ -275,7 +276,7 @@ int ctl_probe(struct ctl_ctx *ctx, int argc, char **argv)
            sh_tls_level_name(r->tls), r->implicit_tls ? " (implicit)" : "",
            r->cred ? r->cred->user : "none");
     setvbuf(stdout, NULL, _IOLBF, 0);
-    ok = probe(r, ca_file);
+    ok = ctl_probe_relay(r, ca_file);
     printf("result    %s\n", ok ? "OK" : "FAILED");
     sh_snapshot_free(s);
     return ok ? CTL_OK : CTL_FAIL;

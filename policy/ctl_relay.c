@@ -517,15 +517,32 @@ static int relay_list(const struct ctl_ctx *ctx)
     return CTL_OK;
 }
 
+/* --probe: the edited relay, as the validated snapshot has it, must pass a probe. */
+struct probe_ctx {
+    char name[NAME_MAX_LEN];
+    const char *ca_file;
+};
+
+static bool probe_check(const struct sh_snapshot *s, void *ctx)
+{
+    const struct probe_ctx *p = ctx;
+    const struct sh_relay *r = sh_snapshot_relay(s, p->name);
+
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    printf("probe     relay %s %s (before saving)\n", p->name, r ? r->nexthop : "?");
+    return r && ctl_probe_relay(r, p->ca_file);
+}
+
 static int usage(void)
 {
     fprintf(stderr,
-            "usage: smarthostctl [-c FILE] relay add-domain DOMAIN HOST [PORT]\n"
-            "       smarthostctl [-c FILE] relay add-auth DOMAIN USER [--password-stdin]\n"
+            "usage: smarthostctl [-c FILE] relay add-domain DOMAIN HOST [PORT] [--probe]\n"
+            "       smarthostctl [-c FILE] relay add-auth DOMAIN USER [--password-stdin] [--probe]\n"
             "       smarthostctl [-c FILE] relay exclude-domain DOMAIN\n"
             "       smarthostctl [-c FILE] relay del-domain DOMAIN\n"
-            "       smarthostctl [-c FILE] relay default HOST [PORT]\n"
-            "       smarthostctl [-c FILE] relay default-auth USER [--password-stdin]\n"
+            "       smarthostctl [-c FILE] relay default HOST [PORT] [--probe]\n"
+            "       smarthostctl [-c FILE] relay default-auth USER [--password-stdin] [--probe]\n"
+            "  --probe [--ca-file FILE]: save only when `probe` passes on the new relay\n"
             "       smarthostctl [-c FILE] relay set-tls RELAY|DOMAIN LEVEL\n"
             "       smarthostctl [-c FILE] relay list\n");
     return CTL_USAGE;
@@ -533,8 +550,12 @@ static int usage(void)
 
 int ctl_relay(struct ctl_ctx *ctx, int argc, char **argv)
 {
-    static const struct option opts[] = {{"password-stdin", no_argument, NULL, 'p'}, {0}};
-    bool from_stdin = false, ok = false;
+    static const struct option opts[] = {{"password-stdin", no_argument, NULL, 'p'},
+                                         {"probe", no_argument, NULL, 'P'},
+                                         {"ca-file", required_argument, NULL, 'a'},
+                                         {0}};
+    struct probe_ctx probe = {{0}};
+    bool from_stdin = false, ok = false, want_probe = false;
     char pw[SH_VAULT_MAX_SECRET + 2];
     struct ctl_managed m;
     const char *verb;
@@ -543,9 +564,14 @@ int ctl_relay(struct ctl_ctx *ctx, int argc, char **argv)
 
     optind = 0; /* glibc: full re-initialisation after main()'s getopt */
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c != 'p')
+        if (c == 'p')
+            from_stdin = true;
+        else if (c == 'P')
+            want_probe = true;
+        else if (c == 'a')
+            probe.ca_file = optarg;
+        else
             return usage();
-        from_stdin = true;
     }
     a = argv + optind;
     n = argc - optind;
@@ -562,6 +588,20 @@ int ctl_relay(struct ctl_ctx *ctx, int argc, char **argv)
           (strcmp(verb, "default") == 0 && (n == 2 || n == 3)) ||
           (strcmp(verb, "set-tls") == 0 && n == 3)))
         return usage();
+    if (want_probe) { /* the relay the verb edits */
+        char d[SH_MAX_HOST + 1];
+        if (strcmp(verb, "default") == 0 || strcmp(verb, "default-auth") == 0)
+            snprintf(probe.name, sizeof(probe.name), "default");
+        else if (strcmp(verb, "add-domain") == 0 || strcmp(verb, "add-auth") == 0) {
+            if (!norm_domain(a[1], d))
+                return CTL_FAIL;
+            domain_relay_name(d, probe.name);
+        } else {
+            fprintf(stderr, "smarthostctl: --probe goes with add-domain, add-auth, default, "
+                            "default-auth\n");
+            return CTL_USAGE;
+        }
+    }
     if (!ctl_managed_open(&m, ctx)) {
         ctl_managed_close(&m);
         return CTL_FAIL;
@@ -583,7 +623,9 @@ int ctl_relay(struct ctl_ctx *ctx, int argc, char **argv)
     else
         ok = set_tls(&m, a[1], a[2]);
     OPENSSL_cleanse(pw, sizeof(pw));
-    rc = ok ? ctl_managed_commit(&m) : CTL_FAIL;
+    rc = !ok ? CTL_FAIL
+         : want_probe ? ctl_managed_commit_checked(&m, probe_check, &probe)
+                      : ctl_managed_commit(&m);
     ctl_managed_close(&m);
     return rc;
 }

@@ -71,4 +71,25 @@ is "$rc" 0 "tls = encrypt does not check the name"
 out=$("$C" -c main.conf probe --ca-file good.crt smtps); rc=$?
 is "$rc" 0 "implicit TLS (465-style) verified and authenticated"
 is "$("$C" -c main.conf probe nosuch 2>&1 >/dev/null)" 'smarthostctl: no relay named "nosuch"' "unknown relay"
+
+# relay add-* --probe: the probe runs on the relay as it would be saved; a failure writes nothing.
+P6=$(lab_free_port) P7=$(lab_free_port)
+start tls2 "$P6" --starttls good.crt good.key --users users --require-auth
+start plain2 "$P7" --users users
+ok "add-domain --probe: saved after a passing probe" bash -c \
+    "'$C' -c main.conf relay add-domain ok.example 127.0.0.1 $P6 --probe >probe.out && grep -q '^quit      ok' probe.out && grep -q d_ok_example managed.conf"
+cp managed.conf before
+ok "add-auth --probe with a wrong password: exit 1, the 535 shown" bash -c \
+    "! echo not-the-password | '$C' -c main.conf relay add-auth ok.example relay-user --password-stdin --probe >probe.out 2>probe.err && grep -q '<- 535' probe.out && grep -q 'not saved' probe.err"
+ok "add-auth --probe with a wrong password: nothing written" cmp -s before managed.conf
+"$C" -c main.conf relay add-domain plain.example 127.0.0.1 "$P7" >/dev/null || bail "add-domain"
+cp managed.conf before
+ok "add-auth --probe at a relay offering no STARTTLS: nothing written" bash -c \
+    "! echo right-password | '$C' -c main.conf relay add-auth plain.example relay-user --password-stdin --probe >probe.out 2>&1 && grep -q 'does not offer STARTTLS' probe.out && cmp -s before managed.conf"
+ok "add-auth --probe with the right password: saved" bash -c \
+    "echo right-password | '$C' -c main.conf relay add-auth ok.example relay-user --password-stdin --probe >probe.out 2>&1 && grep -q '^auth      ok' probe.out && ! cmp -s before managed.conf"
+ok "--probe never prints the password" bash -c "! grep -q right-password probe.out"
+cp managed.conf before
+ok "default --probe to a closed port: nothing written" bash -c \
+    "! '$C' -c main.conf relay default 127.0.0.1 $(lab_free_port) --probe >/dev/null 2>&1 && cmp -s before managed.conf"
 tap_done
