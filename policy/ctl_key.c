@@ -261,8 +261,7 @@ static int key_rotate(const struct ctl_ctx *ctx, bool recover_only)
         step(5, rename(p.rotate, p.managed) == 0 && ctl_fsync_dir(p.key), "rename", p.rotate) &&
         step(6, unlink(p.old) == 0 && ctl_fsync_dir(p.key), "unlink", p.old)) {
         printf("rotated %s: %d value(s) re-encrypted in %s\n", p.key, count, p.managed);
-        ctl_reload_daemon();
-        rc = CTL_OK;
+        rc = ctl_reload_daemon() ? CTL_OK : CTL_FAIL;
     } else {
         recover(&p);
     }

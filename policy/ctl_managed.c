@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "ctl_managed.h"
+#include "reload_status.h"
 #include "snapshot.h"
 #include "vault.h"
 
@@ -195,6 +196,7 @@ int ctl_managed_commit_checked(struct ctl_managed *m,
     char tmp[PATH_MAX + 8];
     struct sh_snapshot *s;
     struct sh_error err;
+    struct stat st;
     size_t len;
     char *text = ctl_managed_text(m, &len);
 
@@ -203,6 +205,12 @@ int ctl_managed_commit_checked(struct ctl_managed *m,
         free(text);
         return CTL_FAIL;
     }
+    /* A daemon that dropped root reads the main file through its group: the managed
+     * file gets the same group and group read (never more). */
+    if (stat(m->config, &st) == 0 && (st.st_mode & S_IRGRP) &&
+        (chown(tmp, (uid_t)-1, st.st_gid) != 0 || chmod(tmp, 0640) != 0))
+        fprintf(stderr, "warning: %s: cannot give it %s's group: %s\n", m->path, m->config,
+                strerror(errno));
     explicit_bzero(text, len); /* holds only enc: values, but still */
     free(text);
     /* The daemon's own loader, on the main file with the new managed group. */
@@ -226,13 +234,14 @@ int ctl_managed_commit_checked(struct ctl_managed *m,
         return CTL_FAIL;
     }
     printf("saved %s (validated with %s)\n", m->path, m->config);
-    ctl_reload_daemon();
-    return CTL_OK;
+    return ctl_reload_daemon() ? CTL_OK : CTL_FAIL;
 }
 
-void ctl_reload_daemon(void)
+bool ctl_reload_daemon(void)
 {
     const char *pidfile = getenv("SMARTHOSTD_PIDFILE");
+    struct sh_reload_status before, now;
+    bool had;
     char buf[32];
     FILE *fp;
     long pid;
@@ -241,15 +250,35 @@ void ctl_reload_daemon(void)
         pidfile = DEFAULT_PIDFILE;
     if ((fp = fopen(pidfile, "r")) == NULL) {
         printf("no running smarthostd (%s): the change applies when it starts\n", pidfile);
-        return;
+        return true;
     }
     pid = fgets(buf, sizeof(buf), fp) ? strtol(buf, NULL, 10) : 0;
     fclose(fp);
+    had = sh_reload_status_read(pidfile, &before) && before.pid == pid;
     if (pid <= 1 || kill((pid_t)pid, SIGHUP) != 0) {
         printf("smarthostd (%s, pid %ld) not signalled: %s; reload it by hand\n", pidfile, pid,
                pid <= 1 ? "bad pid file" : strerror(errno));
-        return;
+        return true;
     }
-    printf("reload: sent SIGHUP to smarthostd pid %ld; it loads the configuration just validated\n",
-           pid);
+    /* Its verdict: a status of this pid with a newer generation (bounded wait). */
+    for (int i = 0; i < 200; i++) {
+        if (sh_reload_status_read(pidfile, &now) && now.pid == pid &&
+            (!had || now.generation > before.generation)) {
+            if (now.ok) {
+                printf("reload: smarthostd pid %ld accepted the new configuration "
+                       "(load #%lu)\n", pid, now.generation);
+                return true;
+            }
+            fprintf(stderr, "smarthostctl: reload: smarthostd pid %ld REJECTED the new "
+                            "configuration and keeps serving the previous one:\n  %s\n"
+                            "(saved, but not in effect: fix that, then reload again)\n",
+                    pid, now.error);
+            return false;
+        }
+        usleep(50 * 1000);
+    }
+    printf("reload: sent SIGHUP to smarthostd pid %ld, but it reported no verdict within 10 s "
+           "(%s.status; started without --pidfile, or older than this smarthostctl?)\n",
+           pid, pidfile);
+    return true;
 }

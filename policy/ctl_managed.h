@@ -57,8 +57,9 @@ bool ctl_fsync_dir(const char *path);
 char *ctl_managed_text(struct ctl_managed *m, size_t *len);
 
 /* Tell a running smarthostd to reload (SIGHUP to the pid in $SMARTHOSTD_PIDFILE,
- * default /run/smarthostd/smarthostd.pid) and say so. */
-void ctl_reload_daemon(void);
+ * default /run/smarthostd/smarthostd.pid) and wait (at most 10 s) for its verdict
+ * in PIDFILE.status. Prints it; false only when the daemon rejected the reload. */
+bool ctl_reload_daemon(void);
 
 /* Test builds (-DSH_TEST_HOOKS): SIGKILL ourselves at step N of a multi-step
  * write when $SMARTHOSTCTL_CRASH_AT=N; a no-op otherwise. */

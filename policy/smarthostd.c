@@ -17,6 +17,7 @@
 #include "msg.h"
 #include "policy_server.h"
 #include "privs.h"
+#include "reload_status.h"
 #include "server.h"
 #include "snapshot.h"
 #include "sockmap.h"
@@ -179,12 +180,17 @@ static _Noreturn void check_config(const char *path)
     exit(0);
 }
 
+/* With --pidfile, every load's verdict goes to PIDFILE.status for smarthostctl. */
+static int status_fd = -1;
+static unsigned long generation;
+
 /* Build a complete new snapshot; only a good one replaces the current one. */
 static void reload(const char *path)
 {
     struct sh_error err = {{0}};
     struct sh_snapshot *s = sh_config_load(path, &err);
 
+    sh_reload_status_write(status_fd, ++generation, s != NULL, err.text);
     if (s == NULL) {
         msg_warn("reload failed: %s; keeping previous configuration", err.text);
         return;
@@ -296,8 +302,12 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < o.npolicy; i++)
         listen_on(srv, o.policy[i], gid, &sh_policy_proto);
 
-    if (o.pidfile)
+    if (o.pidfile) {
         write_pidfile(o.pidfile);
+        if ((status_fd = sh_reload_status_open(o.pidfile)) < 0)
+            msg_warn("%s.status: %m; smarthostctl cannot confirm reloads", o.pidfile);
+        sh_reload_status_write(status_fd, ++generation, true, NULL);
+    }
     sh_privs_drop(o.user, NULL); /* bound and secrets read: give up root before serving */
     if (!sh_server_start(srv)) {
         close_all();
@@ -321,7 +331,9 @@ int main(int argc, char **argv)
     msg_info("stopping on signal %d", sig);
     sh_server_free(srv);
     close_all();
-    if (o.pidfile)
+    if (o.pidfile) {
         unlink(o.pidfile);
+        sh_reload_status_unlink(o.pidfile);
+    }
     return 0;
 }
