@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
+#include <pwd.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@
 #include "config.h"
 #include "ctl.h"
 #include "ctl_managed.h"
+#include "privs.h" /* SH_DEFAULT_USER */
 #include "vault.h"
 
 struct rot_paths {
@@ -60,6 +62,7 @@ static int key_init(const struct ctl_ctx *ctx, int argc, char **argv)
     char path[PATH_MAX], tmp[PATH_MAX + 8], text[64];
     unsigned char key[SH_VAULT_KEY_LEN];
     const char *group = NULL;
+    char gname[256];
     mode_t mode = 0600;
     gid_t gid = (gid_t)-1;
     int c, fd;
@@ -77,6 +80,16 @@ static int key_init(const struct ctl_ctx *ctx, int argc, char **argv)
     }
     if (path[0] == 0 && !key_path(ctx, path, sizeof(path)))
         return CTL_FAIL;
+    if (group == NULL) { /* the daemon's default user (smarthostd -u) reads it by group */
+        struct passwd *pw = getpwnam(SH_DEFAULT_USER);
+        struct group *gr = pw ? getgrgid(pw->pw_gid) : NULL;
+        if (gr) {
+            snprintf(gname, sizeof(gname), "%s", gr->gr_name);
+            group = gname;
+            printf("user %s exists: the key is made readable to its group %s (0640)\n",
+                   SH_DEFAULT_USER, group);
+        }
+    }
     if (group) { /* the daemon reads the key through its group after dropping root */
         struct group *gr = getgrnam(group);
         if (gr == NULL) {
@@ -115,7 +128,11 @@ static int key_init(const struct ctl_ctx *ctx, int argc, char **argv)
     }
     unlink(tmp);
     ctl_fsync_dir(path);
-    printf("created %s (mode %04o)\n", path, (unsigned)mode);
+    printf("created %s (mode %04o%s%s)\n", path, (unsigned)mode, group ? ", group " : "",
+           group ? group : "");
+    if (geteuid() != 0)
+        fprintf(stderr, "warning: not run as root: %s is owned by uid %ld; smarthostd accepts "
+                        "a key owned by root or by the user it runs as\n", path, (long)geteuid());
     return CTL_OK;
 }
 

@@ -18,8 +18,24 @@ setup() { # a fresh main config with two encrypted credentials
 }
 
 setup
-is "$(stat -c %a vault.key)" 600 "key init: mode 0600"
+if id smarthostd >/dev/null 2>&1; then # the daemon's default user reads it through its group
+    is "$(stat -c %a:%G vault.key)" "640:$(id -gn smarthostd)" "key init: mode 0640, smarthostd's group"
+else
+    is "$(stat -c %a vault.key)" 600 "key init: mode 0600"
+fi
 is "$(stat -c %U vault.key)" "$(id -un)" "key init: owned by the caller (root in CI)"
+ok "key init --group: 0640, owner root, that group" bash -c \
+    "'$C' -c main.conf key init --key '$PWD/k2' --group nogroup >/dev/null && [ \"\$(stat -c %a:%U:%G k2)\" = 640:root:nogroup ]"
+ok "key init --group with no such group: refused, nothing made" bash -c \
+    "! '$C' -c main.conf key init --key '$PWD/k3' --group no-such-group-x 2>/dev/null && [ ! -e k3 ]"
+# The CLI holds secrets: no core dumps (RLIMIT_CORE 0, not dumpable). Seen while it waits on stdin.
+mkfifo pwfifo
+"$C" -c main.conf relay add-auth core.example u --password-stdin <pwfifo >/dev/null 2>&1 &
+CPID=$!
+exec 7>pwfifo
+for _ in $(seq 100); do grep -q 'Max core file size *0 *0' /proc/$CPID/limits 2>/dev/null && break; sleep 0.05; done
+ok "CLI runs with core dumps off" grep -q 'Max core file size *0 *0' /proc/$CPID/limits
+exec 7>&-; wait $CPID 2>/dev/null; rm -f pwfifo
 ok "key init refuses to overwrite" bash -c "! '$C' -c main.conf key init"
 expected=$("$BUILDDIR/test/vault/dump_creds" main.conf)
 is "$expected" "$(printf 'd_domain1_com mailgun-user mailgun-secret\nd_domain2_com sendgrid-user sendgrid-secret')" "passwords round-trip through enc:v1:"
