@@ -95,4 +95,15 @@ for step in 1 2 3 4 5 6; do
     ok "killed at step $step: no leftovers after recover" bash -c "! ls | grep -E '\.(old|new|rotate|tmp)$'"
     is "$("$BUILDDIR/test/vault/dump_creds" main.conf 2>&1)" "$expected" "killed at step $step: passwords intact under vault.key alone"
 done
+
+# enc: values in the administrator's own file are not rewritten (smarthostctl never edits
+# that file): rotate refuses before changing anything and names the value.
+setup
+sed -i "1a credentials = { own = { user = \"u\"; password = \"$("$BUILDDIR/test/vault/vault_encrypt" "$T/w/vault.key" own own-secret)\"; }; };" main.conf
+cp vault.key key.before; cp managed.conf managed.before
+out=$("$C" -c main.conf key rotate 2>&1); rc=$?
+is "$rc" 1 "rotate with an enc: value in the main file: refused"
+ok "rotate refusal names the value and the fix" bash -c "grep -q 'main.conf:2: credentials own' <<<'$out' && grep -q 'relay add-auth' <<<'$out'"
+ok "rotate refusal: key and managed.conf unchanged, no leftovers" bash -c \
+    "cmp -s vault.key key.before && cmp -s managed.conf managed.before && ! ls | grep -E '\.(old|new|rotate|tmp)$'"
 tap_done
