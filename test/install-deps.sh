@@ -12,6 +12,8 @@ PACKAGES=(
     # test peers and tools
     openssl miltertest swaks python3 python3-aiosmtpd postfwd sasl2-bin libsasl2-modules
     redis-server ca-certificates procps iproute2
+    # the Debian package (test/deb/ci-deb.sh: dpkg-buildpackage, lintian)
+    debhelper devscripts lintian dpkg-dev fakeroot adduser
 )
 
 if [ "$(id -u)" != 0 ]; then

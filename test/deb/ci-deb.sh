@@ -1,0 +1,196 @@
+#!/bin/bash
+# ci-deb.sh - the package on this machine, end to end (issue 6):
+#   build the .deb (dpkg-buildpackage in a copy of the tree), lintian (errors fail),
+#   apt-get install it, start both daemons exactly as the units' ExecStart lines say
+#   (no systemd here: as root, so they drop to user smarthostd themselves), give the
+#   machine's Postfix a minimal main.cf if it has none, `smarthostctl postfix-setup
+#   --apply`, start Postfix, send one message to a fake smarthost and check relay + AUTH,
+#   `--undo` and byte-compare main.cf/master.cf, stop everything, `dpkg --purge` and
+#   check nothing of ours is left (the smarthostd account stays: README.Debian).
+#
+# It changes the machine (packages, /etc/postfix, port 25 on loopback): it runs only
+# with CI=true or --i-know, as root. Output is TAP; exit status 0 only if all passed.
+set -uo pipefail
+
+if [ "${CI:-}" != true ] && [ "${1:-}" != --i-know ]; then
+    echo "ci-deb.sh: refusing: it installs and purges a package and edits /etc/postfix;" >&2
+    echo "ci-deb.sh: run it only on a disposable machine, with CI=true or --i-know" >&2
+    exit 2
+fi
+[ "$(id -u)" = 0 ] || { echo "ci-deb.sh: needs root" >&2; exit 2; }
+
+SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+export SRCDIR=$SRC PYTHON=/usr/bin/python3
+. "$SRC/test/lib/tap.sh"
+. "$SRC/test/lib/postfix-lab.sh"
+T0=$SECONDS
+PF=/etc/postfix
+SPOOL=/var/spool/postfix/smarthostd
+DAEMON_PIDS=()
+MADE_MAINCF=0 INSTALLED=0 PF_STARTED=0
+
+lab_init # $LAB, fake smarthosts; its EXIT trap is chained below
+ci_cleanup() {
+    local rc=$?
+    [ "$PF_STARTED" = 1 ] && postfix stop >/dev/null 2>&1
+    for p in "${DAEMON_PIDS[@]}"; do kill "$p" 2>/dev/null; lab_wait_gone 10 "$p"; done
+    if [ -e /var/lib/smarthostd/postfix-setup.state ] && command -v smarthostctl >/dev/null; then
+        smarthostctl postfix-setup --undo >/dev/null 2>&1
+    fi
+    if [ "$MADE_MAINCF" = 1 ]; then rm -f "$PF/main.cf" /var/log/smarthostd-ci-maillog; fi
+    rm -f /etc/smarthostd/ci-relay.pass
+    [ "$INSTALLED" = 1 ] && dpkg --purge smarthostd >/dev/null 2>&1
+    (exit "$rc"); lab_cleanup
+}
+trap ci_cleanup EXIT
+
+# --- build and lint ---------------------------------------------------------------
+B=$LAB/build
+mkdir -p "$B/src"
+tar -C "$SRC" --exclude='./build*' --exclude='./obj-*' --exclude=./.git -cf - . | tar -C "$B/src" -xf -
+t=$SECONDS
+(cd "$B/src" && dpkg-buildpackage -us -uc -b) >"$LAB/dpkg-buildpackage.log" 2>&1
+rc=$?
+[ $rc = 0 ] || tail -n 30 "$LAB/dpkg-buildpackage.log" | sed 's/^/# /'
+is "$rc" 0 "dpkg-buildpackage -us -uc -b ($((SECONDS - t)) s)"
+DEB=$(ls "$B"/smarthostd_*.deb 2>/dev/null | head -n 1)
+[ -n "$DEB" ] || bail "no .deb built"
+lintian --fail-on error "$B"/smarthostd_*.changes >"$LAB/lintian.log" 2>&1
+rc=$?
+sed 's/^/# lintian: /' "$LAB/lintian.log" | grep -v 'root privileges'
+is "$rc" 0 "lintian: no errors"
+ok "lintian: no warnings either (overrides are justified in debian/)" \
+    bash -c "! grep -q '^W:' '$LAB/lintian.log'"
+
+# --- install ------------------------------------------------------------------------
+had_user=0; getent passwd smarthostd >/dev/null && had_user=1
+(cd "$B" && DEBIAN_FRONTEND=noninteractive apt-get install -y "./$(basename "$DEB")") \
+    >"$LAB/apt.log" 2>&1 || { tail -n 20 "$LAB/apt.log" | sed 's/^/# /'; bail "apt-get install"; }
+INSTALLED=1
+ok "binaries in /usr/sbin" test -x /usr/sbin/smarthostd -a -x /usr/sbin/smarthostd-milter -a -x /usr/sbin/smarthostctl
+ok "the example config is a conffile" bash -c "dpkg-query -W -f='\${Conffiles}' smarthostd | grep -q /etc/smarthostd/smarthostd.conf"
+ok "man pages smarthostd(8) smarthostd-milter(8) smarthostctl(8) smarthostd.conf(5)" \
+    test -f /usr/share/man/man8/smarthostd.8.gz -a -f /usr/share/man/man8/smarthostd-milter.8.gz \
+    -a -f /usr/share/man/man8/smarthostctl.8.gz -a -f /usr/share/man/man5/smarthostd.conf.5.gz
+ok "system user smarthostd in group postfix" bash -c "id -nG smarthostd | grep -qw postfix && [ \$(id -u smarthostd) -lt 1000 ]"
+is "$(stat -c '%U:%G %a' "$SPOOL")" "smarthostd:postfix 2750" "socket directory inside Postfix's chroot"
+is "$(stat -c '%U:%G %a' /etc/smarthostd)" "root:smarthostd 750" "config directory group-readable by the daemons"
+ok "the shipped config is valid" smarthostctl check
+
+# --- the daemons, as the units start them -------------------------------------------
+execstart() { sed -n 's/^ExecStart=//p' "/lib/systemd/system/$1.service"; }
+for unit in smarthostd smarthostd-milter; do
+    ok "$unit.service: User=smarthostd, hardening present" bash -c \
+        "u=/lib/systemd/system/$unit.service; grep -qx User=smarthostd \$u && grep -qx ProtectSystem=strict \$u &&
+         grep -qx NoNewPrivileges=yes \$u && grep -qx 'SystemCallFilter=@system-service' \$u &&
+         grep -qx 'CapabilityBoundingSet=' \$u && grep -q '^RestrictAddressFamilies=' \$u &&
+         grep -qx 'ExecReload=/bin/kill -HUP \$MAINPID' \$u && grep -q '^RuntimeDirectory=' \$u"
+done
+# The test's relay: a fake smarthost with STARTTLS and AUTH; the password in a file as
+# README.Debian says (root:smarthostd 0640, so reloads after the drop read it).
+lab_cert
+P_RELAY=$(lab_free_port)
+lab_fake relay "$P_RELAY" --starttls "$LAB/cert.pem" "$LAB/key.pem" --require-auth \
+    --users "$(lab_users relay 'ci-user:ci-pass-42')" || bail "fake smarthost"
+cp /etc/smarthostd/smarthostd.conf "$LAB/smarthostd.conf.shipped"
+echo 'ci-pass-42' >/etc/smarthostd/ci-relay.pass
+chown root:smarthostd /etc/smarthostd/ci-relay.pass && chmod 640 /etc/smarthostd/ci-relay.pass
+cat >/etc/smarthostd/smarthostd.conf <<CONF
+credentials = { ci = { user = "ci-user"; password = "file:/etc/smarthostd/ci-relay.pass"; }; };
+relays = { ci = { host = "127.0.0.1"; port = $P_RELAY; credentials = "ci"; tls = "encrypt"; }; };
+default_relay = "ci";
+CONF
+ok "the test config is valid" smarthostctl check
+mkdir -p /run/smarthostd # RuntimeDirectory= (systemd would make it)
+for unit in smarthostd smarthostd-milter; do
+    read -r -a cmd <<<"$(execstart "$unit")"
+    diag "$unit: ${cmd[*]}"
+    "${cmd[@]}" >>"$LAB/$unit.log" 2>&1 &
+    DAEMON_PIDS+=($!)
+done
+lab_wait 20 test -S "$SPOOL/socketmap" -a -S "$SPOOL/policy" -a -S "$SPOOL/milter" ||
+    { cat "$LAB"/smarthostd*.log >&2; bail "daemons did not create their sockets"; }
+SU=$(id -u smarthostd)
+for p in "${DAEMON_PIDS[@]}"; do
+    ok "pid $p ($(tr -d '\0' </proc/$p/comm)) runs as smarthostd (uid $SU), no capabilities" bash -c \
+        "grep -qx 'Uid:	$SU	$SU	$SU	$SU' /proc/$p/status && grep -qx 'CapEff:	0000000000000000' /proc/$p/status"
+done
+is "$(stat -c '%G %a' "$SPOOL/socketmap") $(stat -c '%G' "$SPOOL/milter")" "postfix 660 postfix" \
+    "sockets: group postfix, 0660"
+
+# --- the machine's Postfix ----------------------------------------------------------
+if [ ! -e "$PF/main.cf" ]; then
+    # "No configuration" install: a minimal main.cf, loopback only, no DNS.
+    cat >"$PF/main.cf" <<'EOF'
+compatibility_level = 3.6
+myhostname = ci.smarthostd.test
+inet_interfaces = loopback-only
+inet_protocols = ipv4
+mydestination =
+mynetworks = 127.0.0.0/8
+smtp_dns_support_level = disabled
+maillog_file = /var/log/smarthostd-ci-maillog
+EOF
+    MADE_MAINCF=1
+fi
+cp -p "$PF/main.cf" "$LAB/main.cf.orig"
+cp -p "$PF/master.cf" "$LAB/master.cf.orig"
+postfix status >/dev/null 2>&1 && bail "the machine's Postfix already runs: not touching it"
+
+smarthostctl postfix-setup --dry-run >"$LAB/dry.out" 2>&1
+is "$?" 0 "postfix-setup --dry-run"
+ok "--dry-run changed nothing" cmp -s "$LAB/main.cf.orig" "$PF/main.cf"
+smarthostctl postfix-setup --apply >"$LAB/apply.out" 2>&1
+rc=$?
+sed 's/^/# /' "$LAB/apply.out"
+is "$rc" 0 "postfix-setup --apply against $PF"
+is "$(postconf -h sender_dependent_relayhost_maps)" "socketmap:unix:smarthostd/socketmap:relay" \
+    "maps name the socket relative to the chroot"
+
+postfix start >"$LAB/postfix-start.log" 2>&1 || { cat "$LAB/postfix-start.log" >&2; bail "postfix start"; }
+PF_STARTED=1
+lab_wait 20 lab_port_busy 25 || bail "postfix does not listen on 25"
+swaks --server 127.0.0.1:25 --helo ci-client.test --from alice@example.com --to 'rcpt@[127.0.0.2]' \
+    --header "Subject: ci-deb-one" --body "through the packaged smarthostd" --timeout 30 \
+    >"$LAB/swaks.log" 2>&1 || diag "swaks failed: $(tail -n 3 "$LAB/swaks.log" | tr '\n' ' ')"
+lab_wait 60 lab_fake_has ci-deb-one || diag "the fake smarthost saw nothing within 60 s"
+is "$(lab_fake_find ci-deb-one)" "relay	$P_RELAY	alice@example.com	ci-user	ci-pass-42	yes" \
+    "relayed by the machine's Postfix (chrooted smtp) to the smarthost, AUTH over STARTTLS"
+ok "the policy service was consulted" grep -q 'policy: sender=<alice@example.com>' "$LAB/smarthostd.log"
+ok "no password in the daemons' logs" bash -c "! grep -q ci-pass-42 '$LAB/smarthostd.log' '$LAB/smarthostd-milter.log'"
+kill -HUP "${DAEMON_PIDS[0]}"
+ok "SIGHUP after the drop reloads (config and password file group-readable)" \
+    lab_wait 10 grep -q 'reloaded configuration' "$LAB/smarthostd.log"
+postfix stop >/dev/null 2>&1
+lab_wait 20 bash -c '! postfix status >/dev/null 2>&1'
+PF_STARTED=0
+
+smarthostctl postfix-setup --undo >"$LAB/undo.out" 2>&1
+is "$?" 0 "postfix-setup --undo"
+ok "main.cf byte-identical to the original" cmp "$LAB/main.cf.orig" "$PF/main.cf"
+ok "master.cf byte-identical to the original" cmp "$LAB/master.cf.orig" "$PF/master.cf"
+
+# --- stop, upgrade in place, purge --------------------------------------------------
+for p in "${DAEMON_PIDS[@]}"; do kill "$p"; lab_wait_gone 10 "$p"; done
+DAEMON_PIDS=()
+ok "stopped daemons removed their sockets" bash -c "[ -z \"\$(ls -A '$SPOOL')\" ]"
+dpkg -i "$DEB" >"$LAB/reinstall.log" 2>&1
+is "$?" 0 "installing the same .deb over itself (the upgrade path)"
+ok "an edited conffile survives it" grep -q 'ci-user' /etc/smarthostd/smarthostd.conf
+rm -f /etc/smarthostd/ci-relay.pass
+if [ "$MADE_MAINCF" = 1 ]; then rm -f "$PF/main.cf" /var/log/smarthostd-ci-maillog; MADE_MAINCF=0; fi
+dpkg --purge smarthostd >"$LAB/purge.log" 2>&1
+is "$?" 0 "dpkg --purge smarthostd"
+INSTALLED=0
+left=$(ls -d /etc/smarthostd "$SPOOL" /var/lib/smarthostd /run/smarthostd /run/smarthostd-milter \
+    /usr/sbin/smarthostd /usr/sbin/smarthostd-milter /usr/sbin/smarthostctl \
+    /lib/systemd/system/smarthostd*.service /usr/lib/tmpfiles.d/smarthostd.conf \
+    /usr/share/man/man8/smarthost* /usr/share/man/man5/smarthostd* /usr/share/doc/smarthostd 2>/dev/null)
+is "$left" "" "nothing of ours left after purge (files, sockets, state)"
+ok "no process of ours left" bash -c "! pgrep -u smarthostd >/dev/null"
+is "$(find /etc /var /run /usr -xdev -user smarthostd 2>/dev/null | head -n 5)" "" "no file owned by smarthostd left"
+ok "the smarthostd account stays (Debian consensus: never delete system users; README.Debian)" \
+    getent passwd smarthostd
+[ "$had_user" = 0 ] && diag "(the account was created by this install)"
+diag "ci-deb.sh took $((SECONDS - T0)) s"
+tap_done
