@@ -3,6 +3,8 @@
 # the real smarthostd (--pidfile) writes PIDFILE.status after every load; the CLI sends
 # SIGHUP and waits (bounded) for a newer load. One write it accepts, two it rejects
 # (RELAY_HOST in the daemon's environment conflicting; a vault key it cannot read).
+# The daemon runs as nobody (-u): as root it would drop to "smarthostd" when that user
+# exists, so the test gives every file it reads to group nogroup, as an admin would.
 . "$SRCDIR/test/lib/tap.sh"
 C=$SMARTHOSTCTL
 T=$(mktemp -d /tmp/t_reload.XXXXXX)
@@ -13,10 +15,11 @@ cd "$T" || bail "no temp dir"
 . "$SRCDIR/test/lib/postfix-lab.sh" # lab_free_port
 PORT=$(lab_free_port)
 printf 'vault_key = "%s/vault.key";\n@include "managed.conf"\n' "$T" > main.conf
-"$C" -c main.conf key init >/dev/null || bail "key init"
+chgrp nogroup "$T" main.conf && chmod 0775 "$T" && chmod 0640 main.conf || bail "chgrp"
+"$C" -c main.conf key init --group nogroup >/dev/null || bail "key init"
 "$C" -c main.conf relay add-domain a.example 127.0.0.9 >/dev/null 2>&1 || bail "first write"
 # The daemon's environment defines the default relay "env" at [127.0.0.9]:25, tls may.
-RELAY_HOST=127.0.0.9 "$SMARTHOSTD" -f -c main.conf --socketmap "inet:127.0.0.1:$PORT" \
+RELAY_HOST=127.0.0.9 "$SMARTHOSTD" -f -u nobody -c main.conf --socketmap "inet:127.0.0.1:$PORT" \
     --pidfile "$T/sh.pid" 2>daemon.log &
 DPID=$!
 for _ in $(seq 200); do [ -s sh.pid.status ] && break; sleep 0.05; done
@@ -40,10 +43,10 @@ ok "status file removed on exit" test ! -e sh.pid.status
 out=$("$C" -c main.conf relay add-domain d.example 192.0.2.9 2>&1)
 ok "no daemon: says so" grep -q "no running smarthostd" <<<"$out"
 
-# A daemon that drops root (-u nobody) and reads its files through the group: the
-# managed file follows the main file's group; a vault key left 0600 root is refused.
+# The daemon reads its files through the group: the managed file follows the main
+# file's group; a vault key the daemon's group cannot read is refused.
 "$C" -c main.conf relay del-domain a.example >/dev/null 2>&1
-chmod 0755 "$T"; chgrp nogroup main.conf; chmod 0640 main.conf
+chgrp root vault.key
 "$SMARTHOSTD" -f -u nobody -c main.conf --socketmap "inet:127.0.0.1:$PORT" --pidfile "$T/sh.pid" 2>daemon2.log &
 DPID=$!
 for _ in $(seq 200); do [ -s sh.pid.status ] && break; sleep 0.05; done
