@@ -191,6 +191,11 @@ ok "no process of ours left" bash -c "! pgrep -u smarthostd >/dev/null"
 is "$(find /etc /var /run /usr -xdev -user smarthostd 2>/dev/null | head -n 5)" "" "no file owned by smarthostd left"
 ok "the smarthostd account stays (Debian consensus: never delete system users; README.Debian)" \
     getent passwd smarthostd
-[ "$had_user" = 0 ] && diag "(the account was created by this install)"
+if [ "$had_user" = 0 ]; then
+    # The test's own cleanup, not the package's: root-run daemons without -u switch to
+    # an existing smarthostd user, which would change any test suite run here afterwards.
+    userdel smarthostd >/dev/null 2>&1; groupdel smarthostd >/dev/null 2>&1
+    diag "removed the smarthostd account this run created (test cleanup)"
+fi
 diag "ci-deb.sh took $((SECONDS - T0)) s"
 tap_done
