@@ -341,6 +341,17 @@ static bool transport_valid(const char *t)
     return true;
 }
 
+/* Does any sender reach a relay (a default relay, or a rule naming one)? */
+static bool relays_in_use(const struct sh_snapshot *s)
+{
+    if (s->default_relay)
+        return true;
+    for (size_t i = 0; i < s->nrules; i++)
+        if (s->rules[i].relay)
+            return true;
+    return false;
+}
+
 static bool load_transports(struct sh_snapshot *s, const config_setting_t *list,
                             struct sh_error *err)
 {
@@ -384,6 +395,13 @@ static bool load_transports(struct sh_snapshot *s, const config_setting_t *list,
         t->key = xstrdup(key);
         t->transport = xstrdup(transport);
         t->origin = conf_origin(s, g);
+        /* transport(5): no nexthop means the recipient domain's MX hosts. */
+        if (strchr(transport, ':')[1] == 0 && relays_in_use(s))
+            conf_warn(s, g,
+                      "\"%s\" -> \"%s\": an empty nexthop delivers to the recipient domain's "
+                      "MX hosts, bypassing every sender's relay (Postfix transport(5)); "
+                      "give the lane a nexthop to keep relaying",
+                      key, transport);
         if (strmap_put(s->transport_index, key, t) != NULL) {
             free(t->key);
             free(t->transport);

@@ -554,7 +554,7 @@ int ctl_relay(struct ctl_ctx *ctx, int argc, char **argv)
                                          {"probe", no_argument, NULL, 'P'},
                                          {"ca-file", required_argument, NULL, 'a'},
                                          {0}};
-    struct probe_ctx probe = {{0}};
+    struct probe_ctx probe = {.ca_file = NULL};
     bool from_stdin = false, ok = false, want_probe = false;
     char pw[SH_VAULT_MAX_SECRET + 2];
     struct ctl_managed m;

@@ -40,8 +40,9 @@ void sh_reload_status_write(int fd, unsigned long generation, bool ok, const cha
     if (n < 0 || (size_t)n >= sizeof(buf))
         return;
     /* One write from offset 0, then cut: a reader sees "end" only on whole content. */
-    if (pwrite(fd, buf, (size_t)n, 0) == n)
-        (void)ftruncate(fd, n);
+    if (pwrite(fd, buf, (size_t)n, 0) == n && ftruncate(fd, n) < 0) {
+        /* a longer stale tail stays after "end": readers stop at "end" */
+    }
 }
 
 bool sh_reload_status_read(const char *pidfile, struct sh_reload_status *st)
