@@ -42,7 +42,7 @@ static _Noreturn void usage(const char *prog, int code)
             "  -p SOCKET  libmilter socket: unix:PATH or inet:PORT@HOST\n"
             "  -f         stay in the foreground, log to stderr\n"
             "  -n         check the configuration and exit\n"
-            "  -u USER    as root: run as USER once bound (default " SH_DEFAULT_USER " if it exists)\n"
+            "  -u USER    as root: run as USER once bound (the units say -u " SH_DEFAULT_USER ")\n"
             "  -v         more logging\n",
             prog, prog);
     exit(code);

@@ -25,13 +25,12 @@ void sh_privs_drop(const char *user, const char *chroot_dir)
             msg_fatal("chroot %s: only root can chroot", chroot_dir);
         return;
     }
+    /* Only an explicit -u changes users: what a daemon runs as must not depend on
+     * which accounts happen to exist on the machine. */
     if (user == NULL) {
-        if (getpwnam(SH_DEFAULT_USER) == NULL) {
-            msg_warn("running as root: no user \"%s\"; give -u USER to drop privileges",
-                     SH_DEFAULT_USER);
-            return;
-        }
-        user = SH_DEFAULT_USER;
+        msg_warn("running as root: give -u USER (e.g. -u %s) to drop privileges",
+                 SH_DEFAULT_USER);
+        return;
     }
     errno = 0;
     if ((pw = getpwnam(user)) == NULL)

@@ -10,8 +10,8 @@
 #define SH_DEFAULT_USER "smarthostd" /* the packaged system user */
 
 /* Become USER (name). Not root: nothing to do when USER is NULL or is already
- * us, fatal otherwise. Root with USER NULL: SH_DEFAULT_USER when it exists,
- * else a warning and we stay root. Order: initgroups, setgid, chroot(CHROOT_DIR)
+ * us, fatal otherwise. Root with USER NULL: a warning and we stay root (only an
+ * explicit -u switches users). Order: initgroups, setgid, chroot(CHROOT_DIR)
  * + chdir("/") when CHROOT_DIR is not NULL, setuid; then a check that root
  * cannot be regained. Every failure is fatal. */
 void sh_privs_drop(const char *user, const char *chroot_dir);

@@ -49,7 +49,7 @@ static _Noreturn void usage(const char *prog, int code)
             "  -c FILE   configuration (default %s)\n"
             "  -f        foreground, log to stderr (default: syslog, facility mail)\n"
             "  -n        check the configuration and exit\n"
-            "  -u USER   as root: run as USER once bound (default " SH_DEFAULT_USER " if it exists)\n"
+            "  -u USER   as root: run as USER once bound (the units say -u " SH_DEFAULT_USER ")\n"
             "  ADDR      unix:PATH or inet:HOST:PORT (socketmap default %s;\n"
             "            no default for --policy, the policy delegation service)\n",
             prog, SH_DEFAULT_CONFIG, DEFAULT_SOCKETMAP);

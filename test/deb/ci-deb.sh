@@ -2,7 +2,7 @@
 # ci-deb.sh - the package on this machine, end to end (issue 6):
 #   build the .deb (dpkg-buildpackage in a copy of the tree), lintian (errors fail),
 #   apt-get install it, start both daemons exactly as the units' ExecStart lines say
-#   (no systemd here: as root, so they drop to user smarthostd themselves), give the
+#   (no systemd here: as root, and their -u smarthostd makes them drop to it), give the
 #   machine's Postfix a minimal main.cf if it has none, `smarthostctl postfix-setup
 #   --apply`, start Postfix, send one message to a fake smarthost and check relay + AUTH,
 #   `--undo` and byte-compare main.cf/master.cf, stop everything, `dpkg --purge` and
@@ -192,8 +192,7 @@ is "$(find /etc /var /run /usr -xdev -user smarthostd 2>/dev/null | head -n 5)" 
 ok "the smarthostd account stays (Debian consensus: never delete system users; README.Debian)" \
     getent passwd smarthostd
 if [ "$had_user" = 0 ]; then
-    # The test's own cleanup, not the package's: root-run daemons without -u switch to
-    # an existing smarthostd user, which would change any test suite run here afterwards.
+    # The test's own cleanup, not the package's: leave the machine as this run found it.
     userdel smarthostd >/dev/null 2>&1; groupdel smarthostd >/dev/null 2>&1
     diag "removed the smarthostd account this run created (test cleanup)"
 fi
