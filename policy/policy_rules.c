@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -203,20 +204,15 @@ static const char *limit_value(const struct ctx *c, const struct policy_limit *l
     return NULL;
 }
 
-static bool take(struct ctx *c, struct rl_store *st, const struct policy_limit *l, const char *value,
-                 char kind, unsigned limit, bool commit, time_t now, struct policy_verdict *v)
+/* The verdict for a limit that did not fit (RL_EXCEEDED) or a store that
+ * could not answer; false when the request may pass anyway (fail mode allow). */
+static bool limit_verdict(struct ctx *c, const struct policy_limit *l, const char *value,
+                          char kind, unsigned limit, enum rl_result r, struct policy_verdict *v)
 {
-    char key[RL_MAX_KEY], shown[SH_LOG_TEXT_MAX];
-    struct rl_take t = {.key = key, .now = now, .window = l->window, .n = 1, .limit = limit,
-                        .commit = commit};
-    enum rl_result r;
+    char shown[SH_LOG_TEXT_MAX];
 
-    snprintf(key, sizeof(key), "%s|%c|%s", l->name, kind, value);
-    r = rl_take(st, &t);
-    if (r == RL_OK)
-        return false;
-    msg_printable(shown, sizeof(shown), value, strlen(value));
     if (r == RL_EXCEEDED) {
+        msg_printable(shown, sizeof(shown), value, strlen(value));
         verdict(v, POLICY_DEFER_IF_PERMIT, PR_RATE_LIMIT, &l->origin, l->name,
                 "4.7.1 %s rate limit exceeded, retry later",
                 kind == 'm' ? "Message" : "Recipient");
@@ -229,9 +225,32 @@ static bool take(struct ctx *c, struct rl_store *st, const struct policy_limit *
                 "4.7.1 Rate limit service unavailable, retry later");
         return true;
     }
-    if (v->reason == PR_NONE)
-        verdict(v, POLICY_DUNNO, PR_STORE_DOWN_ALLOWED, &l->origin, l->name, "%s", "");
+    verdict(v, POLICY_DUNNO, PR_STORE_DOWN_ALLOWED, &l->origin, l->name, "%s", "");
     return false;
+}
+
+/* Every applicable limit's counters for this request, taken in one store call:
+ * when one limit defers, no other limit's budget is spent on the request. */
+struct pending {
+    struct rl_take t[RL_MAX_TAKES];
+    const struct policy_limit *l[RL_MAX_TAKES];
+    const char *value[RL_MAX_TAKES];
+    char kind[RL_MAX_TAKES];
+    char key[RL_MAX_TAKES][RL_MAX_KEY];
+    size_t n;
+};
+
+static void pend(struct pending *pd, const struct policy_limit *l, const char *value, char kind,
+                 unsigned limit, bool commit, time_t now)
+{
+    size_t i = pd->n++;
+
+    snprintf(pd->key[i], sizeof(pd->key[i]), "%s|%c|%s", l->name, kind, value);
+    pd->t[i] = (struct rl_take){.key = pd->key[i], .now = now, .window = l->window, .n = 1,
+                                .limit = limit, .commit = commit};
+    pd->l[i] = l;
+    pd->value[i] = value;
+    pd->kind[i] = kind;
 }
 
 static bool rate_limits(struct ctx *c, const struct policy_request *req, struct rl_store *memory,
@@ -241,21 +260,34 @@ static bool rate_limits(struct ctx *c, const struct policy_request *req, struct 
     struct rl_store *st = p->redis ? p->redis : memory;
     bool rcpt = policy_attr_is(req, PA_PROTOCOL_STATE, "RCPT");
     bool eom = policy_attr_is(req, PA_PROTOCOL_STATE, "END-OF-MESSAGE");
+    struct pending *pd;
+    enum rl_result r;
+    size_t failed;
+    bool stop;
 
-    if (st == NULL || (!rcpt && !eom))
+    if (st == NULL || (!rcpt && !eom) || p->nlimits == 0)
         return false;
+    if ((pd = malloc(sizeof(*pd))) == NULL) /* about 80 KiB: too much for a stack */
+        return limit_verdict(c, &p->limits[0], "", 'm', 0, RL_UNAVAILABLE, v);
+    pd->n = 0;
     for (size_t i = 0; i < p->nlimits; i++) {
         const struct policy_limit *l = &p->limits[i];
         const char *value = limit_value(c, l);
 
         if (value == NULL)
             continue;
-        if (rcpt && l->recipients && take(c, st, l, value, 'r', l->recipients, true, now, v))
-            return true;
-        if (l->messages && take(c, st, l, value, 'm', l->messages, eom, now, v))
-            return true;
+        /* At RCPT each recipient counts and a spent message budget defers early;
+         * at END-OF-MESSAGE the message counts. */
+        if (rcpt && l->recipients)
+            pend(pd, l, value, 'r', l->recipients, true, now);
+        if (l->messages)
+            pend(pd, l, value, 'm', l->messages, eom, now);
     }
-    return false;
+    r = rl_take_all(st, pd->t, pd->n, &failed);
+    stop = r != RL_OK && limit_verdict(c, pd->l[failed], pd->value[failed], pd->kind[failed],
+                                       pd->t[failed].limit, r, v);
+    free(pd);
+    return stop;
 }
 
 void policy_eval(const struct sh_snapshot *s, const struct policy_request *req,

@@ -58,27 +58,20 @@ static void sweep(struct mem_store *m, time_t now)
     }
 }
 
-static enum rl_result mem_take(struct rl_store *st, const struct rl_take *t)
+/* The counter for T in its current window, created at zero; NULL when full. */
+static struct counter *counter(struct mem_store *m, const struct rl_take *t)
 {
-    struct mem_store *m = (struct mem_store *)st;
     time_t slot = t->now / (time_t)t->window;
-    struct counter *c, **head;
-    enum rl_result r = RL_OK;
     size_t klen = strlen(t->key);
+    struct counter *c, **head = &m->buckets[hash(t->key) & (m->nbuckets - 1)];
 
-    if (t->window == 0 || klen >= RL_MAX_KEY)
-        return RL_UNAVAILABLE;
-    pthread_mutex_lock(&m->lock);
-    head = &m->buckets[hash(t->key) & (m->nbuckets - 1)];
     for (c = *head; c && strcmp(c->key, t->key) != 0; c = c->next)
         ;
     if (c == NULL) {
         if (m->nkeys >= m->max_keys)
             sweep(m, t->now);
-        if (m->nkeys >= m->max_keys || (c = calloc(1, sizeof(*c) + klen + 1)) == NULL) {
-            r = RL_UNAVAILABLE;
-            goto out;
-        }
+        if (m->nkeys >= m->max_keys || (c = calloc(1, sizeof(*c) + klen + 1)) == NULL)
+            return NULL;
         memcpy(c->key, t->key, klen + 1);
         c->slot = slot;
         c->next = *head;
@@ -90,11 +83,32 @@ static enum rl_result mem_take(struct rl_store *st, const struct rl_take *t)
         c->count = 0;
     }
     c->expires = (slot + 1) * (time_t)t->window;
-    if (c->count + t->n > t->limit)
-        r = RL_EXCEEDED;
-    else if (t->commit)
-        c->count += t->n;
-out:
+    return c;
+}
+
+/* Check all under one lock, then add: all or nothing. */
+static enum rl_result mem_take(struct rl_store *st, const struct rl_take *t, size_t n,
+                               size_t *failed)
+{
+    struct mem_store *m = (struct mem_store *)st;
+    struct counter *c[RL_MAX_TAKES];
+    enum rl_result r = RL_OK;
+
+    for (size_t i = 0; i < n; i++)
+        if (t[i].window == 0 || strlen(t[i].key) >= RL_MAX_KEY)
+            return RL_UNAVAILABLE;
+    pthread_mutex_lock(&m->lock);
+    for (size_t i = 0; i < n && r == RL_OK; i++) {
+        if ((c[i] = counter(m, &t[i])) == NULL)
+            r = RL_UNAVAILABLE;
+        else if (c[i]->count + t[i].n > t[i].limit) {
+            *failed = i;
+            r = RL_EXCEEDED;
+        }
+    }
+    for (size_t i = 0; i < n && r == RL_OK; i++)
+        if (t[i].commit)
+            c[i]->count += t[i].n;
     pthread_mutex_unlock(&m->lock);
     return r;
 }

@@ -32,14 +32,30 @@ struct rl_take {
     bool commit;      /* false: only ask whether N more would fit */
 };
 
+#define RL_MAX_TAKES 128 /* counters in one rl_take_all(): 2 per policy limit */
+
 struct rl_store {
-    enum rl_result (*take)(struct rl_store *st, const struct rl_take *t);
+    enum rl_result (*take)(struct rl_store *st, const struct rl_take *t, size_t n,
+                           size_t *failed);
     void (*free)(struct rl_store *st);
 };
 
+/* N counters in one atomic step: every take is checked first and only when
+ * all fit are the committing ones added, so a limit that defers leaves the
+ * others' counters untouched. RL_EXCEEDED sets *FAILED to the first take
+ * that did not fit. N is 1..RL_MAX_TAKES. */
+static inline enum rl_result rl_take_all(struct rl_store *st, const struct rl_take *t, size_t n,
+                                         size_t *failed)
+{
+    *failed = 0;
+    return n == 0 ? RL_OK : n > RL_MAX_TAKES ? RL_UNAVAILABLE : st->take(st, t, n, failed);
+}
+
 static inline enum rl_result rl_take(struct rl_store *st, const struct rl_take *t)
 {
-    return st->take(st, t);
+    size_t failed;
+
+    return rl_take_all(st, t, 1, &failed);
 }
 
 static inline void rl_store_free(struct rl_store *st)

@@ -1,6 +1,7 @@
 /* ratelimit_redis.c - the fixed-window store in Redis, so several relays share
  * one budget. One Lua script per take keeps check-and-add atomic across all
- * clients. hiredis contexts are not thread-safe: each thread keeps its own. */
+ * clients, also over several keys. hiredis contexts are not thread-safe: each
+ * thread keeps its own. (Redis Cluster would need the keys in one hash slot.) */
 #include <hiredis/hiredis.h>
 #include <inttypes.h>
 #include <stdatomic.h>
@@ -12,16 +13,20 @@
 #include "msg.h"
 #include "ratelimit.h"
 
-/* KEYS[1] counter; ARGV: n, limit, commit (0/1), ttl. 1 = fits, 0 = exceeded. */
+/* KEYS[i] counters; ARGV[4i-3..4i]: n, limit, commit (0/1), ttl. Checks all
+ * before adding any: 0 = all fit (and were added), i = KEYS[i] exceeded. */
 static const char script[] =
-    "local v = tonumber(redis.call('GET', KEYS[1]) or '0') "
-    "local n = tonumber(ARGV[1]) "
-    "if v + n > tonumber(ARGV[2]) then return 0 end "
-    "if ARGV[3] == '1' then "
-    "  redis.call('INCRBY', KEYS[1], n) "
-    "  redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4])) "
+    "for i = 1, #KEYS do "
+    "  local v = tonumber(redis.call('GET', KEYS[i]) or '0') "
+    "  if v + tonumber(ARGV[4*i-3]) > tonumber(ARGV[4*i-2]) then return i end "
     "end "
-    "return 1";
+    "for i = 1, #KEYS do "
+    "  if ARGV[4*i-1] == '1' then "
+    "    redis.call('INCRBY', KEYS[i], tonumber(ARGV[4*i-3])) "
+    "    redis.call('EXPIRE', KEYS[i], tonumber(ARGV[4*i])) "
+    "  end "
+    "end "
+    "return 0";
 
 struct redis_store {
     struct rl_store base; /* first */
@@ -104,33 +109,57 @@ static redisContext *connection(const struct redis_store *r)
     return conn.ctx;
 }
 
-static enum rl_result redis_take(struct rl_store *st, const struct rl_take *t)
+/* One EVAL over every key: atomic across all clients sharing the Redis. */
+static enum rl_result redis_take(struct rl_store *st, const struct rl_take *t, size_t n,
+                                 size_t *failed)
 {
     const struct redis_store *r = (const struct redis_store *)st;
-    char key[RL_MAX_KEY + 128], n[24], limit[24], ttl[24];
-    long long slot = (long long)(t->now / (time_t)t->window);
+    enum { KEY_CAP = RL_MAX_KEY + 128, NUM_CAP = 24 };
+    struct arg {
+        char key[KEY_CAP], num[4][NUM_CAP];
+    } *a;
+    const char *argv[3 + RL_MAX_TAKES * 5];
+    char nkeys[NUM_CAP];
+    size_t argc = 0;
     redisContext *ctx;
     redisReply *rep;
     enum rl_result res;
 
-    if (t->window == 0)
+    for (size_t i = 0; i < n; i++)
+        if (t[i].window == 0)
+            return RL_UNAVAILABLE;
+    if ((ctx = connection(r)) == NULL || (a = calloc(n, sizeof(*a))) == NULL)
         return RL_UNAVAILABLE;
-    if ((ctx = connection(r)) == NULL)
-        return RL_UNAVAILABLE;
-    snprintf(key, sizeof(key), "%s%s:%lld", r->prefix, t->key, slot);
-    snprintf(n, sizeof(n), "%u", t->n);
-    snprintf(limit, sizeof(limit), "%u", t->limit);
-    /* Keep a window's key one window longer than it matters: clocks differ a little. */
-    snprintf(ttl, sizeof(ttl), "%u", t->window * 2 > t->window ? t->window * 2 : t->window);
-    rep = redisCommand(ctx, "EVAL %s 1 %s %s %s %s %s", script, key, n, limit,
-                       t->commit ? "1" : "0", ttl);
+    snprintf(nkeys, sizeof(nkeys), "%zu", n);
+    argv[argc++] = "EVAL";
+    argv[argc++] = script;
+    argv[argc++] = nkeys;
+    for (size_t i = 0; i < n; i++) {
+        snprintf(a[i].key, KEY_CAP, "%s%s:%lld", r->prefix, t[i].key,
+                 (long long)(t[i].now / (time_t)t[i].window));
+        argv[argc++] = a[i].key;
+    }
+    for (size_t i = 0; i < n; i++) {
+        snprintf(a[i].num[0], NUM_CAP, "%u", t[i].n);
+        snprintf(a[i].num[1], NUM_CAP, "%u", t[i].limit);
+        snprintf(a[i].num[2], NUM_CAP, "%d", t[i].commit ? 1 : 0);
+        /* Keep a window's key one window longer than it matters: clocks differ a little. */
+        snprintf(a[i].num[3], NUM_CAP, "%u",
+                 t[i].window * 2 > t[i].window ? t[i].window * 2 : t[i].window);
+        for (int j = 0; j < 4; j++)
+            argv[argc++] = a[i].num[j];
+    }
+    rep = redisCommandArgv(ctx, (int)argc, argv, NULL);
+    free(a);
     if (rep == NULL) {
         drop(r, "command");
         return RL_UNAVAILABLE;
     }
-    if (rep->type == REDIS_REPLY_INTEGER)
-        res = rep->integer == 1 ? RL_OK : RL_EXCEEDED;
-    else {
+    if (rep->type == REDIS_REPLY_INTEGER && rep->integer >= 0 && (size_t)rep->integer <= n) {
+        res = rep->integer == 0 ? RL_OK : RL_EXCEEDED;
+        if (rep->integer > 0)
+            *failed = (size_t)rep->integer - 1;
+    } else {
         msg_warn("redis: unexpected reply type %d%s%.120s", rep->type,
                  rep->type == REDIS_REPLY_ERROR ? ": " : "",
                  rep->type == REDIS_REPLY_ERROR && rep->str ? rep->str : "");

@@ -16,7 +16,7 @@ uncomment() { sed -E -e 's/^# ?([[:space:]]*([a-z_-]+[[:space:]]*=|[][{}()]))/\1
 ok "shipped config still passes check" "$ctl" -c "$conf" check
 ok "the commented policy example is a valid config" "$ctl" -c "$tmp/example.conf" check
 out=$("$ctl" -c "$tmp/example.conf" route billing@example.com 2>&1)
-diag "$out"
+printf '%s\n' "$out" | sed 's/^/# /'
 is "$(printf '%s\n' "$out" | grep '^policy_require_tls=' | cut -d' ' -f1)" "policy_require_tls=yes" "route: require_tls shown"
 is "$(printf '%s\n' "$out" | grep '^policy_logins=')" "policy_logins=none" "route: nobody owns billing@"
 is "$(printf '%s\n' "$out" | grep -c '^policy_rate_limit=ses-')" "2" "route: the ses relay limits apply"

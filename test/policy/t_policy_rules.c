@@ -7,6 +7,7 @@
 #include "policy_codec.h"
 #include "policy_rules.h"
 #include "ratelimit.h"
+#include "rl_all_or_nothing.h"
 #include "snapshot.h"
 #include "tap.h"
 
@@ -173,6 +174,52 @@ static void test_rate_limits(void)
        "other protocol states are not counted");
 }
 
+/* Two limits on one request: when the second defers, the first is not spent. */
+static void test_limits_all_or_nothing(void)
+{
+    struct sh_error err;
+    struct sh_snapshot *s;
+    struct rl_store *st = rl_memory_new(100);
+    struct policy_request req;
+    struct policy_verdict v;
+    const char *why;
+    size_t used;
+    const char *rcpt = "request=smtpd_access_policy\nprotocol_state=RCPT\nsender=a@aon.test\n\n";
+    const char *eom = "request=smtpd_access_policy\nprotocol_state=END-OF-MESSAGE\nsender=a@aon.test\n\n";
+    enum policy_action a[4];
+
+    s = load_text("policy = { rate_limits = (\n"
+                  "  { name = \"wide\"; per = \"sender_domain\"; messages = 100; recipients = 100; window = 60; },\n"
+                  "  { name = \"narrow\"; per = \"sender\"; messages = 1; recipients = 2; window = 60; } ); };\n",
+                  &err);
+    ok(s != NULL, "two-limit config loads %s", err.text);
+    if (s == NULL)
+        return;
+    policy_parse(rcpt, strlen(rcpt), &req, &used, &why);
+    for (int i = 0; i < 3; i++) {
+        policy_eval(s, &req, st, 6000, &v);
+        a[i] = v.action;
+    }
+    ok(a[0] == POLICY_DUNNO && a[1] == POLICY_DUNNO && a[2] == POLICY_DEFER_IF_PERMIT &&
+           strstr(v.detail, "rule=narrow") != NULL,
+       "recipients: the 3rd RCPT is deferred by the second limit (%s)", v.detail);
+    ok(rl_held(st, "wide|r|aon.test", 6000, 60, 100) == 2,
+       "recipients: the first limit counted 2, not the deferred 3rd (%u)",
+       rl_held(st, "wide|r|aon.test", 6000, 60, 100));
+    policy_parse(eom, strlen(eom), &req, &used, &why);
+    for (int i = 0; i < 2; i++) {
+        policy_eval(s, &req, st, 6000, &v);
+        a[i] = v.action;
+    }
+    ok(a[0] == POLICY_DUNNO && a[1] == POLICY_DEFER_IF_PERMIT,
+       "messages: the 2nd message is deferred by the second limit");
+    ok(rl_held(st, "wide|m|aon.test", 6000, 60, 100) == 1,
+       "messages: the first limit counted 1 message, not the deferred one (%u)",
+       rl_held(st, "wide|m|aon.test", 6000, 60, 100));
+    rl_store_free(st);
+    sh_snapshot_free(s);
+}
+
 static void test_store_down(void)
 {
     struct sh_error err;
@@ -269,6 +316,7 @@ int main(void)
     test_sender_rules();
     test_relay_guard();
     test_rate_limits();
+    test_limits_all_or_nothing();
     test_store_down();
     test_explain();
     test_config_errors();

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ratelimit.h"
+#include "rl_all_or_nothing.h"
 #include "tap.h"
 
 static enum rl_result take(struct rl_store *st, const char *key, time_t now, unsigned window,
@@ -87,5 +88,10 @@ int main(void)
     test_windows();
     test_capacity();
     test_race();
+    {
+        struct rl_store *st = rl_memory_new(100);
+        test_all_or_nothing(st, 5000, "memory");
+        rl_store_free(st);
+    }
     return done_testing();
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "ratelimit.h"
+#include "rl_all_or_nothing.h"
 #include "tap.h"
 
 #define REDIS_SERVER "/usr/bin/redis-server"
@@ -144,6 +145,8 @@ int main(void)
     }
     ok(total == LIMIT, "%d connections x %d takes racing on one key: exactly %d admitted (got %d)",
        THREADS, TRIES, LIMIT, total);
+
+    test_all_or_nothing(st, base, "redis");
 
     struct rl_store *other = rl_redis_new(addr, 200, 300, "t:", &why);
     ok(take(other, "k", base + 10, 10, 2, true) == RL_OK
