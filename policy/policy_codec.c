@@ -13,6 +13,7 @@ static const char *const names[PA_COUNT_] = {
     [PA_CLIENT_ADDRESS] = "client_address",
     [PA_SASL_USERNAME] = "sasl_username",
     [PA_ENCRYPTION_PROTOCOL] = "encryption_protocol",
+    [PA_SIZE] = "size",
 };
 
 const char *policy_attr_name(enum policy_attr a)

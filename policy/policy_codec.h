@@ -31,6 +31,7 @@ enum policy_attr {
     PA_CLIENT_ADDRESS,
     PA_SASL_USERNAME,
     PA_ENCRYPTION_PROTOCOL, /* empty: no TLS */
+    PA_SIZE,                /* declared SIZE= at RCPT (0 if none), actual at END-OF-MESSAGE */
     PA_COUNT_
 };
 

@@ -3,6 +3,7 @@
  *   policy = {
  *     logins = ( { user = "alice@example.com"; senders = [ "alice@example.com", "@example.org" ]; } );
  *     require_auth = [ "@example.com" ];      require_tls = [ "@example.com" ];
+ *     max_size = ( { match = [ "@example.com" ]; bytes = 10240000; } );
  *     relay_guard = true;  local_domains = [ "example.com", ".example.com" ];
  *     trusted_networks = [ "127.0.0.0/8", "::1/128" ];
  *     rate_limits = ( { name = "ses"; per = "relay"; relay = "ses"; messages = 14; window = 1; } );
@@ -163,6 +164,39 @@ static bool load_logins(struct sh_snapshot *s, struct sh_policy_conf *p,
             return conf_fail(err, g, "user \"%s\" already listed at %s:%d", l->user,
                              old->origin.file, old->origin.line);
         }
+    }
+    return true;
+}
+
+/* ---- max_size: { match = PATTERN(S); bytes = N; } into one set, so the most
+ * specific pattern wins as everywhere else ---- */
+
+static bool load_max_size(struct sh_snapshot *s, struct sh_policy_conf *p,
+                          const config_setting_t *list, struct sh_error *err)
+{
+    static const char *const allowed[] = {"match", "bytes", NULL};
+    int n = config_setting_length(list);
+
+    if (!config_setting_is_list(list))
+        return conf_fail(err, list, "must be a list ( { match = ...; bytes = ...; }, ... )");
+    if (n > POLICY_MAX_SIZE_RULES)
+        return conf_fail(err, list, "more than %d size rules", POLICY_MAX_SIZE_RULES);
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
+        struct set_ctx sc = {.err = err, .s = s, .set = &p->max_size, .norm = sender_pattern};
+        size_t first = p->max_size.n;
+        int bytes = 0;
+
+        if (!config_setting_is_group(g))
+            return conf_fail(err, g, "must be a group { match = ...; bytes = ...; }");
+        if (!conf_only(g, allowed, err) || !conf_int(g, "bytes", 1, 2147483647, &bytes, err))
+            return false;
+        if (bytes == 0)
+            return conf_fail(err, g, "missing required setting 'bytes'");
+        if (!conf_strings(g, "match", true, set_add, &sc))
+            return false;
+        for (size_t k = first; k < p->max_size.n; k++)
+            p->max_size.items[k]->max_size = (unsigned long)bytes;
     }
     return true;
 }
@@ -328,7 +362,8 @@ static bool load(struct sh_snapshot *s, struct sh_policy_conf *p, const config_s
 {
     static const char *const allowed[] = {
         "logins", "require_auth", "require_tls", "relay_guard", "local_domains",
-        "trusted_networks", "rate_limits", "rate_store", "rate_fail_mode", "redis", NULL,
+        "trusted_networks", "rate_limits", "rate_store", "rate_fail_mode", "redis", "max_size",
+        NULL,
     };
     struct cidr_ctx cc = {.err = err, .p = p};
     const config_setting_t *st;
@@ -350,6 +385,10 @@ static bool load(struct sh_snapshot *s, struct sh_policy_conf *p, const config_s
     if (p->relay_guard && config_setting_get_member(group, "local_domains") == NULL)
         return conf_fail(err, config_setting_get_member(group, "relay_guard"),
                          "needs local_domains (an empty list if no domain is local)");
+    p->max_size.map = strmap_new(8);
+    if ((st = config_setting_get_member(group, "max_size")) != NULL &&
+        !load_max_size(s, p, st, err))
+        return false;
     if ((st = config_setting_get_member(group, "rate_limits")) != NULL &&
         !load_limits(s, p, st, err))
         return false;
@@ -377,6 +416,7 @@ void sh_policy_conf_free(struct sh_policy_conf *p)
     strmap_free(p->login_index);
     set_free(&p->require_auth);
     set_free(&p->require_tls);
+    set_free(&p->max_size);
     set_free(&p->local_domains);
     free(p->trusted);
     for (size_t i = 0; i < p->nlimits; i++) {

@@ -19,7 +19,8 @@ struct rl_store;
 /* A set of sender patterns; strmap values are struct policy_item. */
 struct policy_item {
     struct sh_origin origin;
-    char key[]; /* normalized pattern, as matched */
+    unsigned long max_size; /* bytes, in the max_size set; 0 elsewhere */
+    char key[];             /* normalized pattern, as matched */
 };
 
 struct policy_set {
@@ -65,6 +66,7 @@ struct sh_policy_conf {
     struct strmap *login_index;  /* user -> struct policy_login */
     struct policy_set require_auth;
     struct policy_set require_tls;
+    struct policy_set max_size;  /* sender pattern -> largest message, checked at END-OF-MESSAGE */
 
     bool relay_guard;
     struct policy_set local_domains; /* "domain" or ".domain" */
@@ -81,6 +83,7 @@ struct sh_policy_conf {
 };
 
 #define POLICY_MAX_LIMITS        64
+#define POLICY_MAX_SIZE_RULES    1024
 #define POLICY_MAX_TRUSTED       1024
 #define POLICY_DEFAULT_TIMEOUT_MS 200
 #define POLICY_REDIS_RETRY_MS    1000

@@ -1,6 +1,7 @@
 /* policy_rules.c - SMTP-time rules: who may send as whom, TLS/auth per sender
  * domain, relay guard, rate limits. Knows requests and snapshots, no wire. */
 #include <arpa/inet.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@ const char *policy_reason_name(enum policy_reason r)
     case PR_AUTH_REQUIRED: return "require_auth";
     case PR_NOT_OWNER: return "login-mismatch";
     case PR_RELAY_DENIED: return "relay_guard";
+    case PR_SIZE_LIMIT: return "max_size";
     case PR_RATE_LIMIT: return "rate-limit";
     case PR_STORE_DOWN: return "rate-store-down";
     case PR_STORE_DOWN_ALLOWED: return "rate-store-down-allowed";
@@ -177,6 +179,48 @@ static bool relay_guard(struct ctx *c, const struct policy_request *req, struct 
     return true;
 }
 
+/* The size attribute in bytes; false when absent, empty or not decimal. A value
+ * past ULONG_MAX saturates: it is still too big. */
+static bool attr_size(const struct policy_value *v, unsigned long *out)
+{
+    unsigned long n = 0;
+
+    if (v->p == NULL || v->len == 0)
+        return false;
+    for (size_t i = 0; i < v->len; i++) {
+        unsigned d = (unsigned)(unsigned char)v->p[i] - '0';
+        if (d > 9)
+            return false;
+        n = n > (ULONG_MAX - d) / 10 ? ULONG_MAX : n * 10 + d;
+    }
+    *out = n;
+    return true;
+}
+
+/* max_size for the sender's most specific pattern. The actual size comes at
+ * END-OF-MESSAGE; a SIZE= the client declared at MAIL FROM is already there
+ * at RCPT (0 when none), so a declared oversize is refused before DATA, as
+ * smtpd does for message_size_limit. */
+static bool size_rule(struct ctx *c, const struct policy_request *req, struct policy_verdict *v)
+{
+    const struct policy_item *it;
+    unsigned long size;
+
+    if (c->sender[0] == 0 || c->p->max_size.n == 0 ||
+        !(policy_attr_is(req, PA_PROTOCOL_STATE, "END-OF-MESSAGE") ||
+          policy_attr_is(req, PA_PROTOCOL_STATE, "RCPT")) ||
+        !attr_size(&req->attr[PA_SIZE], &size) ||
+        (it = sender_match(&c->p->max_size, c->sender, c->s->delimiters)) == NULL ||
+        size <= it->max_size)
+        return false;
+    /* smtpd's own words for message_size_limit (552 5.3.4) */
+    verdict(v, POLICY_REJECT, PR_SIZE_LIMIT, &it->origin, it->key,
+            "5.3.4 Message size exceeds fixed limit");
+    snprintf(v->detail + strlen(v->detail), sizeof(v->detail) - strlen(v->detail),
+             " size=%lu limit=%lu", size, it->max_size);
+    return true;
+}
+
 /* The counted value of limit L for this request, or NULL when L does not apply. */
 static const char *limit_value(const struct ctx *c, const struct policy_limit *l)
 {
@@ -322,7 +366,7 @@ void policy_eval(const struct sh_snapshot *s, const struct policy_request *req,
         if (local > 0 && c.sender + local < at)
             strcpy(c.noext + local, at);
     }
-    if (sender_rules(&c, req, v) || relay_guard(&c, req, v))
+    if (sender_rules(&c, req, v) || relay_guard(&c, req, v) || size_rule(&c, req, v))
         return;
     rate_limits(&c, req, memory, now, v);
 }
@@ -367,6 +411,9 @@ void sh_policy_explain(const struct sh_snapshot *s, const char *sender, FILE *ou
         fprintf(out, "%s\n", nusers ? "" : "none");
     }
     fprintf(out, "policy_relay_guard=%s\n", p->relay_guard ? "on" : "off");
+    if (key[0] && (it = sender_match(&p->max_size, key, s->delimiters)) != NULL)
+        fprintf(out, "policy_max_size=%lu rule=%s origin=%s:%d\n", it->max_size, it->key,
+                it->origin.file, it->origin.line);
     strcpy(c.sender, key);
     strcpy(c.noext, key); /* the per-sender key is not shown; the extension does not matter */
     c.user[0] = 'x';      /* "some user": per-user limits apply to every authenticated client */

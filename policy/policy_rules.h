@@ -4,7 +4,8 @@
  * store the caller passes (the snapshot's Redis store wins when configured)
  * and the clock is the caller's, so tests drive window edges.
  *
- * Order: require_tls, require_auth, login ownership, relay guard, rate limits;
+ * Order: require_tls, require_auth, login ownership, relay guard, max_size,
+ * rate limits (so an oversized message spends no budget);
  * the first rule that rejects or defers decides; otherwise DUNNO.
  * Rate limits: at RCPT each recipient counts against `recipients` and a full
  * `messages` budget defers; at END-OF-MESSAGE the message counts against
@@ -36,6 +37,7 @@ enum policy_reason {
     PR_AUTH_REQUIRED,
     PR_NOT_OWNER,
     PR_RELAY_DENIED,
+    PR_SIZE_LIMIT,     /* max_size for the sender's domain */
     PR_RATE_LIMIT,
     PR_STORE_DOWN,     /* rate-limit store unavailable, fail mode defer */
     PR_STORE_DOWN_ALLOWED, /* ... fail mode allow: DUNNO, but worth a log line */

@@ -5,7 +5,8 @@
 # sasldb_path says: the test adds its own users in a realm of its own and removes
 # them again). An authenticated user sending as its own domain passes and is
 # relayed; forging another domain is rejected with the 5.7.1 text; a non-TLS
-# client for a require_tls domain is rejected; a rate limit defers the N+1th
+# client for a require_tls domain is rejected; a message over its sender
+# domain's max_size is rejected at end of data; a rate limit defers the N+1th
 # message, which is accepted once the window has passed.
 set -uo pipefail
 . "${SRCDIR:?}/test/lib/tap.sh"
@@ -39,7 +40,8 @@ policy = {
     logins = ( { user = "$USER"; senders = [ "@$REALM", "@tls.test" ]; } );
     require_auth = [ "@$REALM" ];
     require_tls = [ "@tls.test" ];
-    rate_limits = ( { name = "user"; per = "sasl_user"; messages = 2; window = $WINDOW; } );
+    rate_limits = ( { name = "user"; per = "sasl_user"; match = "@$REALM"; messages = 2; window = $WINDOW; } );
+    max_size = ( { match = "@tls.test"; bytes = 5000; } );
 };
 CONF
 "$SMARTHOSTCTL" -c "$LAB/smarthostd.conf" check >&2 || bail "config"
@@ -94,6 +96,14 @@ ok "require_tls sender with STARTTLS accepted" grep -q "queued as" "$LAB/swaks.l
 lab_send "y@$REALM" "$RCPT" "no auth"
 ok "require_auth sender without AUTH rejected" \
     grep -q "<\*\* 554 5.7.1 .*<y@$REALM>: Sender address rejected: authentication required" "$LAB/swaks.log"
+
+# max_size (5000 bytes for @tls.test, which the rate limit does not count) is checked
+# at END-OF-MESSAGE with the real size.
+for i in $(seq 200); do echo "line $i of a message too big for its sender domain's max_size"; done >"$LAB/big.txt"
+: >"$LAB/swaks.log"
+lab_send "big@tls.test" "$RCPT" "too big" "${auth[@]}" --tls --body "$LAB/big.txt"
+ok "message over max_size rejected at end of data (5.3.4)" \
+    grep -q "554 5.3.4 .*End-of-data rejected: Message size exceeds fixed limit" "$LAB/swaks.log"
 
 # Postfix wraps policy texts in its own ("<rcpt>: Recipient address rejected: TEXT").
 # Rate limit: 2 messages per $WINDOW s window (aligned to the epoch) per SASL user.

@@ -20,6 +20,7 @@ printf '%s\n' "$out" | sed 's/^/# /'
 is "$(printf '%s\n' "$out" | grep '^policy_require_tls=' | cut -d' ' -f1)" "policy_require_tls=yes" "route: require_tls shown"
 is "$(printf '%s\n' "$out" | grep '^policy_logins=')" "policy_logins=none" "route: nobody owns billing@"
 is "$(printf '%s\n' "$out" | grep -c '^policy_rate_limit=ses-')" "2" "route: the ses relay limits apply"
+is "$(printf '%s\n' "$out" | grep '^policy_max_size=' | cut -d' ' -f1)" "policy_max_size=10240000" "route: max_size shown"
 out=$("$ctl" -c "$tmp/example.conf" route alice+x@example.com 2>&1)
 is "$(printf '%s\n' "$out" | grep '^policy_logins=')" "policy_logins=alice@example.com" "route: alice owns her address"
 tap_done

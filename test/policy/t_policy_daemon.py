@@ -30,6 +30,7 @@ policy = {
   local_domains = [ "example.com" ];
   trusted_networks = [ "10.0.0.0/8", "::1" ];
   rate_limits = ( { name = "ses"; per = "relay"; relay = "ses"; messages = %(ses)d; window = 3600; } );
+  max_size = ( { match = "@small.test"; bytes = 1000; } );
 };
 """
 
@@ -118,6 +119,14 @@ def main():
         got = [ask(s, **rcpt), ask(s, **eom), ask(s, **rcpt), ask(s, **eom), ask(s, **rcpt)]
         t.eq(got, ["action=DUNNO"] * 4 + ["action=DEFER_IF_PERMIT 4.7.1 Message rate limit exceeded, retry later"],
              "relay limit: the third message is deferred")
+
+        # max_size at END-OF-MESSAGE (size = the actual message size there).
+        big = dict(protocol_state="END-OF-MESSAGE", sender="a@small.test", queue_id="5B3C2D")
+        t.eq(ask(s, size="1000", **big), "action=DUNNO", "max_size: at the limit")
+        t.eq(ask(s, size="1001", **big), "action=REJECT 5.3.4 Message size exceeds fixed limit",
+             "max_size: over the limit, smtpd's wording")
+        t.ok(d.wait_log("5B3C2D: policy: sender=<a@small.test>"), "size decision logged with the queue id",
+             d.log_text())
         s.close()
 
         # Malformed input: disconnect without a reply, and the daemon lives on.
@@ -128,6 +137,8 @@ def main():
             "NUL byte": b"request=smtpd_access_policy\nsender=a\x00b\n\n",
             "too many attributes": b"".join(b"x%d=1\n" % i for i in range(200)) + b"\n",
             "empty request": b"\n",
+            "no request attribute": b"sender=a@b.test\nprotocol_state=RCPT\n\n",
+            "another request type": b"request=junk_policy\nsender=a@b.test\n\n",
             "no newline, over the request limit": b"sender=" + b"x" * 20000,
         }
         for name, data in bad.items():
@@ -146,6 +157,7 @@ def main():
         s = conn()
         t.eq(ask(s, sender="x@y.test"), "action=DUNNO", "still serving after garbage and early disconnects")
         t.ok("malformed request" in d.log_text(), "malformed input is logged")
+        t.ok('unrecognized request type "junk_policy"' in d.log_text(), "the request type is logged")
 
         # 1,000 concurrent connections, each with one request in flight.
         soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)

@@ -220,6 +220,66 @@ static void test_limits_all_or_nothing(void)
     sh_snapshot_free(s);
 }
 
+/* max_size: most specific sender pattern wins; END-OF-MESSAGE size, or a
+ * declared SIZE= at RCPT; REJECT in smtpd's own words. */
+static void test_max_size(void)
+{
+    struct sh_error err;
+    struct sh_snapshot *s;
+    struct policy_request req;
+    struct policy_verdict v;
+    const char *why;
+    size_t used;
+    char r[512];
+    static const struct {
+        const char *state, *sender, *size;
+        enum policy_action want;
+        const char *name;
+    } cases[] = {
+        {"END-OF-MESSAGE", "a@small.test", "1000", POLICY_DUNNO, "at the limit: DUNNO"},
+        {"END-OF-MESSAGE", "a@small.test", "1001", POLICY_REJECT, "one byte over: REJECT"},
+        {"END-OF-MESSAGE", "A+ext@SMALL.test", "5000", POLICY_REJECT, "case and extension folded"},
+        {"END-OF-MESSAGE", "boss@small.test", "5000", POLICY_DUNNO, "an address rule beats its domain"},
+        {"END-OF-MESSAGE", "boss@small.test", "9001", POLICY_REJECT, "... with its own limit"},
+        {"END-OF-MESSAGE", "a@x.sub.test", "3000", POLICY_REJECT, "@.parent covers subdomains"},
+        {"END-OF-MESSAGE", "a@other.test", "999999999", POLICY_DUNNO, "no rule for the domain"},
+        {"END-OF-MESSAGE", "", "999999999", POLICY_DUNNO, "the null sender is not limited"},
+        {"RCPT", "a@small.test", "0", POLICY_DUNNO, "RCPT without SIZE=: DUNNO"},
+        {"RCPT", "a@small.test", "2000", POLICY_REJECT, "RCPT with a declared SIZE= over the limit"},
+        {"DATA", "a@small.test", "2000", POLICY_DUNNO, "other states are not checked"},
+        {"END-OF-MESSAGE", "a@small.test", "12x", POLICY_DUNNO, "a size that is not a number: DUNNO"},
+        {"END-OF-MESSAGE", "a@small.test", "", POLICY_DUNNO, "an empty size: DUNNO"},
+        {"END-OF-MESSAGE", "a@small.test", "99999999999999999999999", POLICY_REJECT,
+         "a size past ULONG_MAX saturates"},
+    };
+
+    s = load_text("policy = { max_size = (\n"
+                  "  { match = [ \"@small.test\", \"@.sub.test\" ]; bytes = 1000; },\n"
+                  "  { match = \"boss@small.test\"; bytes = 9000; } ); };\n",
+                  &err);
+    ok(s != NULL, "max_size config loads %s", err.text);
+    if (s == NULL)
+        return;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        snprintf(r, sizeof(r), "request=smtpd_access_policy\nprotocol_state=%s\nsender=%s\nsize=%s\n\n",
+                 cases[i].state, cases[i].sender, cases[i].size);
+        policy_parse(r, strlen(r), &req, &used, &why);
+        policy_eval(s, &req, mem, 1000, &v);
+        ok(v.action == cases[i].want && (v.action != POLICY_REJECT || v.reason == PR_SIZE_LIMIT),
+           "max_size: %s (%s)", cases[i].name, v.detail);
+    }
+    is_str(v.text, "5.3.4 Message size exceeds fixed limit", "max_size: Postfix's wording");
+
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    sh_policy_explain(s, "x@small.test", f);
+    fclose(f);
+    ok(strstr(buf, "policy_max_size=1000 rule=@small.test") != NULL, "explain: max_size");
+    free(buf);
+    sh_snapshot_free(s);
+}
+
 static void test_store_down(void)
 {
     struct sh_error err;
@@ -291,6 +351,13 @@ static void test_config_errors(void)
         {"policy = { rate_store = \"redis\"; redis = { address = \"tcp:x\"; }; };", "inet:HOST:PORT"},
         {"policy = { logins = ( { user = \"a\"; senders = [ \"a@b.c\" ]; }, { user = \"A\"; senders = \"@x.y\"; } ); };",
          "already listed"},
+        {"policy = { max_size = ( { match = \"@a.test\"; } ); };", "missing required setting 'bytes'"},
+        {"policy = { max_size = ( { match = \"@a.test\"; bytes = 0; } ); };", "out of range"},
+        {"policy = { max_size = ( { bytes = 10; } ); };", "match"},
+        {"policy = { max_size = ( { match = \"a.test\"; bytes = 10; } ); };", "not a sender pattern"},
+        {"policy = { max_size = ( { match = \"@a.test\"; bytes = 10; }, { match = [ \"@A.test\" ]; bytes = 20; } ); };",
+         "listed twice"},
+        {"policy = { max_size = { match = \"@a.test\"; bytes = 10; }; };", "must be a list"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct sh_error err = {{0}};
@@ -317,6 +384,7 @@ int main(void)
     test_relay_guard();
     test_rate_limits();
     test_limits_all_or_nothing();
+    test_max_size();
     test_store_down();
     test_explain();
     test_config_errors();
