@@ -93,11 +93,17 @@ static ssize_t on_input(struct sh_conn *c, const char *buf, size_t len, void *wa
         msg_warn("policy: %s: no configuration loaded; disconnecting", sh_conn_peer(c));
         return SH_INPUT_CLOSE;
     }
+    /* SMTPD_POLICY_README: "The request attribute is required"; Postfix's own
+     * example server exits on any other type. Answering DUNNO would let a
+     * misconfigured client pass mail unchecked: treat it as malformed. */
+    if (!policy_attr_is(&req, PA_REQUEST, "smtpd_access_policy")) {
+        char rb[64];
+        msg_warn("policy: %s: unrecognized request type \"%s\"; disconnecting", sh_conn_peer(c),
+                 show(rb, sizeof(rb), &req.attr[PA_REQUEST], ""));
+        return SH_INPUT_CLOSE;
+    }
     pthread_once(&memory_once, memory_init);
     policy_eval(s, &req, memory_store, time(NULL), &v);
-    if (v.reason == PR_NOT_POLICY)
-        msg_warn("policy: %s: not an smtpd_access_policy request; answering DUNNO",
-                 sh_conn_peer(c));
     log_decision(c, s, &req, &v);
     if (!reply(c, &v)) {
         msg_warn("policy: %s: cannot queue the reply; disconnecting", sh_conn_peer(c));
