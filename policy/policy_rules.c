@@ -280,9 +280,11 @@ struct pending {
     const struct policy_limit *l[RL_MAX_TAKES];
     const char *value[RL_MAX_TAKES];
     char kind[RL_MAX_TAKES];
-    char key[RL_MAX_TAKES][RL_MAX_KEY];
+    char (*key)[RL_MAX_KEY]; /* on the heap: 2 per limit */
     size_t n;
 };
+
+_Static_assert(2 * POLICY_MAX_LIMITS <= RL_MAX_TAKES, "a request's takes fit one store call");
 
 static void pend(struct pending *pd, const struct policy_limit *l, const char *value, char kind,
                  unsigned limit, bool commit, time_t now)
@@ -304,14 +306,14 @@ static bool rate_limits(struct ctx *c, const struct policy_request *req, struct 
     struct rl_store *st = p->redis ? p->redis : memory;
     bool rcpt = policy_attr_is(req, PA_PROTOCOL_STATE, "RCPT");
     bool eom = policy_attr_is(req, PA_PROTOCOL_STATE, "END-OF-MESSAGE");
-    struct pending *pd;
+    struct pending pending, *pd = &pending;
     enum rl_result r;
     size_t failed;
     bool stop;
 
     if (st == NULL || (!rcpt && !eom) || p->nlimits == 0)
         return false;
-    if ((pd = malloc(sizeof(*pd))) == NULL) /* about 80 KiB: too much for a stack */
+    if ((pd->key = malloc(2 * p->nlimits * sizeof(*pd->key))) == NULL)
         return limit_verdict(c, &p->limits[0], "", 'm', 0, RL_UNAVAILABLE, v);
     pd->n = 0;
     for (size_t i = 0; i < p->nlimits; i++) {
@@ -330,7 +332,7 @@ static bool rate_limits(struct ctx *c, const struct policy_request *req, struct 
     r = rl_take_all(st, pd->t, pd->n, &failed);
     stop = r != RL_OK && limit_verdict(c, pd->l[failed], pd->value[failed], pd->kind[failed],
                                        pd->t[failed].limit, r, v);
-    free(pd);
+    free(pd->key);
     return stop;
 }
 
