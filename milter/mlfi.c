@@ -7,6 +7,8 @@
  * the policy service's own rules (policy_rules.c); outcome_reply() is the only
  * place that turns an outcome into SMFIS_*.
  */
+#include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +28,10 @@
 
 struct conn {
     struct sh_snapshot *snap; /* pinned for the connection's lifetime */
+    unsigned long proto;      /* SMFIP_* steps negotiated with the MTA */
+    bool local;               /* emulated SMTP: sendmail(1)/pickup, no client */
+    bool failed;              /* connect-time trouble, answered at MAIL */
+    bool bad_sender;          /* MAIL had no usable address: rejected at end of message */
     char auth_authen[MAX_MACRO];
     char tls_version[64];
     char sender[SH_MAX_KEY + 3];
@@ -43,6 +49,25 @@ void sh_mlfi_set_hostname(const char *hostname)
 static struct conn *conn_of(SMFICTX *ctx)
 {
     return smfi_getpriv(ctx);
+}
+
+/* The connection's state, made at the first callback (negotiate, or connect
+ * with an MTA that does not negotiate). NULL when out of memory. */
+static struct conn *conn_get(SMFICTX *ctx)
+{
+    struct conn *c = smfi_getpriv(ctx);
+
+    if (c == NULL && (c = calloc(1, sizeof(*c))) != NULL) {
+        sh_msg_init(&c->msg);
+        smfi_setpriv(ctx, c);
+    }
+    return c;
+}
+
+/* The answer to a step whose reply we may have negotiated away. */
+static sfsistat no_reply(const struct conn *c, unsigned long nr_flag)
+{
+    return c && (c->proto & nr_flag) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 static void copy_macro(SMFICTX *ctx, const char *name, char *out, size_t cap)
@@ -112,41 +137,72 @@ static sfsistat outcome_reply(SMFICTX *ctx, const struct conn *c, enum sh_outcom
     return SMFIS_TEMPFAIL;
 }
 
+/* Every round trip costs the MTA a wait: ask it to skip the steps we never
+ * look at (RCPT, DATA, body, EOH, unknown commands; connect and HELO too when
+ * the connection's snapshot has no SMTP-time rules) and not to wait for our
+ * answer where we never object (connect, HELO, each header, and MAIL when the
+ * connection's snapshot has no SMTP-time rules). End of message keeps its
+ * reply: it carries the edits and the verdict. The snapshot is pinned here,
+ * the first callback of a connection, because it decides the flags. */
 static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
                                unsigned long f3, unsigned long *pf0, unsigned long *pf1,
                                unsigned long *pf2, unsigned long *pf3)
 {
     const unsigned long need = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGFROM;
-    /* steps we never look at: the MTA need not send them */
-    const unsigned long skip = SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NODATA;
+    unsigned long skip =
+        SMFIP_NORCPT | SMFIP_NODATA | SMFIP_NOBODY | SMFIP_NOEOH | SMFIP_NOUNKNOWN;
+    struct conn *c = conn_get(ctx);
+    unsigned long nr = SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_HDR;
 
-    (void)ctx;
     (void)f2;
     (void)f3;
+    if (c && c->snap == NULL)
+        c->snap = sh_snapshot_acquire();
+    /* Without SMTP-time rules, connect (local or not) and HELO ({tls_version})
+     * tell us nothing, and MAIL only gives the sender. */
+    if (c && c->snap && c->snap->policy == NULL) {
+        nr |= SMFIP_NR_MAIL;
+        skip |= SMFIP_NOCONNECT | SMFIP_NOHELO;
+    }
     if ((f0 & need) != need) {
         msg_warn("milter: the MTA does not offer header and sender changes; refusing");
         return SMFIS_REJECT;
     }
     *pf0 = need;
-    *pf1 = f1 & skip;
+    /* without state we could not tell later whether a reply is due */
+    *pf1 = f1 & (c ? skip | nr : skip);
     *pf2 = *pf3 = 0;
+    if (c)
+        c->proto = *pf1;
     return SMFIS_CONTINUE;
+}
+
+/* Postfix's cleanup(8) emulates SMTP for mail from sendmail(1) and pickup:
+ * client "localhost", 127.0.0.1 or ::1, and port 0, which no TCP client has. */
+static bool emulated_client(const _SOCK_ADDR *addr)
+{
+    if (addr == NULL)
+        return true;
+    if (addr->sa_family == AF_INET)
+        return ((const struct sockaddr_in *)(const void *)addr)->sin_port == 0;
+    if (addr->sa_family == AF_INET6)
+        return ((const struct sockaddr_in6 *)(const void *)addr)->sin6_port == 0;
+    return true; /* unknown family: no SMTP client we can name */
 }
 
 static sfsistat mlfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *addr)
 {
-    struct conn *c = calloc(1, sizeof(*c));
+    struct conn *c = conn_get(ctx);
 
     (void)host;
-    (void)addr;
-    if (c == NULL)
-        return outcome_reply(ctx, NULL, SH_TEMP, "out of memory");
-    sh_msg_init(&c->msg);
-    c->snap = sh_snapshot_acquire();
-    smfi_setpriv(ctx, c);
-    if (c->snap == NULL)
-        return outcome_reply(ctx, c, SH_TEMP, "no configuration loaded");
-    return SMFIS_CONTINUE;
+    if (c == NULL) /* without a place to remember it, MAIL will tempfail */
+        return SMFIS_CONTINUE;
+    c->local = emulated_client(addr);
+    if (c->snap == NULL && (c->snap = sh_snapshot_acquire()) == NULL)
+        c->failed = true;
+    if (msg_verbose)
+        msg_info("milter: connect from %s%s", host ? host : "?", c->local ? " (local submission)" : "");
+    return no_reply(c, SMFIP_NR_CONN);
 }
 
 static sfsistat mlfi_helo(SMFICTX *ctx, char *helo)
@@ -156,7 +212,7 @@ static sfsistat mlfi_helo(SMFICTX *ctx, char *helo)
     (void)helo;
     if (c) /* after STARTTLS, Postfix sends {tls_version} with the new EHLO */
         copy_macro(ctx, "{tls_version}", c->tls_version, sizeof(c->tls_version));
-    return SMFIS_CONTINUE;
+    return no_reply(c, SMFIP_NR_HELO);
 }
 
 static void attr_set(struct policy_request *r, enum policy_attr a, const char *v)
@@ -166,17 +222,24 @@ static void attr_set(struct policy_request *r, enum policy_attr a, const char *v
 }
 
 /* The policy service's SMTP-time rules (require_tls, require_auth, sender
- * ownership) for mail that never meets check_policy_service: local
- * submissions (non_smtpd_milters) and setups without the policy hook. Decided
- * at MAIL, which Postfix lets a milter reject for emulated (non-SMTP) mail
- * too; never at RCPT. Asked in the MAIL state, so rate limits, which the
- * policy service counts at RCPT and END-OF-MESSAGE, are not counted twice. */
+ * ownership) for mail that never meets check_policy_service: setups without
+ * the policy hook, and local submissions (non_smtpd_milters). SMTP mail is
+ * judged at MAIL. Local mail is judged at end of message, where Postfix's
+ * cleanup(8) turns a reject into a bounce to the local sender (it must never
+ * see one at RCPT, and we never ask for RCPT). Asked in the MAIL state, so rate
+ * limits, which the policy service counts at RCPT and END-OF-MESSAGE, are not
+ * counted twice. */
 static sfsistat enforce(SMFICTX *ctx, const struct conn *c)
 {
+    const struct sh_milter_conf *mc = c->snap->milter;
     struct policy_request req;
     struct policy_verdict v;
 
     if (c->snap->policy == NULL)
+        return SMFIS_CONTINUE;
+    /* Local submissions carry no SASL login and no TLS: by default the local
+     * user counts as authenticated (see local_submission in smarthostd.conf). */
+    if (c->local && (mc == NULL || mc->local_submission == SH_LOCAL_TRUST))
         return SMFIS_CONTINUE;
     memset(&req, 0, sizeof(req));
     attr_set(&req, PA_REQUEST, "smtpd_access_policy");
@@ -197,15 +260,22 @@ static sfsistat mlfi_envfrom(SMFICTX *ctx, char **argv)
 {
     struct conn *c = conn_of(ctx);
 
-    if (c == NULL || c->snap == NULL)
+    if (c == NULL || c->snap == NULL || c->failed)
         return outcome_reply(ctx, c, SH_TEMP, "no connection state");
     sh_msg_reset(&c->msg);
     c->qid[0] = 0;
+    c->auth_authen[0] = 0; /* a login, like its absence, holds for this MAIL only */
     copy_macro(ctx, "i", c->qid, sizeof(c->qid)); /* Postfix knows it at MAIL already */
     copy_macro(ctx, "{auth_authen}", c->auth_authen, sizeof(c->auth_authen));
     copy_macro(ctx, "{tls_version}", c->tls_version, sizeof(c->tls_version));
-    if (argv[0] == NULL || !sh_envelope_addr(argv[0], c->sender, sizeof(c->sender)))
-        return outcome_reply(ctx, c, SH_PERM, "invalid envelope sender");
+    c->bad_sender = argv[0] == NULL || !sh_envelope_addr(argv[0], c->sender, sizeof(c->sender));
+    if (c->bad_sender) {
+        c->sender[0] = 0;
+        if (!(c->proto & SMFIP_NR_MAIL))
+            return outcome_reply(ctx, c, SH_PERM, "invalid envelope sender");
+    }
+    if (c->local || (c->proto & SMFIP_NR_MAIL))
+        return no_reply(c, SMFIP_NR_MAIL);
     return enforce(ctx, c);
 }
 
@@ -213,11 +283,11 @@ static sfsistat mlfi_header(SMFICTX *ctx, char *name, char *value)
 {
     struct conn *c = conn_of(ctx);
 
-    if (c == NULL)
-        return outcome_reply(ctx, c, SH_TEMP, "no connection state");
+    if (c == NULL) /* no state, and maybe no reply expected: end of message tempfails */
+        return no_reply(c, SMFIP_NR_HDR);
     /* Over a bound: keep reading, the plan rejects at end of message. */
     sh_msg_add(&c->msg, name, value ? value : "");
-    return SMFIS_CONTINUE;
+    return no_reply(c, SMFIP_NR_HDR);
 }
 
 static enum sh_outcome apply(SMFICTX *ctx, const struct sh_plan *p, const char **why)
@@ -257,8 +327,11 @@ static void unique_token(const struct conn *c, char *out, size_t cap)
         clock_gettime(CLOCK_REALTIME, &ts);
         memcpy(r, &ts.tv_nsec, sizeof(ts.tv_nsec) < 8 ? sizeof(ts.tv_nsec) : 8);
     }
-    for (int i = 0; i < 8; i++)
-        snprintf(hex + 2 * i, 3, "%02x", r[i]);
+    for (int i = 0; i < 8; i++) {
+        hex[2 * i] = "0123456789abcdef"[r[i] >> 4];
+        hex[2 * i + 1] = "0123456789abcdef"[r[i] & 15];
+    }
+    hex[16] = 0;
     snprintf(out, cap, "%s%s%s", c->qid[0] ? c->qid : "", c->qid[0] ? "." : "", hex);
 }
 
@@ -274,6 +347,17 @@ static sfsistat mlfi_eom(SMFICTX *ctx)
     if (c == NULL || c->snap == NULL)
         return outcome_reply(ctx, c, SH_TEMP, "no connection state");
     copy_macro(ctx, "i", c->qid, sizeof(c->qid));
+    if (c->bad_sender) {
+        sh_msg_reset(&c->msg);
+        return outcome_reply(ctx, c, SH_PERM, "invalid envelope sender");
+    }
+    if (c->local) {
+        sfsistat r = enforce(ctx, c);
+        if (r != SMFIS_CONTINUE) {
+            sh_msg_reset(&c->msg);
+            return r;
+        }
+    }
     unique_token(c, unique, sizeof(unique));
     env.sender = c->sender;
     env.now = time(NULL);

@@ -332,10 +332,10 @@ bool sh_milter_conf_load(struct sh_snapshot *s, const config_setting_t *group, s
 {
     static const char *const allowed[] = {
         "default_action", "hostname",         "add_date",       "add_message_id", "privacy",
-        "headers",        "header_checks",    "list_unsubscribe", "sender_rewrite", NULL,
+        "headers",        "header_checks",    "list_unsubscribe", "sender_rewrite", "local_submission", NULL,
     };
     struct sh_milter_conf *m = xcalloc(1, sizeof(*m));
-    const char *action = "tempfail", *hostname = NULL, *hc = NULL;
+    const char *action = "tempfail", *hostname = NULL, *hc = NULL, *local = "trust";
     const config_setting_t *st;
     char host[SH_MAX_HOST + 1];
     enum sh_host_kind kind;
@@ -349,6 +349,7 @@ bool sh_milter_conf_load(struct sh_snapshot *s, const config_setting_t *group, s
         !conf_string(group, "default_action", false, &action, err) ||
         !conf_string(group, "hostname", false, &hostname, err) ||
         !conf_string(group, "header_checks", false, &hc, err) ||
+        !conf_string(group, "local_submission", false, &local, err) ||
         !conf_bool(group, "add_date", &m->add_date, err) ||
         !conf_bool(group, "add_message_id", &m->add_message_id, err))
         return false;
@@ -361,6 +362,13 @@ bool sh_milter_conf_load(struct sh_snapshot *s, const config_setting_t *group, s
     else
         return conf_fail(err, config_setting_get_member(group, "default_action"),
                          "must be tempfail, accept or reject");
+    if (strcmp(local, "trust") == 0)
+        m->local_submission = SH_LOCAL_TRUST;
+    else if (strcmp(local, "enforce") == 0)
+        m->local_submission = SH_LOCAL_ENFORCE;
+    else
+        return conf_fail(err, config_setting_get_member(group, "local_submission"),
+                         "must be trust or enforce");
     if (hostname) {
         if (!sh_host_parse(hostname, host, &kind, &why))
             return conf_fail(err, config_setting_get_member(group, "hostname"), "%s", why);

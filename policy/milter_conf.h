@@ -30,6 +30,13 @@ enum sh_milter_default {
     SH_MDEF_REJECT,
 };
 
+/* The policy service's SMTP-time rules and mail from sendmail(1)/pickup,
+ * which has no SASL login and no TLS to show. */
+enum sh_local_submission {
+    SH_LOCAL_TRUST,   /* a local user is authenticated by the system: rules not applied */
+    SH_LOCAL_ENFORCE, /* apply them as to SMTP mail, at end of message */
+};
+
 enum sh_hdr_op {
     SH_HDR_REMOVE,  /* drop the header (header_checks IGNORE) */
     SH_HDR_REPLACE, /* config: new value; header_checks: a whole new header line */
@@ -64,6 +71,7 @@ struct sh_rewrite {
 
 struct sh_milter_conf {
     enum sh_milter_default on_error;
+    enum sh_local_submission local_submission;
     char *hostname; /* right-hand side of Message-IDs we add */
     bool add_date, add_message_id;
 

@@ -8,7 +8,6 @@ end
 
 check(mt.conninfo(conn, "client.example", "127.0.0.1") == nil, "conninfo")
 check(mt.mailfrom(conn, "<alice@example.org>") == nil, "mailfrom")
-check(mt.rcptto(conn, "<bob@example.net>") == nil, "rcptto")
 mt.header(conn, "X-Secret-Token", "abc")
 mt.header(conn, "Subject", "[internal] quarterly numbers")
 mt.header(conn, "X-Campaign", "spring24 batch=3")

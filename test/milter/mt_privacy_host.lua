@@ -3,7 +3,6 @@ local conn = mt.connect(os.getenv("MILTER_SOCK"), 40, 0.05)
 if conn == nil then mt.echo("FAILED: connect"); error("connect") end
 mt.conninfo(conn, "client.example", "127.0.0.1")
 mt.mailfrom(conn, "<alice@example.org>")
-mt.rcptto(conn, "<bob@example.net>")
 mt.header(conn, "X-Originating-IP", "[10.9.9.9]")
 mt.eom(conn)
 local id = mt.getheader(conn, "Message-ID", 0) or "nil"

@@ -11,7 +11,6 @@ check(mt.conninfo(conn, "client.example", "127.0.0.1") == nil, "conninfo")
 check(mt.helo(conn, "client.example") == nil, "helo")
 mt.macro(conn, SMFIC_MAIL, "i", "4ABCDEF123")
 check(mt.mailfrom(conn, "<alice@verified.example>") == nil, "mailfrom")
-check(mt.rcptto(conn, "<bob@example.net>") == nil, "rcptto")
 mt.header(conn, "From", "Alice Example <alice@verified.example>")
 mt.header(conn, "Date", "Mon, 1 Jan 2024 00:00:00 +0000")
 check(mt.eom(conn) == nil, "eom")
@@ -24,7 +23,6 @@ check(mt.eom_check(conn, MT_HDRADD, "Message-ID"), "Message-ID added")
 
 -- Same relay, Reply-To already there: From rewritten, Reply-To untouched.
 check(mt.mailfrom(conn, "<carol@verified.example>") == nil, "mailfrom 2")
-check(mt.rcptto(conn, "<bob@example.net>") == nil, "rcptto 2")
 mt.header(conn, "From", "carol@verified.example")
 mt.header(conn, "Reply-To", "<desk@verified.example>")
 mt.header(conn, "Date", "Mon, 1 Jan 2024 00:00:00 +0000")
@@ -35,7 +33,6 @@ check(not mt.eom_check(conn, MT_HDRADD, "Reply-To"), "existing Reply-To kept")
 
 -- A sender of another relay: From untouched.
 check(mt.mailfrom(conn, "<dave@example.org>") == nil, "mailfrom 3")
-check(mt.rcptto(conn, "<bob@example.net>") == nil, "rcptto 3")
 mt.header(conn, "From", "dave@example.org")
 mt.header(conn, "Date", "Mon, 1 Jan 2024 00:00:00 +0000")
 mt.header(conn, "Message-ID", "<m3@example.org>")
