@@ -280,9 +280,17 @@ static enum sh_outcome header_checks(const struct sh_milter_conf *c, const struc
     return out;
 }
 
-static bool rule_for_relay(const struct sh_hdr_rule *r, const struct sh_relay *relay)
+/* Whose mail a message is: its route and its original envelope sender. */
+struct who {
+    const struct sh_relay *relay;
+    const char *sender;
+    const char *delims; /* recipient delimiters, for sender patterns */
+};
+
+static bool rule_applies(const struct sh_hdr_rule *r, const struct who *w)
 {
-    return r->relay == NULL || r->relay == relay;
+    return (r->relay == NULL || r->relay == w->relay) &&
+           sh_sender_set_has(&r->senders, w->sender, w->delims);
 }
 
 static bool name_matches(const struct sh_hdr_rule *r, const char *name, pcre2_match_data *md)
@@ -348,18 +356,17 @@ static const struct sh_rewrite *find_rewrite(const struct sh_milter_conf *c,
 }
 
 static enum sh_outcome additions(const struct sh_milter_conf *c, const struct sh_msg *m,
-                                 const struct sh_msg_env *env, const char *sender,
-                                 const struct sh_relay *relay, struct hdr_plan *hp,
-                                 struct sh_plan *p)
+                                 const struct sh_msg_env *env, const struct who *who,
+                                 struct hdr_plan *hp, struct sh_plan *p)
 {
-    const struct sh_rewrite *w = find_rewrite(c, relay);
-    const char *at = strrchr(sender, '@');
+    const struct sh_rewrite *w = find_rewrite(c, who->relay);
+    const char *sender = who->sender;
     char buf[1200];
     struct tm tm;
 
     for (size_t i = 0; i < c->nconfig_rules; i++) {
         const struct sh_hdr_rule *r = &c->rules[i];
-        if (r->op == SH_HDR_ADD && rule_for_relay(r, relay) &&
+        if (r->op == SH_HDR_ADD && rule_applies(r, who) &&
             !plan_push(p, SH_EDIT_ADD, r->name, r->text, 0))
             return SH_TEMP;
     }
@@ -379,8 +386,8 @@ static enum sh_outcome additions(const struct sh_milter_conf *c, const struct sh
         if (!plan_push(p, SH_EDIT_ADD, "Message-ID", id, 0))
             return SH_TEMP;
     }
-    for (size_t i = 0; at && i < c->nunsubs; i++) {
-        if (strcasecmp(at + 1, c->unsubs[i].domain) != 0)
+    for (size_t i = 0; i < c->nunsubs; i++) {
+        if (!sh_sender_set_has(&c->unsubs[i].senders, sender, who->delims))
             continue;
         if (!present(m, hp, p, "List-Unsubscribe")) {
             if (!plan_push(p, SH_EDIT_ADD, "List-Unsubscribe", c->unsubs[i].url, 0))
@@ -431,7 +438,7 @@ static enum sh_outcome additions(const struct sh_milter_conf *c, const struct sh
 /* ---- putting it together ---- */
 
 static enum sh_outcome decide(const struct sh_milter_conf *c, const struct sh_msg *m,
-                              const struct sh_relay *relay, struct hdr_plan *hp, char *buf,
+                              const struct who *who, struct hdr_plan *hp, char *buf,
                               pcre2_match_data *md, const char **why)
 {
     for (size_t i = 0; i < m->n; i++) {
@@ -448,7 +455,7 @@ static enum sh_outcome decide(const struct sh_milter_conf *c, const struct sh_ms
         }
         for (size_t k = 0; k < c->nconfig_rules && !decided; k++) {
             const struct sh_hdr_rule *r = &c->rules[k];
-            if (r->op == SH_HDR_ADD || !rule_for_relay(r, relay) || !name_matches(r, h->name, md))
+            if (r->op == SH_HDR_ADD || !name_matches(r, h->name, md) || !rule_applies(r, who))
                 continue;
             decided = true;
             if (r->op == SH_HDR_REMOVE)
@@ -499,6 +506,7 @@ enum sh_outcome sh_plan_build(const struct sh_snapshot *s, const struct sh_msg *
     pcre2_match_data *md = NULL;
     char sender[SH_MAX_KEY + 1], *buf = NULL;
     struct sh_decision d;
+    struct who who = {.sender = sender, .delims = s->delimiters};
     enum sh_outcome o;
 
     memset(p, 0, sizeof(*p));
@@ -518,8 +526,9 @@ enum sh_outcome sh_plan_build(const struct sh_snapshot *s, const struct sh_msg *
         o = SH_TEMP;
         goto out;
     }
-    o = decide(c, m, d.relay, hp, buf, md, &p->why);
-    if (o == SH_FOUND && (o = additions(c, m, env, sender, d.relay, hp, &adds)) != SH_FOUND)
+    who.relay = d.relay;
+    o = decide(c, m, &who, hp, buf, md, &p->why);
+    if (o == SH_FOUND && (o = additions(c, m, env, &who, hp, &adds)) != SH_FOUND)
         p->why = "out of memory";
     if (o == SH_FOUND && !emit(m, hp, p)) {
         p->why = "out of memory";

@@ -16,14 +16,92 @@
 #include "hostaddr.h"
 #include "milter_conf.h"
 #include "resolve.h"
+#include "strmap.h"
 
 #define MAX_PATTERNS 1024
 #define MAX_VALUE    998 /* RFC 5322 line length */
+
+/* ---- sender sets ---- */
+
+static char set_member[] = "member"; /* strmap values are never NULL */
+
+struct set_walk {
+    const struct sh_sender_set *set;
+};
+
+static bool set_hit(void *ctx, const char *cand, size_t len, enum sh_via via)
+{
+    const struct set_walk *w = ctx;
+    (void)via;
+    return strmap_get(w->set->map, cand, len) != NULL;
+}
+
+bool sh_sender_set_has(const struct sh_sender_set *set, const char *sender, const char *delims)
+{
+    char key[SH_MAX_KEY + 1];
+    size_t len = strlen(sender);
+    int klen;
+    struct set_walk w = {.set = set};
+
+    if (set->n == 0)
+        return true;
+    if (len >= 2 && sender[0] == '<' && sender[len - 1] == '>') {
+        sender++;
+        len -= 2;
+    }
+    if ((klen = sh_sender_key(sender, len, key)) < 0)
+        return false;
+    if (klen == 0 || strcmp(key, "<>") == 0)
+        return strmap_get(set->map, "<>", 2) != NULL;
+    return sh_sender_walk(key, (size_t)klen, delims, set_hit, &w);
+}
+
+struct set_ctx {
+    struct sh_error *err; /* first: conf_strings() reports through it */
+    struct sh_sender_set *set;
+};
+
+static bool set_add(void *ctx, const config_setting_t *st, const char *v)
+{
+    struct set_ctx *sc = ctx;
+    char key[SH_MAX_KEY + 1];
+    enum sh_rule_kind kind;
+    const char *why;
+
+    if (sc->set->n >= MAX_PATTERNS)
+        return conf_fail(sc->err, st, "more than %d sender patterns", MAX_PATTERNS);
+    if (!sh_sender_pattern(v, key, &kind, &why))
+        return conf_fail(sc->err, st, "\"%.80s\": %s", v, why);
+    if (strmap_put(sc->set->map, key, set_member) != NULL)
+        return conf_fail(sc->err, st, "\"%s\" is listed twice", key);
+    sc->set->n++;
+    return true;
+}
+
+/* An optional list NAME of sender patterns in G. */
+static bool load_senders(const config_setting_t *g, const char *name, struct sh_sender_set *set,
+                         struct sh_error *err)
+{
+    struct set_ctx sc = {.err = err, .set = set};
+    const config_setting_t *st = config_setting_get_member(g, name);
+
+    if (st == NULL)
+        return true;
+    if (set->map == NULL)
+        set->map = strmap_new(8);
+    if (!conf_strings(g, name, false, set_add, &sc))
+        return false;
+    if (set->n == 0)
+        return conf_fail(err, st, "an empty list would match no sender: leave it out for all");
+    return true;
+}
 
 void sh_milter_conf_free(struct sh_milter_conf *m)
 {
     if (m == NULL)
         return;
+    for (size_t i = 0; i < m->nrules; i++)
+        strmap_free(m->rules[i].senders.map);
     free(m->hostname);
     free(m->nets);
     for (size_t i = 0; i < m->nhost_patterns; i++)
@@ -31,7 +109,7 @@ void sh_milter_conf_free(struct sh_milter_conf *m)
     free(m->host_patterns);
     sh_hdr_rules_free(m->rules, m->nrules);
     for (size_t i = 0; i < m->nunsubs; i++) {
-        free(m->unsubs[i].domain);
+        strmap_free(m->unsubs[i].senders.map);
         free(m->unsubs[i].url);
     }
     free(m->unsubs);
@@ -129,7 +207,7 @@ static bool load_header_rule(struct sh_snapshot *s, struct sh_milter_conf *m,
                              const config_setting_t *g, struct sh_error *err)
 {
     static const char *const allowed[] = {"remove", "remove_pattern", "replace", "replace_pattern",
-                                          "add", "value", "relay", NULL};
+                                          "add", "value", "relay", "senders", NULL};
     static const struct {
         const char *key;
         enum sh_hdr_op op;
@@ -171,6 +249,7 @@ static bool load_header_rule(struct sh_snapshot *s, struct sh_milter_conf *m,
     if (relay && (r.relay = sh_snapshot_relay(s, relay)) == NULL)
         return conf_fail(err, config_setting_get_member(g, "relay"), "no relay named \"%.64s\"",
                          relay);
+
     if (kinds[kind].pattern) {
         if (!compile_name_pattern(what, &r.re, wst, err))
             return false;
@@ -181,8 +260,8 @@ static bool load_header_rule(struct sh_snapshot *s, struct sh_milter_conf *m,
     }
     r.text = value ? xstrdup(value) : NULL;
     m->rules = xreallocarray(m->rules, m->nrules + 1, sizeof(*m->rules));
-    m->rules[m->nrules++] = r;
-    return true;
+    m->rules[m->nrules++] = r; /* owned by M from here, also on error */
+    return load_senders(g, "senders", &m->rules[m->nrules - 1].senders, err);
 }
 
 static bool load_header_rules(struct sh_snapshot *s, struct sh_milter_conf *m,
@@ -244,10 +323,13 @@ static bool load_header_checks(struct sh_milter_conf *m, const config_setting_t 
 
 /* ---- List-Unsubscribe and sender rewrite ---- */
 
+/* One entry per sender set: `domain = "d"` (the sender domain itself) or
+ * `senders = [ "@d", "@.d", "user@d", "<>" ]`. The first entry whose senders
+ * match applies. */
 static bool load_unsubs(struct sh_milter_conf *m, const config_setting_t *list,
                         struct sh_error *err)
 {
-    static const char *const allowed[] = {"domain", "url", "one_click", NULL};
+    static const char *const allowed[] = {"domain", "senders", "url", "one_click", NULL};
     int n = config_setting_length(list);
 
     if (!config_setting_is_list(list))
@@ -256,26 +338,35 @@ static bool load_unsubs(struct sh_milter_conf *m, const config_setting_t *list,
     for (int i = 0; i < n; i++) {
         const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
         const char *domain = NULL, *url = NULL;
-        struct sh_unsub *u = &m->unsubs[m->nunsubs];
+        struct sh_unsub *u = &m->unsubs[m->nunsubs++]; /* owned by M, also on error */
+        char key[SH_MAX_KEY + 1];
 
         if (!config_setting_is_group(g))
             return conf_fail(err, g, "must be a group { domain = ...; url = ...; }");
-        if (!conf_only(g, allowed, err) || !conf_string(g, "domain", true, &domain, err) ||
-            !conf_string(g, "url", true, &url, err) || !conf_bool(g, "one_click", &u->one_click, err))
+        if (!conf_only(g, allowed, err) || !conf_string(g, "domain", false, &domain, err) ||
+            !conf_string(g, "url", true, &url, err) || !conf_bool(g, "one_click", &u->one_click, err) ||
+            !load_senders(g, "senders", &u->senders, err))
             return false;
-        if (!sh_domain_valid(domain, strlen(domain)))
-            return conf_fail(err, config_setting_get_member(g, "domain"), "invalid domain");
+        if ((domain != NULL) == (u->senders.n > 0))
+            return conf_fail(err, g, "needs exactly one of domain = \"example.com\" or "
+                                     "senders = [ \"@example.com\", ... ]");
+        if (domain) {
+            if (!sh_domain_valid(domain, strlen(domain)) || strlen(domain) >= sizeof(key) - 1)
+                return conf_fail(err, config_setting_get_member(g, "domain"), "invalid domain");
+            key[0] = '@';
+            for (size_t k = 0; k <= strlen(domain); k++)
+                key[k + 1] = (char)tolower((unsigned char)domain[k]);
+            u->senders.map = strmap_new(1);
+            strmap_put(u->senders.map, key, set_member);
+            u->senders.n = 1;
+        }
         if (!value_valid(url) || url[0] != '<')
             return conf_fail(err, config_setting_get_member(g, "url"),
                              "write <https://...> or <mailto:...>, comma separated");
         if (u->one_click && strncasecmp(url, "<https://", 9) != 0)
             return conf_fail(err, config_setting_get_member(g, "one_click"),
                              "one-click unsubscribe (RFC 8058) needs an https URL first");
-        u->domain = xstrdup(domain);
-        for (char *p = u->domain; *p; p++)
-            *p = (char)tolower((unsigned char)*p);
         u->url = xstrdup(url);
-        m->nunsubs++;
     }
     return true;
 }

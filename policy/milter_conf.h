@@ -37,6 +37,19 @@ enum sh_local_submission {
     SH_LOCAL_ENFORCE, /* apply them as to SMTP mail, at end of message */
 };
 
+struct strmap;
+
+/* Sender patterns a rule is limited to (user@domain, @domain, @.domain, <>),
+ * matched as the routing rules are: through sh_sender_walk(). Empty: all. */
+struct sh_sender_set {
+    struct strmap *map; /* normalized pattern -> itself */
+    size_t n;
+};
+
+/* Is the envelope SENDER (as given at MAIL, brackets or not) in SET? An
+ * empty set holds every sender; an unparsable sender is in no other set. */
+bool sh_sender_set_has(const struct sh_sender_set *set, const char *sender, const char *delims);
+
 enum sh_hdr_op {
     SH_HDR_REMOVE,  /* drop the header (header_checks IGNORE) */
     SH_HDR_REPLACE, /* config: new value; header_checks: a whole new header line */
@@ -54,11 +67,12 @@ struct sh_hdr_rule {
     bool negate;      /* header_checks "!/re/" */
     char *text;       /* REPLACE/ADD value, or header_checks "Name: value" template */
     const struct sh_relay *relay; /* only for mail routed to this relay; NULL: all */
+    struct sh_sender_set senders; /* only for these senders (config rules) */
     struct sh_origin origin;
 };
 
 struct sh_unsub {
-    char *domain; /* sender domain, lowercase */
+    struct sh_sender_set senders; /* `domain = "d"` is senders = [ "@d" ] */
     char *url;    /* List-Unsubscribe value, "<https://...>, <mailto:...>" */
     bool one_click;
 };

@@ -15,7 +15,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-write_conf() { # HOSTNAME
+write_conf() { # HOSTNAME LOCAL_SUBMISSION
     cat >"$T/smarthostd.conf" <<CONF
 relays = {
   isp = { host = "127.0.0.1"; port = 2626; };
@@ -35,10 +35,13 @@ milter = {
     internal_hosts = [ "*.lan", "*.corp.example" ];
     remove_mailer = true;
   };
+  local_submission = "$2";
   headers = ( { remove = "X-Spam-Flag"; },
+              { remove = "X-Campaign"; senders = [ "@news.example" ]; },
               { add = "X-Relayed-By"; value = "smarthostd"; relay = "ses"; } );
   header_checks = "$HERE/smtp_header_checks";
-  list_unsubscribe = ( { domain = "news.example"; url = "<https://news.example/u>"; one_click = true; } );
+  list_unsubscribe = ( { domain = "news.example"; url = "<https://news.example/u>"; one_click = true; },
+                       { senders = [ "@.lists.example" ]; url = "<mailto:leave@lists.example>"; } );
   sender_rewrite = ( { relay = "ses"; identity = "bounce@verified.example"; from_header = true; } );
 };
 CONF
@@ -51,7 +54,7 @@ wait_for() {
     return 1
 }
 
-write_conf mx.example.test
+write_conf mx.example.test trust
 out=$("$MILTER" -c "$T/smarthostd.conf" -n 2>&1)
 is "$out" "configuration OK" "-n accepts the test config"
 printf 'milter = { privacy = { internal_networks = "10.0.0.1/8"; }; };\n' >"$T/bad.conf"
@@ -64,9 +67,11 @@ SOCK=unix:$T/milter.sock
 PID=$!
 wait_for 10 test -S "$T/milter.sock" || bail "milter did not start: $(cat "$T/milter.log")"
 
-for t in privacy rewrite header_checks malformed enforce; do
+for t in privacy rewrite header_checks malformed enforce senders; do
     ok "miltertest $t" env MILTER_SOCK="$SOCK" miltertest -s "$HERE/mt_$t.lua"
 done
+ok "miltertest local submission, trust" env MILTER_SOCK="$SOCK" LOCAL_POLICY=trust \
+    miltertest -s "$HERE/mt_local.lua"
 ok "oversize messages are logged as rejected" grep -q "reject: message headers exceed" "$T/milter.log"
 for text in "<alice@own.example>: Sender address rejected: authentication required" \
     "<x@tls.example>: Sender address rejected: must use STARTTLS" \
@@ -90,6 +95,15 @@ chmod +x "$T/reload.sh"
 ok "miltertest reload (snapshot pinned per connection)" env MILTER_SOCK="$SOCK" \
     HOST_BEFORE=mx.example.test HOST_AFTER=reloaded.example.test RELOAD_CMD="$T/reload.sh" \
     miltertest -s "$HERE/mt_reload.lua"
+
+# local submissions with local_submission = "enforce": rejected at end of message
+sed -i 's/local_submission = "trust"/local_submission = "enforce"/' "$T/smarthostd.conf"
+n=$(grep -c '^smarthostd-milter: reloaded' "$T/milter.log")
+kill -HUP "$PID"
+reloaded() { [ "$(grep -c '^smarthostd-milter: reloaded' "$T/milter.log")" -gt "$n" ]; }
+ok "reload with local_submission = enforce" wait_for 5 reloaded
+ok "miltertest local submission, enforce (reply text checked)" env MILTER_SOCK="$SOCK" \
+    LOCAL_POLICY=enforce miltertest -s "$HERE/mt_local.lua"
 
 # a bad reload keeps the running config
 echo 'milter = { bogus = 1; };' >>"$T/smarthostd.conf"

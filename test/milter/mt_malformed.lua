@@ -24,6 +24,8 @@ local big = string.rep("a", 990)
 for i = 1, 1100 do mt.header(conn, "X-Big", big) end
 check(mt.eom(conn) == nil, "eom 2")
 check(mt.getreply(conn) == SMFIR_REPLYCODE, "oversize message rejected with a reply code")
+check(mt.eom_check(conn, MT_SMTPREPLY, "554", "5.7.1", "message headers exceed the milter's limits"),
+      "oversize: the SMTP reply text itself")
 
 -- 1200 small headers cross the header count bound.
 check(mt.mailfrom(conn, "<alice@example.org>") == nil, "mailfrom 3")

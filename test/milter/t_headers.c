@@ -334,6 +334,80 @@ static void test_rewrite(void)
     sh_snapshot_free(s);
 }
 
+/* Rules and List-Unsubscribe limited to sender patterns, matched like routing
+ * rules: address, address without +extension, @domain, @.parent, <>. */
+static void test_sender_scoped(void)
+{
+    struct sh_error err;
+    struct sh_snapshot *s;
+    struct sh_plan p;
+    const struct sh_edit *e;
+
+    s = load("milter = { add_date = false; add_message_id = false;\n"
+             "  headers = ( { remove = \"X-Campaign\"; senders = [ \"@news.example\" ]; },\n"
+             "              { replace = \"Organization\"; value = \"Shop\"; senders = [ \"@.shop.example\", \"ceo@corp.example\" ]; },\n"
+             "              { add = \"X-Bounce\"; value = \"yes\"; senders = \"<>\"; },\n"
+             "              { add = \"X-Verified\"; value = \"1\"; relay = \"ses\"; senders = [ \"@news.example\" ]; } );\n"
+             "  list_unsubscribe = ( { senders = [ \"promo@news.example\" ]; url = \"<https://n.example/promo>\"; one_click = true; },\n"
+             "                       { senders = [ \"@news.example\", \"@.lists.example\" ]; url = \"<mailto:u@news.example>\"; } ); };\n",
+             &err);
+    ok(s != NULL, "sender-scoped config loads (%s)", s ? "" : err.text);
+    if (s == NULL)
+        return;
+    const char *h[] = {"X-Campaign", "c1", "Organization", "Acme", "From", "x@y", NULL};
+
+    ok(plan(s, "<Promo+May@News.Example>", h, &p) == SH_FOUND, "plan for promo+may@news.example");
+    ok(find_edit(&p, SH_EDIT_CHANGE, "X-Campaign", 0) != NULL, "@news.example rule removes X-Campaign");
+    ok(find_edit(&p, SH_EDIT_CHANGE, "Organization", 0) == NULL, "other senders' rule not applied");
+    e = find_edit(&p, SH_EDIT_ADD, "List-Unsubscribe", 0);
+    ok(e && !strcmp(e->value, "<https://n.example/promo>"),
+       "address rule (without +extension) chosen first: %s", e ? e->value : "-");
+    ok(find_edit(&p, SH_EDIT_ADD, "List-Unsubscribe-Post", 0) != NULL, "one-click Post added");
+    ok(find_edit(&p, SH_EDIT_ADD, "X-Verified", 0) == NULL, "relay + senders: both must hold");
+    sh_plan_free(&p);
+
+    ok(plan(s, "desk@news.example", h, &p) == SH_FOUND, "plan for desk@news.example");
+    e = find_edit(&p, SH_EDIT_ADD, "List-Unsubscribe", 0);
+    ok(e && !strcmp(e->value, "<mailto:u@news.example>") &&
+           find_edit(&p, SH_EDIT_ADD, "List-Unsubscribe-Post", 0) == NULL,
+       "domain entry: mailto List-Unsubscribe, no one-click Post");
+    sh_plan_free(&p);
+
+    ok(plan(s, "a@eu.shop.example", h, &p) == SH_FOUND, "plan for a@eu.shop.example");
+    e = find_edit(&p, SH_EDIT_CHANGE, "Organization", 0);
+    ok(e && !strcmp(e->value, "Shop"), "@.shop.example matches a subdomain");
+    ok(find_edit(&p, SH_EDIT_CHANGE, "X-Campaign", 0) == NULL &&
+           find_edit(&p, SH_EDIT_ADD, "List-Unsubscribe", 0) == NULL,
+       "news rules not applied to shop mail");
+    sh_plan_free(&p);
+
+    ok(plan(s, "a@shop.example", h, &p) == SH_FOUND &&
+           find_edit(&p, SH_EDIT_CHANGE, "Organization", 0) == NULL,
+       "@.shop.example does not match shop.example itself");
+    sh_plan_free(&p);
+    ok(plan(s, "CEO@corp.example", h, &p) == SH_FOUND &&
+           find_edit(&p, SH_EDIT_CHANGE, "Organization", 0) != NULL,
+       "address pattern matches caselessly");
+    sh_plan_free(&p);
+    ok(plan(s, "x@list1.lists.example", h, &p) == SH_FOUND &&
+           find_edit(&p, SH_EDIT_ADD, "List-Unsubscribe", 0) != NULL,
+       "List-Unsubscribe for a subdomain pattern");
+    sh_plan_free(&p);
+    ok(plan(s, "<>", h, &p) == SH_FOUND && find_edit(&p, SH_EDIT_ADD, "X-Bounce", 0) != NULL &&
+           find_edit(&p, SH_EDIT_CHANGE, "X-Campaign", 0) == NULL,
+       "<> pattern matches the null sender only");
+    sh_plan_free(&p);
+    ok(plan(s, "bob@example.org", h, &p) == SH_FOUND && p.n == 0, "unlisted sender: nothing");
+    sh_plan_free(&p);
+
+    e = NULL;
+    ok(plan(s, "x@verified.example", h, &p) == SH_FOUND &&
+           find_edit(&p, SH_EDIT_ADD, "X-Verified", 0) == NULL,
+       "relay matches but sender does not: not applied");
+    sh_plan_free(&p);
+    sh_snapshot_free(s);
+}
+
 static void test_bounds(void)
 {
     struct sh_error err;
@@ -392,6 +466,16 @@ static void test_config_errors(void)
         {"milter = { hostname = \"10.0.0.1\"; };\n", "not an address"},
         {"milter = { list_unsubscribe = ( { domain = \"n.example\"; url = \"<mailto:u@n.example>\"; one_click = true; } ); };\n",
          "needs an https URL"},
+        {"milter = { headers = ( { remove = \"X-A\"; senders = [ \"news.example\" ]; } ); };\n",
+         "milter.headers[0].senders[0]: \"news.example\": not an address"},
+        {"milter = { headers = ( { remove = \"X-A\"; senders = [ ]; } ); };\n",
+         "would match no sender"},
+        {"milter = { headers = ( { remove = \"X-A\"; senders = [ \"@A.example\", \"@a.example\" ]; } ); };\n",
+         "\"@a.example\" is listed twice"},
+        {"milter = { list_unsubscribe = ( { domain = \"n.example\"; senders = \"@n.example\"; url = \"<mailto:u@n.example>\"; } ); };\n",
+         "needs exactly one of domain"},
+        {"milter = { list_unsubscribe = ( { url = \"<mailto:u@n.example>\"; } ); };\n",
+         "needs exactly one of domain"},
     };
     struct sh_error err;
 
@@ -420,6 +504,7 @@ int main(void)
     test_rules_and_checks();
     test_same_name_index();
     test_rewrite();
+    test_sender_scoped();
     test_bounds();
     test_config_errors();
     printf("1..%d\n", tests);
