@@ -31,7 +31,8 @@ CONF
 smtp-sink -u postfix -d "$LAB/sink/%M." "127.0.0.1:$P_SINK" 64 >"$LAB/sink.log" 2>&1 &
 LAB_PIDS+=("$!")
 "$MILTER" -c "$LAB/smarthostd.conf" -f -p "inet:$P_MILTER@127.0.0.1" >"$LAB/milter.log" 2>&1 &
-LAB_PIDS+=("$!")
+MILTER_PID=$!
+LAB_PIDS+=("$MILTER_PID")
 lab_wait 10 lab_port_busy "$P_SINK" || bail "smtp-sink did not start"
 lab_wait 10 lab_port_busy "$P_MILTER" || bail "milter did not start: $(cat "$LAB/milter.log")"
 
@@ -105,4 +106,39 @@ if sink_has "e2e local"; then
     ok "local: X-Originating-IP removed" bash -c '! grep -qi "^X-Originating-IP" "$1"' _ "$f"
     ok "local: Date and Message-ID present" bash -c 'grep -q "^Date: " "$1" && grep -qi "^Message-ID: " "$1"' _ "$f"
 fi
+
+# SMTP-time rules (a policy group) reach mail that never meets the policy
+# service. reconfigure SETTING: set milter.local_submission, reload, wait.
+reconfigure() {
+    local n
+    sed -i -e '/^policy = /d' -e '/^  local_submission = /d' "$LAB/smarthostd.conf"
+    sed -i -e "s/^milter = {/milter = {\n  local_submission = \"$1\";/" "$LAB/smarthostd.conf"
+    echo 'policy = { require_auth = [ "@own.example" ]; };' >>"$LAB/smarthostd.conf"
+    n=$(grep -c 'smarthostd-milter: reloaded' "$LAB/milter.log")
+    kill -HUP "$MILTER_PID"
+    lab_wait 10 bash -c "[ \$(grep -c 'smarthostd-milter: reloaded' '$LAB/milter.log') -gt $n ]"
+}
+local_msg() { # SENDER SUBJECT
+    printf '%s\n' "From: $1" "To: rcpt@example.net" "Subject: $2" "" "body" |
+        sendmail -C "$LAB/etc" -f "$1" rcpt@example.net 2>>"$LAB/sendmail.log"
+}
+ok "reload: require_auth for @own.example, local_submission = trust" reconfigure trust
+out=$(swaks --server "127.0.0.1:$P_SMTPD" --helo lab-client.test --from alice@own.example \
+    --to rcpt@example.net --timeout 20 2>&1)
+ok "smtp without AUTH: rejected at MAIL with the policy service's text" \
+    grep -qF "<** 554 5.7.1 <alice@own.example>: Sender address rejected: authentication required" <<<"$out"
+local_msg cron@own.example "e2e local trust"
+ok "local submission of a require_auth sender passes under trust" lab_wait 40 sink_has "e2e local trust"
+
+ok "reload: local_submission = enforce" reconfigure enforce
+local_msg cron2@own.example "e2e local enforce"
+rejected() { grep -q "milter-reject: END-OF-MESSAGE .*5.7.1 <cron2@own.example>: Sender address rejected: authentication required" "$LAB/maillog"; }
+ok "local submission rejected at end of message, the policy service's text" lab_wait 40 rejected
+ok "no milter configuration error (nothing rejected at RCPT)" \
+    bash -c '! grep -qi "milter configuration error\|non_smtpd_milters" "$1"' _ "$LAB/maillog"
+bounced() { grep -q "dsn=5.7.1, status=bounced (<cron2@own.example>: Sender address rejected" "$LAB/maillog"; }
+ok "the rejected local message bounces to its local sender" lab_wait 20 bounced
+# the bounce quotes the original headers; anything else in the sink would be the message
+only_bounce() { local f; f=$(sink_file "e2e local enforce"); [ -n "$f" ] && grep -q "^Subject: Undelivered Mail Returned to Sender" "$f"; }
+ok "only the bounce, not the message, reaches the sink" lab_wait 40 only_bounce
 tap_done
