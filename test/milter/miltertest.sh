@@ -67,7 +67,7 @@ SOCK=unix:$T/milter.sock
 PID=$!
 wait_for 10 test -S "$T/milter.sock" || bail "milter did not start: $(cat "$T/milter.log")"
 
-for t in privacy rewrite header_checks malformed enforce senders; do
+for t in privacy rewrite header_checks malformed enforce senders internal; do
     ok "miltertest $t" env MILTER_SOCK="$SOCK" miltertest -s "$HERE/mt_$t.lua"
 done
 ok "miltertest local submission, trust" env MILTER_SOCK="$SOCK" LOCAL_POLICY=trust \
