@@ -14,52 +14,34 @@
 
 #include "ctl.h"
 #include "ctl_relay.h"
-
-#define MAX_LINE 4096
+#include "pftable.h"
 
 typedef bool (*line_fn)(struct ctl_managed *m, const char *file, int lineno, char *key,
                         char *value);
 
-/* "key value" lines; '#' comments and blank lines skipped. A missing file is fine. */
+struct each_ctx {
+    struct ctl_managed *m;
+    line_fn fn;
+};
+
+static bool each_entry(void *ctx, const char *path, int lineno, char *key, char *value)
+{
+    struct each_ctx *e = ctx;
+
+    if (e->fn(e->m, path, lineno, key, value))
+        return true;
+    fprintf(stderr, "  at %s:%d\n", path, lineno);
+    return false;
+}
+
+/* Every entry of DIR/NAME (Postfix table syntax); a missing file is fine. */
 static bool each_line(struct ctl_managed *m, const char *dir, const char *name, line_fn fn)
 {
-    char path[4096], line[MAX_LINE + 2];
-    int lineno = 0;
-    bool ok = true;
-    FILE *fp;
+    struct each_ctx e = {.m = m, .fn = fn};
+    char path[4096];
 
     snprintf(path, sizeof(path), "%s/%s", dir, name);
-    if ((fp = fopen(path, "r")) == NULL)
-        return true;
-    while (ok && fgets(line, sizeof(line), fp)) {
-        char *key, *value, *end;
-        lineno++;
-        if (strlen(line) > MAX_LINE) {
-            fprintf(stderr, "%s:%d: line too long\n", path, lineno);
-            ok = false;
-            break;
-        }
-        for (key = line; isspace((unsigned char)*key); key++)
-            ;
-        if (*key == 0 || *key == '#')
-            continue;
-        for (end = key; *end && !isspace((unsigned char)*end); end++)
-            ;
-        value = end;
-        if (*value)
-            *value++ = 0;
-        while (isspace((unsigned char)*value))
-            value++;
-        for (end = value + strlen(value); end > value && isspace((unsigned char)end[-1]); end--)
-            ;
-        *end = 0;
-        ok = fn(m, path, lineno, key, value);
-        if (!ok)
-            fprintf(stderr, "  at %s:%d\n", path, lineno);
-    }
-    OPENSSL_cleanse(line, sizeof(line));
-    fclose(fp);
-    return ok;
+    return pftable_each(path, true, each_entry, &e);
 }
 
 /* "[host]:port" or "host" -> host, port (25) */

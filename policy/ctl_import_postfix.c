@@ -31,11 +31,11 @@
 #include "ctl.h"
 #include "ctl_relay.h"
 #include "hostaddr.h"
+#include "pftable.h"
 #include "resolve.h"
 #include "snapshot.h"
 #include "strmap.h"
 
-#define MAX_LINE    4096
 #define MAX_ENTRIES 100000 /* per parameter, all its tables together */
 #define MAX_RELAYS  10000
 #define MAX_VALUE   4096
@@ -135,20 +135,12 @@ static const char *lookup(const struct table *t, const char *key)
 
 /* One logical line "key value" (Postfix table syntax) into T; the first of
  * duplicate keys wins, as in postmap and across the tables of one parameter. */
-static bool add_entry(struct table *t, const char *path, int lineno, char *line)
+static bool add_entry(void *ctx, const char *path, int lineno, char *key, char *value)
 {
-    char *key = line, *value, *end;
+    struct table *t = ctx;
 
-    for (end = key; *end && !isspace((unsigned char)*end); end++)
-        *end = (char)tolower((unsigned char)*end); /* keys fold case, as postmap's */
-    value = end;
-    if (*value)
-        *value++ = 0;
-    while (isspace((unsigned char)*value))
-        value++;
-    for (end = value + strlen(value); end > value && isspace((unsigned char)end[-1]); end--)
-        ;
-    *end = 0;
+    for (char *k = key; *k; k++)
+        *k = (char)tolower((unsigned char)*k); /* keys fold case, as postmap's */
     if (*value == 0) {
         fprintf(stderr, "%s:%d: \"%.80s\" has no value (Postfix ignores such a line: delete it)\n",
                 path, lineno, key);
@@ -169,53 +161,6 @@ static bool add_entry(struct table *t, const char *path, int lineno, char *line)
         abort();
     t->n++;
     return true;
-}
-
-static bool read_source(struct table *t, const char *path)
-{
-    char line[MAX_LINE + 2], logical[MAX_LINE + 2];
-    int lineno = 0, start = 0;
-    bool ok = true;
-    FILE *fp;
-
-    if ((fp = fopen(path, "re")) == NULL) {
-        fprintf(stderr, "smarthostctl: import postfix: %s (%s): %s\n", path, t->param,
-                strerror(errno));
-        return false;
-    }
-    logical[0] = 0;
-    while (ok && fgets(line, sizeof(line), fp)) {
-        char *p = line;
-        lineno++;
-        if (strlen(line) > MAX_LINE) {
-            fprintf(stderr, "%s:%d: line too long\n", path, lineno);
-            ok = false;
-            break;
-        }
-        while (isspace((unsigned char)*p))
-            p++;
-        if (*p == 0 || *p == '#')
-            continue;
-        if (p != line && logical[0]) { /* leading space: continues the logical line */
-            if (strlen(logical) + 1 + strlen(p) > MAX_LINE) {
-                fprintf(stderr, "%s:%d: line too long\n", path, lineno);
-                ok = false;
-                break;
-            }
-            strcat(strcat(logical, " "), p);
-            continue;
-        }
-        if (logical[0])
-            ok = add_entry(t, path, start, logical);
-        snprintf(logical, sizeof(logical), "%s", p);
-        start = lineno;
-    }
-    if (ok && logical[0])
-        ok = add_entry(t, path, start, logical);
-    OPENSSL_cleanse(line, sizeof(line));
-    OPENSSL_cleanse(logical, sizeof(logical));
-    fclose(fp);
-    return ok;
 }
 
 /* "hash:/etc/postfix/relay, texthash:/x" -> every entry; other table types refused. */
@@ -255,7 +200,7 @@ static bool load_table(struct import *im, struct table *t, const char *param)
                               "newer than its compiled table: Postfix uses the old values; "
                               "run postmap, then import");
         }
-        if (!read_source(t, path))
+        if (!pftable_each(path, false, add_entry, t))
             return false;
     }
     t->index = strmap_new(t->n);
