@@ -10,6 +10,7 @@
  * Runs until SIGINT/SIGTERM or -l SECONDS (default 600), whichever is first.
  */
 #include "bench_net.h"
+#include "netstring.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -53,23 +54,20 @@ static void conn_free(int ep, struct conn *c)
     free(c);
 }
 
-/* Length of the complete netstring at BUF, 0 if more bytes are needed, -1 if malformed. */
+/* Length of the complete netstring at BUF, 0 if more bytes are needed, -1 if
+ * malformed: the daemon's own codec, so the baseline parses exactly as it does. */
 static long netstring_len(const char *buf, size_t len)
 {
-    size_t i = 0, n = 0;
-    while (i < len && buf[i] >= '0' && buf[i] <= '9') {
-        n = n * 10 + (size_t)(buf[i] - '0');
-        if (++i > 6 || n > MAX_QUERY)
-            return -1;
-    }
-    if (i == len)
+    struct netstring_frame f;
+
+    switch (netstring_decode(buf, len, NETSTRING_MAX_REQUEST, &f)) {
+    case NETSTRING_COMPLETE:
+        return (long)f.consumed;
+    case NETSTRING_NEED_MORE:
         return 0;
-    if (i == 0 || buf[i] != ':')
+    default:
         return -1;
-    size_t total = i + 1 + n + 1;
-    if (len < total)
-        return 0;
-    return buf[total - 1] == ',' ? (long)total : -1;
+    }
 }
 
 /* Queue COUNT replies; false if the connection must go. */

@@ -16,6 +16,7 @@
  * the time from daemon start to first answered lookup.
  */
 #include "bench_net.h"
+#include "netstring.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -214,27 +215,21 @@ static void build_requests(const char *map, const char *keyfile, unsigned gen_co
 /* --- reply parsing --- */
 
 /* Complete netstring at the start of BUF? Returns its total length, 0 when more
- * bytes are needed, -1 when malformed. */
+ * bytes are needed, -1 when malformed (the daemon's own codec). */
 static long netstring_complete(const char *buf, size_t len, const char **data, size_t *dlen)
 {
-    size_t i = 0, n = 0;
-    while (i < len && buf[i] >= '0' && buf[i] <= '9') {
-        n = n * 10 + (size_t)(buf[i] - '0');
-        if (++i > 6 || n > MAX_REPLY)
-            return -1;
+    struct netstring_frame f;
+
+    switch (netstring_decode(buf, len, MAX_REPLY, &f)) {
+    case NETSTRING_COMPLETE:
+        *data = f.data;
+        *dlen = f.len;
+        return (long)f.consumed;
+    case NETSTRING_NEED_MORE:
+        return 0;
+    default:
+        return -1;
     }
-    if (i == len)
-        return 0;
-    if (i == 0 || buf[i] != ':')
-        return -1;
-    size_t total = i + 1 + n + 1;
-    if (len < total)
-        return 0;
-    if (buf[total - 1] != ',')
-        return -1;
-    *data = buf + i + 1;
-    *dlen = n;
-    return (long)total;
 }
 
 static enum kind classify(const char *d, size_t n)

@@ -11,18 +11,9 @@ set -uo pipefail
 command -v postfix >/dev/null || tap_skip_all "postfix not installed"
 
 lab_init
-lab_cert
-P_RELAY=$(lab_free_port); P_SMTPD=$(lab_free_port)
+lab_auth_relay setup-user setup-pass-9 || bail "fake relay"
+P_SMTPD=$(lab_free_port)
 RCPT='rcpt@[127.0.0.2]'
-lab_fake relay "$P_RELAY" --starttls "$LAB/cert.pem" "$LAB/key.pem" --require-auth \
-    --users "$(lab_users relay 'setup-user:setup-pass-9')" || bail "fake relay"
-echo 'setup-pass-9' >"$LAB/relay.pass"
-chmod 600 "$LAB/relay.pass"
-cat >"$LAB/smarthostd.conf" <<CONF
-credentials = { relay = { user = "setup-user"; password = "file:$LAB/relay.pass"; }; };
-relays = { relay = { host = "127.0.0.1"; port = $P_RELAY; credentials = "relay"; }; };
-default_relay = "relay";
-CONF
 
 lab_postfix_init "$P_SMTPD"
 # Values the setup must keep after its own (and put back on undo).

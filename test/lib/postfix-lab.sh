@@ -6,6 +6,8 @@
 #   lab_cert                       self-signed $LAB/cert.pem + $LAB/key.pem (CN=localhost)
 #   lab_fake NAME PORT [args]      start test/lib/fake_smarthost.py, records in $LAB/fake.jsonl
 #   lab_smarthostd CONF PORT       start $SMARTHOSTD -f on inet:127.0.0.1:PORT, wait until it answers
+#   lab_auth_relay USER PASS       fake "relay" (STARTTLS + AUTH) on $P_RELAY and $LAB/smarthostd.conf
+#                                  making it the default relay (password in a 0600 file)
 #   lab_postfix_init SMTPD_PORT    config in $LAB/etc: queue/data dirs, maillog, chroot n everywhere
 #   lab_postfix_hookup PORT        the smarthostd socketmap lines + the smarthost-smtps transport
 #   lab_postfix_start / lab_postfix_stop
@@ -157,6 +159,20 @@ lab_smarthostd() {
         cat "$LAB/smarthostd.log" >&2
         return 1
     fi
+}
+
+lab_auth_relay() {
+    local user=$1 pass=$2
+    [ -f "$LAB/cert.pem" ] || lab_cert
+    P_RELAY=$(lab_free_port) || return 1
+    lab_fake relay "$P_RELAY" --starttls "$LAB/cert.pem" "$LAB/key.pem" --require-auth \
+        --users "$(lab_users relay "$user:$pass")" || return 1
+    (umask 077 && echo "$pass" >"$LAB/relay.pass")
+    cat >"$LAB/smarthostd.conf" <<CONF
+credentials = { relay = { user = "$user"; password = "file:$LAB/relay.pass"; }; };
+relays = { relay = { host = "127.0.0.1"; port = $P_RELAY; credentials = "relay"; }; };
+default_relay = "relay";
+CONF
 }
 
 lab_postconf() { postconf -c "$LAB/etc" "$@"; }
