@@ -9,6 +9,7 @@
  * SIGHUP reloads (a bad file keeps the old snapshot), SIGTERM/SIGINT stop.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -26,12 +27,14 @@
 #include "mlfi.h"
 #include "msg.h"
 #include "privs.h"
+#include "reload_status.h"
 #include "snapshot.h"
 
 struct opts {
     const char *config;
     const char *socket;
     const char *user; /* -u: NULL = see sh_privs_drop() */
+    const char *pidfile;
     bool foreground, check;
     int verbose;
 };
@@ -39,25 +42,30 @@ struct opts {
 static _Noreturn void usage(const char *prog, int code)
 {
     fprintf(code ? stderr : stdout,
-            "usage: %s [-c FILE] [-f] [-v] [-u USER] -p SOCKET\n"
+            "usage: %s [-c FILE] [-f] [-v] [-u USER] [--pidfile FILE] -p SOCKET\n"
             "       %s [-c FILE] -n\n"
             "  -c FILE    configuration (default " SH_DEFAULT_CONFIG ")\n"
             "  -p SOCKET  libmilter socket: unix:PATH or inet:PORT@HOST\n"
             "  -f         stay in the foreground, log to stderr\n"
             "  -n         check the configuration and exit\n"
             "  -u USER    as root: run as USER once bound (the units say -u " SH_DEFAULT_USER ")\n"
-            "  -v         more logging\n",
+            "  -v         more logging\n"
+            "  --pidfile FILE  write the pid there, and each load's verdict to FILE.status\n"
+            "             (smarthostctl waits for it after a change)\n",
             prog, prog);
     exit(code);
 }
 
 static void parse_args(int argc, char **argv, struct opts *o)
 {
+    static const struct option longopts[] = {{"pidfile", required_argument, NULL, 'P'},
+                                              {NULL, 0, NULL, 0}};
     int ch;
 
     o->config = SH_DEFAULT_CONFIG;
-    while ((ch = getopt(argc, argv, "c:p:u:fnvh")) != -1) {
+    while ((ch = getopt_long(argc, argv, "c:p:u:fnvh", longopts, NULL)) != -1) {
         switch (ch) {
+        case 'P': o->pidfile = optarg; break;
         case 'c': o->config = optarg; break;
         case 'p': o->socket = optarg; break;
         case 'u': o->user = optarg; break;
@@ -104,11 +112,16 @@ static int check_config(const char *path)
     return 0;
 }
 
+/* With --pidfile, every load's verdict goes to PIDFILE.status for smarthostctl. */
+static int status_fd = -1;
+static unsigned long generation;
+
 static void reload(const char *path)
 {
     struct sh_error err;
     struct sh_snapshot *s = sh_config_load(path, &err);
 
+    sh_reload_status_write(status_fd, ++generation, s != NULL, err.text);
     if (s == NULL) {
         msg_warn("reload failed, keeping the previous configuration: %s", err.text);
         return;
@@ -161,11 +174,12 @@ int main(int argc, char **argv)
     sigset_t set;
     pthread_t tid;
     char host[256];
-    int sig;
+    int sig, pid_fd = -1;
 
     parse_args(argc, argv, &o);
     if (o.check)
         return check_config(o.config);
+    sh_privs_no_core_dumps(); /* the snapshot holds relay passwords */
     msg_open("smarthostd-milter", o.foreground);
     msg_set_verbose(o.verbose);
     if ((s = sh_config_load(o.config, &err)) == NULL)
@@ -186,9 +200,21 @@ int main(int argc, char **argv)
     if (smfi_opensocket(true) != MI_SUCCESS)
         msg_fatal("cannot listen on %s", o.socket);
     listener_nodelay();
+    /* Opened while privileged (the run directory may be root's), written below. */
+    if (o.pidfile) {
+        if ((pid_fd = open(o.pidfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
+            msg_fatal("pidfile %s: %m", o.pidfile);
+        if ((status_fd = sh_reload_status_open(o.pidfile)) < 0)
+            msg_warn("%s.status: %m; smarthostctl cannot confirm reloads", o.pidfile);
+    }
     sh_privs_drop(o.user, NULL); /* bound and secrets read: give up root before serving */
     if (!o.foreground && daemon(0, 0) < 0)
         msg_fatal("daemon: %s", strerror(errno));
+    if (pid_fd >= 0) { /* after daemon(): the pid that serves */
+        if (dprintf(pid_fd, "%ld\n", (long)getpid()) < 0 || close(pid_fd) < 0)
+            msg_fatal("pidfile %s: %m", o.pidfile);
+        sh_reload_status_write(status_fd, ++generation, true, NULL);
+    }
 
     sigemptyset(&set);
     sigaddset(&set, SIGHUP);
@@ -214,5 +240,9 @@ int main(int argc, char **argv)
     msg_info("stopping");
     smfi_stop();
     pthread_join(tid, NULL);
+    if (o.pidfile) {
+        unlink(o.pidfile);
+        sh_reload_status_unlink(o.pidfile);
+    }
     return 0;
 }

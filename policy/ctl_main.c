@@ -2,12 +2,11 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 
 #include "config.h"
 #include "ctl.h"
 #include "msg.h"
+#include "privs.h"
 
 static const struct verb {
     const char *name;
@@ -40,10 +39,7 @@ int main(int argc, char **argv)
     struct ctl_ctx ctx = {.config_path = SH_DEFAULT_CONFIG};
     int c;
 
-    /* Verbs hold passwords and the vault key in memory: no core dump of them
-     * (and no ptrace by other same-uid processes). */
-    setrlimit(RLIMIT_CORE, &(struct rlimit){0, 0});
-    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    sh_privs_no_core_dumps(); /* verbs hold passwords and the vault key */
     msg_open("smarthostctl", true);
     while ((c = getopt(argc, argv, "+c:h")) != -1) {
         switch (c) {

@@ -16,7 +16,8 @@
 #include "snapshot.h"
 #include "vault.h"
 
-#define DEFAULT_PIDFILE "/run/smarthostd/smarthostd.pid"
+#define DEFAULT_PIDFILE        "/run/smarthostd/smarthostd.pid"
+#define DEFAULT_MILTER_PIDFILE "/run/smarthostd-milter/smarthostd-milter.pid"
 
 void ctl_crash_point(int step)
 {
@@ -237,9 +238,18 @@ int ctl_managed_commit_checked(struct ctl_managed *m,
     return ctl_reload_daemon() ? CTL_OK : CTL_FAIL;
 }
 
-bool ctl_reload_daemon(void)
+/* The daemons that read the managed file, each found through its pidfile. */
+static const struct daemon {
+    const char *name, *env, *pidfile;
+} daemons[] = {
+    {"smarthostd", "SMARTHOSTD_PIDFILE", DEFAULT_PIDFILE},
+    {"smarthostd-milter", "SMARTHOSTD_MILTER_PIDFILE", DEFAULT_MILTER_PIDFILE},
+};
+
+/* SIGHUP one daemon and report its verdict; false only when it rejected the change. */
+static bool reload_one(const struct daemon *d)
 {
-    const char *pidfile = getenv("SMARTHOSTD_PIDFILE");
+    const char *pidfile = getenv(d->env);
     struct sh_reload_status before, now;
     bool had;
     char buf[32];
@@ -247,16 +257,16 @@ bool ctl_reload_daemon(void)
     long pid;
 
     if (pidfile == NULL || *pidfile == 0)
-        pidfile = DEFAULT_PIDFILE;
+        pidfile = d->pidfile;
     if ((fp = fopen(pidfile, "r")) == NULL) {
-        printf("no running smarthostd (%s): the change applies when it starts\n", pidfile);
+        printf("no running %s (%s): the change applies when it starts\n", d->name, pidfile);
         return true;
     }
     pid = fgets(buf, sizeof(buf), fp) ? strtol(buf, NULL, 10) : 0;
     fclose(fp);
     had = sh_reload_status_read(pidfile, &before) && before.pid == pid;
     if (pid <= 1 || kill((pid_t)pid, SIGHUP) != 0) {
-        printf("smarthostd (%s, pid %ld) not signalled: %s; reload it by hand\n", pidfile, pid,
+        printf("%s (%s, pid %ld) not signalled: %s; reload it by hand\n", d->name, pidfile, pid,
                pid <= 1 ? "bad pid file" : strerror(errno));
         return true;
     }
@@ -265,20 +275,29 @@ bool ctl_reload_daemon(void)
         if (sh_reload_status_read(pidfile, &now) && now.pid == pid &&
             (!had || now.generation > before.generation)) {
             if (now.ok) {
-                printf("reload: smarthostd pid %ld accepted the new configuration "
-                       "(load #%lu)\n", pid, now.generation);
+                printf("reload: %s pid %ld accepted the new configuration (load #%lu)\n",
+                       d->name, pid, now.generation);
                 return true;
             }
-            fprintf(stderr, "smarthostctl: reload: smarthostd pid %ld REJECTED the new "
+            fprintf(stderr, "smarthostctl: reload: %s pid %ld REJECTED the new "
                             "configuration and keeps serving the previous one:\n  %s\n"
                             "(saved, but not in effect: fix that, then reload again)\n",
-                    pid, now.error);
+                    d->name, pid, now.error);
             return false;
         }
         usleep(50 * 1000);
     }
-    printf("reload: sent SIGHUP to smarthostd pid %ld, but it reported no verdict within 10 s "
+    printf("reload: sent SIGHUP to %s pid %ld, but it reported no verdict within 10 s "
            "(%s.status; started without --pidfile, or older than this smarthostctl?)\n",
-           pid, pidfile);
+           d->name, pid, pidfile);
     return true;
+}
+
+bool ctl_reload_daemon(void)
+{
+    bool ok = true;
+
+    for (size_t i = 0; i < sizeof(daemons) / sizeof(daemons[0]); i++)
+        ok = reload_one(&daemons[i]) && ok;
+    return ok;
 }

@@ -56,9 +56,11 @@ bool ctl_fsync_dir(const char *path);
 /* The tree as libconfig text (malloc'ed). */
 char *ctl_managed_text(struct ctl_managed *m, size_t *len);
 
-/* Tell a running smarthostd to reload (SIGHUP to the pid in $SMARTHOSTD_PIDFILE,
- * default /run/smarthostd/smarthostd.pid) and wait (at most 10 s) for its verdict
- * in PIDFILE.status. Prints it; false only when the daemon rejected the reload. */
+/* Tell the running daemons to reload: SIGHUP to the pid in $SMARTHOSTD_PIDFILE
+ * (default /run/smarthostd/smarthostd.pid) and in $SMARTHOSTD_MILTER_PIDFILE
+ * (default /run/smarthostd-milter/smarthostd-milter.pid), then wait (at most 10 s
+ * each) for each verdict in PIDFILE.status. Prints them; false only when a daemon
+ * rejected the reload. */
 bool ctl_reload_daemon(void);
 
 /* Test builds (-DSH_TEST_HOOKS): SIGKILL ourselves at step N of a multi-step

@@ -4,6 +4,8 @@
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -57,4 +59,10 @@ void sh_privs_drop(const char *user, const char *chroot_dir)
         getgid() != gid || getegid() != gid)
         msg_fatal("privileges not dropped: root can be regained");
     msg_info("running as user %s (uid %ld, gid %ld)", name, (long)uid, (long)gid);
+}
+
+void sh_privs_no_core_dumps(void)
+{
+    if (setrlimit(RLIMIT_CORE, &(struct rlimit){0, 0}) < 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+        msg_warn("cannot disable core dumps: %m");
 }

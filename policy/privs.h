@@ -16,4 +16,8 @@
  * cannot be regained. Every failure is fatal. */
 void sh_privs_drop(const char *user, const char *chroot_dir);
 
+/* Processes that hold passwords or the vault key in memory: no core dump of
+ * them, and no ptrace by other processes of the same uid. */
+void sh_privs_no_core_dumps(void);
+
 #endif

@@ -269,6 +269,7 @@ int main(int argc, char **argv)
     sigset_t sigs;
     int sig;
 
+    sh_privs_no_core_dumps(); /* the sasl map's passwords live in this process */
     /* Signals go to the main thread only, taken by sigwaitinfo(): block them
      * before anything else, so workers inherit the mask and a signal during
      * startup waits instead of killing us half-bound. */

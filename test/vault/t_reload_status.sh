@@ -8,8 +8,8 @@
 . "$SRCDIR/test/lib/tap.sh"
 C=$SMARTHOSTCTL
 T=$(mktemp -d /tmp/t_reload.XXXXXX)
-DPID=
-cleanup() { [ -n "$DPID" ] && kill "$DPID" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"; }
+DPID= MPID=
+cleanup() { for p in $DPID $MPID; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT
 cd "$T" || bail "no temp dir"
 . "$SRCDIR/test/lib/postfix-lab.sh" # lab_free_port
@@ -26,10 +26,19 @@ for _ in $(seq 200); do [ -s sh.pid.status ] && break; sleep 0.05; done
 [ -s sh.pid.status ] || { sed 's/^/# /' daemon.log; bail "no status file within 10 s"; }
 export SMARTHOSTD_PIDFILE=$T/sh.pid
 ok "status after start: load #1 ok" grep -qx 'generation=1' sh.pid.status
+# The milter reads the same files: it is told too (its own pidfile and verdict).
+MILTER=${SMARTHOSTD%/policy/smarthostd}/milter/smarthostd-milter
+"$MILTER" -f -u nobody -c main.conf -p "unix:$T/milter.sock" --pidfile "$T/milter.pid" 2>milter.log &
+MPID=$!
+for _ in $(seq 200); do [ -s milter.pid.status ] && break; sleep 0.05; done
+[ -s milter.pid.status ] || { sed 's/^/# /' milter.log; bail "no milter status file within 10 s"; }
+export SMARTHOSTD_MILTER_PIDFILE=$T/milter.pid
+is "$(cat milter.pid)" "$MPID" "milter pidfile holds the serving pid"
 
 out=$("$C" -c main.conf relay add-domain b.example 192.0.2.7 587 2>&1); rc=$?
 is "$rc" 0 "accepted write: exit 0"
-ok "accepted write: says the daemon accepted it" grep -q "accepted the new configuration (load #2)" <<<"$out"
+ok "accepted write: says the daemon accepted it" grep -q "smarthostd pid $DPID accepted the new configuration (load #2)" <<<"$out"
+ok "accepted write: and the milter too" grep -q "smarthostd-milter pid $MPID accepted the new configuration (load #2)" <<<"$out"
 
 # add-auth makes d_a_example tls=encrypt; the daemon's env relay at the same nexthop is tls=may.
 out=$(echo pw | "$C" -c main.conf relay add-auth a.example user --password-stdin 2>&1); rc=$?
@@ -37,6 +46,11 @@ is "$rc" 1 "rejected write (env conflict): exit 1"
 ok "rejected write: the daemon's error is shown" bash -c "grep -q REJECTED <<<'$out' && grep -q 'differ in tls' <<<'$out'"
 ok "rejected write: the daemon keeps serving" kill -0 "$DPID"
 ok "rejected write: no secret in the status file" bash -c "! grep -q pw sh.pid.status"
+
+ok "rejected write: the milter (no RELAY_HOST) accepted it" grep -q "smarthostd-milter pid $MPID accepted" <<<"$out"
+kill "$MPID"; wait "$MPID" 2>/dev/null; MPID=
+ok "milter pidfile and status removed on exit" bash -c "test ! -e milter.pid && test ! -e milter.pid.status"
+unset SMARTHOSTD_MILTER_PIDFILE
 
 kill "$DPID"; wait "$DPID" 2>/dev/null; DPID=
 ok "status file removed on exit" test ! -e sh.pid.status
