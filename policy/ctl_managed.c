@@ -102,15 +102,16 @@ char *ctl_managed_text(struct ctl_managed *m, size_t *len)
 /* The main config must @include this file, or writing it would change nothing. */
 static bool check_included(struct ctl_managed *m)
 {
-    char dir[PATH_MAX], a[PATH_MAX], b[PATH_MAX];
+    char dir[PATH_MAX], a[PATH_MAX], b[PATH_MAX], rel[PATH_MAX + 2];
     const config_setting_t *g;
-    const char *src, *key = NULL;
+    const char *src, *idir, *key = NULL;
     config_t cf;
     bool ok = false;
 
     config_init(&cf);
     snprintf(dir, sizeof(dir), "%s", m->config);
-    config_set_include_dir(&cf, dirname(dir));
+    idir = dirname(dir);
+    config_set_include_dir(&cf, idir);
     if (config_read_file(&cf, m->config) != CONFIG_TRUE) {
         fprintf(stderr, "%s:%d: %s\n", config_error_file(&cf) ? config_error_file(&cf) : m->config,
                 config_error_line(&cf), config_error_text(&cf));
@@ -121,6 +122,10 @@ static bool check_included(struct ctl_managed *m)
         snprintf(m->vault_key, sizeof(m->vault_key), "%s", key);
     g = config_lookup(&cf, "managed");
     src = g ? config_setting_source_file(g) : NULL;
+    /* libconfig names an included file as written, relative to the include dir
+     * (set above), not to our working directory. */
+    if (src && src[0] != '/' && snprintf(rel, sizeof(rel), "%s/%s", idir, src) < (int)sizeof(rel))
+        src = rel;
     if (src && realpath(src, a) && realpath(m->path, b) && strcmp(a, b) == 0)
         ok = true;
     else

@@ -37,6 +37,9 @@ for _ in $(seq 100); do grep -q 'Max core file size *0 *0' /proc/$CPID/limits 2>
 ok "CLI runs with core dumps off" grep -q 'Max core file size *0 *0' /proc/$CPID/limits
 exec 7>&-; wait $CPID 2>/dev/null; rm -f pwfifo
 ok "key init refuses to overwrite" bash -c "! '$C' -c main.conf key init"
+ok "relay verbs from another directory (the include is relative to the config's)" bash -c \
+    "cd / && '$C' -c '$T/w/main.conf' relay exclude-domain cwd.example >/dev/null &&
+     '$C' -c '$T/w/main.conf' relay del-domain cwd.example >/dev/null"
 expected=$("$BUILDDIR/test/vault/dump_creds" main.conf)
 is "$expected" "$(printf 'd_domain1_com mailgun-user mailgun-secret\nd_domain2_com sendgrid-user sendgrid-secret')" "passwords round-trip through enc:v1:"
 ok "no plaintext password on disk" bash -c "! grep -r secret '$T/w'"
