@@ -14,6 +14,10 @@ PACKAGES=(
     redis-server ca-certificates procps iproute2
     # the Debian package (test/deb/ci-deb.sh: dpkg-buildpackage, lintian)
     debhelper devscripts lintian dpkg-dev fakeroot adduser
+    # its units: systemd-analyze verify/security. Harmless without systemd as PID 1: its
+    # maintainer scripts start or restart nothing unless /run/systemd/system exists, and
+    # PID 1 stays whatever booted (init comes from systemd-sysv, which this does not pull in)
+    systemd
 )
 
 if [ "$(id -u)" != 0 ]; then

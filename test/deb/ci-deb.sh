@@ -7,6 +7,14 @@
 #   --apply`, start Postfix, send one message to a fake smarthost and check relay + AUTH,
 #   `--undo` and byte-compare main.cf/master.cf, stop everything, `dpkg --purge` and
 #   check nothing of ours is left (the smarthostd account stays: README.Debian).
+# Units: `systemd-analyze verify` (silent) and `security --offline` under a threshold; it
+# runs without systemd as PID 1 (package systemd, test/install-deps.sh says why harmless).
+# Upgrade: the tree is built twice, as the changelog's version V and as V+test1 (a
+# changelog entry and a changed conffile made in the temporary copy only); V is installed,
+# the admin edits the conffile, makes a vault key and managed.conf (key init, relay
+# add-domain/add-auth), the daemons run, then `apt-get install ./V+test1.deb` with
+# --force-confold; the admin's files must be byte-identical afterwards, the account and
+# the socket directory intact, the new files in place, and the daemons must start and answer.
 #
 # It changes the machine (packages, /etc/postfix, port 25 on loopback): it runs only
 # with CI=true or --i-know, as root. Output is TAP; exit status 0 only if all passed.
@@ -44,23 +52,38 @@ ci_cleanup() {
 }
 trap ci_cleanup EXIT
 
-# --- build and lint ---------------------------------------------------------------
+# --- build (twice) and lint -------------------------------------------------------
 B=$LAB/build
 mkdir -p "$B/src"
 tar -C "$SRC" --exclude='./build*' --exclude='./obj-*' --exclude=./.git -cf - . | tar -C "$B/src" -xf -
 t=$SECONDS
-(cd "$B/src" && dpkg-buildpackage -us -uc -b) >"$LAB/dpkg-buildpackage.log" 2>&1
+(cd "$B/src" && dpkg-buildpackage -us -uc -b -jauto) >"$LAB/dpkg-buildpackage.log" 2>&1
 rc=$?
 [ $rc = 0 ] || tail -n 30 "$LAB/dpkg-buildpackage.log" | sed 's/^/# /'
 is "$rc" 0 "dpkg-buildpackage -us -uc -b ($((SECONDS - t)) s)"
-DEB=$(ls "$B"/smarthostd_*.deb 2>/dev/null | head -n 1)
-[ -n "$DEB" ] || bail "no .deb built"
-lintian --fail-on error "$B"/smarthostd_*.changes >"$LAB/lintian.log" 2>&1
+V1=$(cd "$B/src" && dpkg-parsechangelog -S Version)
+V2=$V1+test1
+ARCH=$(dpkg --print-architecture)
+DEB=$B/smarthostd_${V1}_$ARCH.deb
+[ -f "$DEB" ] || bail "no .deb built"
+lintian --fail-on error "$B/smarthostd_${V1}_$ARCH.changes" >"$LAB/lintian.log" 2>&1
 rc=$?
 sed 's/^/# lintian: /' "$LAB/lintian.log" | grep -v 'root privileges'
 is "$rc" 0 "lintian: no errors"
 ok "lintian: no warnings either (overrides are justified in debian/)" \
     bash -c "! grep -q '^W:' '$LAB/lintian.log'"
+# The newer version, for the upgrade: a changelog entry and a changed shipped config, so
+# dpkg meets a conffile both sides changed (the case --force-confold decides). Only in
+# this temporary copy; the unit tests already ran in the first build.
+t=$SECONDS
+(cd "$B/src" && DEBEMAIL=ci@smarthostd.invalid DEBFULLNAME=ci-deb.sh \
+    dch -v "$V2" -D unstable --force-distribution "ci-deb.sh upgrade test build, never released." &&
+    echo "# $V2: the shipped file changed" >>etc/smarthostd.conf &&
+    DEB_BUILD_OPTIONS=nocheck dpkg-buildpackage -us -uc -b -jauto) >"$LAB/dpkg-buildpackage2.log" 2>&1
+rc=$?
+[ $rc = 0 ] || tail -n 30 "$LAB/dpkg-buildpackage2.log" | sed 's/^/# /'
+DEB2=$B/smarthostd_${V2}_$ARCH.deb
+is "$rc:$(test -f "$DEB2" && echo built)" "0:built" "the same tree as $V2, for the upgrade ($((SECONDS - t)) s)"
 
 # --- install ------------------------------------------------------------------------
 had_user=0; getent passwd smarthostd >/dev/null && had_user=1
@@ -75,17 +98,57 @@ ok "man pages smarthostd(8) smarthostd-milter(8) smarthostctl(8) smarthostd.conf
 ok "system user smarthostd in group postfix" bash -c "id -nG smarthostd | grep -qw postfix && [ \$(id -u smarthostd) -lt 1000 ]"
 is "$(stat -c '%U:%G %a' "$SPOOL")" "smarthostd:postfix 2750" "socket directory inside Postfix's chroot"
 is "$(stat -c '%U:%G %a' /etc/smarthostd)" "root:smarthostd 750" "config directory group-readable by the daemons"
+is "$(stat -c '%U:%G %a' /etc/smarthostd/smarthostd.conf)" "root:smarthostd 640" "config file too (managed.conf takes its group)"
 ok "the shipped config is valid" smarthostctl check
+
+# --- the units ---------------------------------------------------------------------
+# systemd-analyze reads unit files without a running systemd; verify exits 0 even for
+# unknown keys or unparsable values (it only logs them), so any output is a failure.
+UNITS="/lib/systemd/system/smarthostd.service /lib/systemd/system/smarthostd-milter.service"
+command -v systemd-analyze >/dev/null || bail "no systemd-analyze: install systemd (test/install-deps.sh)"
+systemd-analyze verify --man=no $UNITS >"$LAB/verify.log" 2>&1
+rc=$?
+sed 's/^/# verify: /' "$LAB/verify.log"
+is "$rc:$(wc -c <"$LAB/verify.log")" "0:0" "systemd-analyze verify: both units load, no warning"
+for u in $UNITS; do
+    systemd-analyze security --offline=yes --threshold=20 --no-pager "$u" >"$LAB/security.log" 2>&1
+    rc=$?
+    ok "$(basename "$u"): $(grep -o 'exposure level.*' "$LAB/security.log" | tr -cd '[:print:]') (at most 2.0)" \
+        test "$rc" = 0
+    ok "$(basename "$u"): the issue's directives, with these values" bash -c \
+        "u=$u; grep -qx Type=simple \$u && grep -qx User=smarthostd \$u && grep -q '^ExecStart=/usr/sbin/' \$u &&
+         grep -qx 'ExecReload=/bin/kill -HUP \$MAINPID' \$u && grep -q '^RuntimeDirectory=smarthostd' \$u &&
+         grep -qx ProtectSystem=strict \$u && grep -qx ProtectHome=yes \$u && grep -qx NoNewPrivileges=yes \$u &&
+         grep -qx PrivateTmp=yes \$u && grep -qx 'CapabilityBoundingSet=' \$u &&
+         grep -qx 'RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6' \$u &&
+         grep -qx 'SystemCallFilter=@system-service' \$u"
+done
 
 # --- the daemons, as the units start them -------------------------------------------
 execstart() { sed -n 's/^ExecStart=//p' "/lib/systemd/system/$1.service"; }
-for unit in smarthostd smarthostd-milter; do
-    ok "$unit.service: User=smarthostd, hardening present" bash -c \
-        "u=/lib/systemd/system/$unit.service; grep -qx User=smarthostd \$u && grep -qx ProtectSystem=strict \$u &&
-         grep -qx NoNewPrivileges=yes \$u && grep -qx 'SystemCallFilter=@system-service' \$u &&
-         grep -qx 'CapabilityBoundingSet=' \$u && grep -q '^RestrictAddressFamilies=' \$u &&
-         grep -qx 'ExecReload=/bin/kill -HUP \$MAINPID' \$u && grep -q '^RuntimeDirectory=' \$u"
-done
+start_daemons() { # as root, like a container would; -u in ExecStart drops to smarthostd
+    local unit cmd p SU
+    mkdir -p /run/smarthostd # RuntimeDirectory= (systemd would make it)
+    for unit in smarthostd smarthostd-milter; do
+        read -r -a cmd <<<"$(execstart "$unit")"
+        diag "$unit: ${cmd[*]}"
+        "${cmd[@]}" >>"$LAB/$unit.log" 2>&1 &
+        DAEMON_PIDS+=($!)
+    done
+    lab_wait 20 test -S "$SPOOL/socketmap" -a -S "$SPOOL/policy" -a -S "$SPOOL/milter" ||
+        { cat "$LAB"/smarthostd*.log >&2; bail "daemons did not create their sockets"; }
+    SU=$(id -u smarthostd)
+    for p in "${DAEMON_PIDS[@]}"; do
+        ok "pid $p ($(tr -d '\0' </proc/$p/comm)) runs as smarthostd (uid $SU), no capabilities" bash -c \
+            "grep -qx 'Uid:	$SU	$SU	$SU	$SU' /proc/$p/status && grep -qx 'CapEff:	0000000000000000' /proc/$p/status"
+    done
+}
+stop_daemons() {
+    local p
+    for p in "${DAEMON_PIDS[@]}"; do kill "$p"; lab_wait_gone 10 "$p"; done
+    DAEMON_PIDS=()
+    ok "stopped daemons removed their sockets" bash -c "[ -z \"\$(ls -A '$SPOOL')\" ]"
+}
 # The test's relay: a fake smarthost with STARTTLS and AUTH; the password in a file as
 # README.Debian says (root:smarthostd 0640, so reloads after the drop read it).
 lab_cert
@@ -101,20 +164,7 @@ relays = { ci = { host = "127.0.0.1"; port = $P_RELAY; credentials = "ci"; tls =
 default_relay = "ci";
 CONF
 ok "the test config is valid" smarthostctl check
-mkdir -p /run/smarthostd # RuntimeDirectory= (systemd would make it)
-for unit in smarthostd smarthostd-milter; do
-    read -r -a cmd <<<"$(execstart "$unit")"
-    diag "$unit: ${cmd[*]}"
-    "${cmd[@]}" >>"$LAB/$unit.log" 2>&1 &
-    DAEMON_PIDS+=($!)
-done
-lab_wait 20 test -S "$SPOOL/socketmap" -a -S "$SPOOL/policy" -a -S "$SPOOL/milter" ||
-    { cat "$LAB"/smarthostd*.log >&2; bail "daemons did not create their sockets"; }
-SU=$(id -u smarthostd)
-for p in "${DAEMON_PIDS[@]}"; do
-    ok "pid $p ($(tr -d '\0' </proc/$p/comm)) runs as smarthostd (uid $SU), no capabilities" bash -c \
-        "grep -qx 'Uid:	$SU	$SU	$SU	$SU' /proc/$p/status && grep -qx 'CapEff:	0000000000000000' /proc/$p/status"
-done
+start_daemons
 is "$(stat -c '%G %a' "$SPOOL/socketmap") $(stat -c '%G' "$SPOOL/milter")" "postfix 660 postfix" \
     "sockets: group postfix, 0660"
 
@@ -170,13 +220,60 @@ is "$?" 0 "postfix-setup --undo"
 ok "main.cf byte-identical to the original" cmp "$LAB/main.cf.orig" "$PF/main.cf"
 ok "master.cf byte-identical to the original" cmp "$LAB/master.cf.orig" "$PF/master.cf"
 
-# --- stop, upgrade in place, purge --------------------------------------------------
-for p in "${DAEMON_PIDS[@]}"; do kill "$p"; lab_wait_gone 10 "$p"; done
-DAEMON_PIDS=()
-ok "stopped daemons removed their sockets" bash -c "[ -z \"\$(ls -A '$SPOOL')\" ]"
-dpkg -i "$DEB" >"$LAB/reinstall.log" 2>&1
-is "$?" 0 "installing the same .deb over itself (the upgrade path)"
-ok "an edited conffile survives it" grep -q 'ci-user' /etc/smarthostd/smarthostd.conf
+# --- an admin's state, then the upgrade to V+test1 -----------------------------------
+# As an admin would: the conffile edited (the relay above, plus the include), a vault key
+# and an encrypted credential in managed.conf; the running smarthostd reloads each change.
+# From / on purpose: the verbs must not depend on the working directory.
+E=/etc/smarthostd
+echo '@include "managed.conf"' >>$E/smarthostd.conf
+ok "key init (the admin's vault key)" bash -c "cd / && smarthostctl key init"
+P_UP=$(lab_free_port) # only looked up below, never connected to
+ok "relay add-domain: accepted by the running daemon" bash -c \
+    "cd / && smarthostctl relay add-domain upgrade.example 127.0.0.1 $P_UP | grep -q accepted"
+ok "relay add-auth (encrypted in managed.conf): accepted by the running daemon" bash -c \
+    "cd / && echo up-pass-7 | smarthostctl relay add-auth upgrade.example up-user --password-stdin | grep -q accepted"
+is "$(stat -c '%U:%G %a' $E/managed.conf $E/vault.key | tr '\n' ' ')" "root:smarthostd 640 root:smarthostd 640 " \
+    "managed.conf and vault.key: root:smarthostd 0640"
+SMQ=socketmap:unix:$SPOOL/socketmap
+is "$(postmap -q a@upgrade.example "$SMQ:sasl")" "up-user:up-pass-7" "smarthostd decrypts it (socketmap sasl)"
+admin_state() { # contents, owners and modes of what must survive; the account; the spool
+    sha256sum $E/smarthostd.conf $E/managed.conf $E/vault.key $E/ci-relay.pass
+    stat -c '%n %U:%G %a' $E $E/smarthostd.conf $E/managed.conf $E/vault.key "$SPOOL" /var/lib/smarthostd
+    id smarthostd; getent group smarthostd
+}
+admin_state >"$LAB/state.before"
+ino_before=$(stat -c %i /usr/sbin/smarthostd /usr/sbin/smarthostd-milter /usr/sbin/smarthostctl)
+t=$SECONDS
+(cd "$B" && DEBIAN_FRONTEND=noninteractive apt-get install -y -o Dpkg::Options::=--force-confold \
+    "./$(basename "$DEB2")") >"$LAB/upgrade.log" 2>&1
+rc=$?
+[ $rc = 0 ] || tail -n 20 "$LAB/upgrade.log" | sed 's/^/# /'
+is "$rc" 0 "apt-get install ./$(basename "$DEB2") over $V1, --force-confold ($((SECONDS - t)) s)"
+is "$(dpkg-query -W -f='${Version} ${db:Status-Abbrev}' smarthostd)" "$V2 ii " "dpkg: $V2 installed"
+admin_state >"$LAB/state.after"
+ok "conffile edit, managed.conf, vault key: byte-identical; owners, modes, account, spool intact" \
+    diff -u "$LAB/state.before" "$LAB/state.after"
+ok "the package's new conffile waits beside it as .dpkg-dist" \
+    grep -qx "# $V2: the shipped file changed" $E/smarthostd.conf.dpkg-dist
+ok "the admin's conffile is the only file differing from the package (dpkg --verify)" bash -c \
+    "[ \"\$(dpkg --verify smarthostd | awk '{print \$NF}')\" = $E/smarthostd.conf ]"
+mkdir "$LAB/new" && dpkg-deb -x "$DEB2" "$LAB/new"
+ok "new binaries in place: replaced files (new inodes), identical to the $V2 package's" bash -c \
+    "[ \"\$(stat -c %i /usr/sbin/smarthostd /usr/sbin/smarthostd-milter /usr/sbin/smarthostctl)\" != '$ino_before' ] &&
+     for f in smarthostd smarthostd-milter smarthostctl; do cmp -s /usr/sbin/\$f '$LAB/new/usr/sbin/'\$f || exit 1; done"
+ok "changelog of $V2 installed" bash -c "zcat /usr/share/doc/smarthostd/changelog.gz | head -n 1 | grep -qF '($V2)'"
+ok "no daemon was restarted by the upgrade without systemd (the old ones still run)" \
+    bash -c "kill -0 ${DAEMON_PIDS[*]}"
+stop_daemons
+start_daemons
+smarthostctl postfix-setup --dry-run >"$LAB/dry2.out" 2>&1
+is "$(grep -c ': answering$' "$LAB/dry2.out")" 3 "after the upgrade: socketmap, policy and milter answer"
+is "$(postmap -q a@upgrade.example "$SMQ:sasl")" "up-user:up-pass-7" \
+    "after the upgrade: managed.conf and the vault key read after the drop (socketmap sasl)"
+is "$(postmap -q a@upgrade.example "$SMQ:relay")" "[127.0.0.1]:$P_UP" "after the upgrade: the managed relay routes"
+
+# --- stop, purge --------------------------------------------------------------------
+stop_daemons
 rm -f /etc/smarthostd/ci-relay.pass
 if [ "$MADE_MAINCF" = 1 ]; then rm -f "$PF/main.cf" /var/log/smarthostd-ci-maillog; MADE_MAINCF=0; fi
 dpkg --purge smarthostd >"$LAB/purge.log" 2>&1
