@@ -137,6 +137,18 @@ static bool check_included(struct ctl_managed *m)
     return ok;
 }
 
+/* A daemon that dropped root reads the main file through its group: the managed
+ * file PATH gets the same group and group read (never more). */
+static void follow_config_group(const char *path, const char *config)
+{
+    struct stat st;
+
+    if (stat(config, &st) == 0 && (st.st_mode & S_IRGRP) &&
+        (chown(path, (uid_t)-1, st.st_gid) != 0 || chmod(path, 0640) != 0))
+        fprintf(stderr, "warning: %s: cannot give it %s's group: %s\n", path, config,
+                strerror(errno));
+}
+
 bool ctl_managed_open(struct ctl_managed *m, const struct ctl_ctx *ctx)
 {
     char dir[PATH_MAX], lock[PATH_MAX + 8];
@@ -162,6 +174,7 @@ bool ctl_managed_open(struct ctl_managed *m, const struct ctl_ctx *ctx)
             fprintf(stderr, "smarthostctl: %s: %s\n", m->path, strerror(errno));
             return false;
         }
+        follow_config_group(m->path, m->config); /* a reload may read it before any write */
     }
     if (!check_included(m))
         return false;
@@ -202,7 +215,6 @@ int ctl_managed_commit_checked(struct ctl_managed *m,
     char tmp[PATH_MAX + 8];
     struct sh_snapshot *s;
     struct sh_error err;
-    struct stat st;
     size_t len;
     char *text = ctl_managed_text(m, &len);
 
@@ -211,12 +223,7 @@ int ctl_managed_commit_checked(struct ctl_managed *m,
         free(text);
         return CTL_FAIL;
     }
-    /* A daemon that dropped root reads the main file through its group: the managed
-     * file gets the same group and group read (never more). */
-    if (stat(m->config, &st) == 0 && (st.st_mode & S_IRGRP) &&
-        (chown(tmp, (uid_t)-1, st.st_gid) != 0 || chmod(tmp, 0640) != 0))
-        fprintf(stderr, "warning: %s: cannot give it %s's group: %s\n", m->path, m->config,
-                strerror(errno));
+    follow_config_group(tmp, m->config);
     explicit_bzero(text, len); /* holds only enc: values, but still */
     free(text);
     /* The daemon's own loader, on the main file with the new managed group. */

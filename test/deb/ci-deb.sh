@@ -128,7 +128,7 @@ done
 execstart() { sed -n 's/^ExecStart=//p' "/lib/systemd/system/$1.service"; }
 start_daemons() { # as root, like a container would; -u in ExecStart drops to smarthostd
     local unit cmd p SU
-    mkdir -p /run/smarthostd # RuntimeDirectory= (systemd would make it)
+    mkdir -p /run/smarthostd /run/smarthostd-milter # RuntimeDirectory= (systemd would make them)
     for unit in smarthostd smarthostd-milter; do
         read -r -a cmd <<<"$(execstart "$unit")"
         diag "$unit: ${cmd[*]}"
@@ -228,8 +228,9 @@ E=/etc/smarthostd
 echo '@include "managed.conf"' >>$E/smarthostd.conf
 ok "key init (the admin's vault key)" bash -c "cd / && smarthostctl key init"
 P_UP=$(lab_free_port) # only looked up below, never connected to
-ok "relay add-domain: accepted by the running daemon" bash -c \
-    "cd / && smarthostctl relay add-domain upgrade.example 127.0.0.1 $P_UP | grep -q accepted"
+ok "relay add-domain: accepted by both running daemons" bash -c \
+    "cd / && smarthostctl relay add-domain upgrade.example 127.0.0.1 $P_UP >$LAB/add.out &&
+     grep -q 'smarthostd pid .* accepted' $LAB/add.out && grep -q 'smarthostd-milter pid .* accepted' $LAB/add.out"
 ok "relay add-auth (encrypted in managed.conf): accepted by the running daemon" bash -c \
     "cd / && echo up-pass-7 | smarthostctl relay add-auth upgrade.example up-user --password-stdin | grep -q accepted"
 is "$(stat -c '%U:%G %a' $E/managed.conf $E/vault.key | tr '\n' ' ')" "root:smarthostd 640 root:smarthostd 640 " \

@@ -40,6 +40,12 @@ ok "key init refuses to overwrite" bash -c "! '$C' -c main.conf key init"
 ok "relay verbs from another directory (the include is relative to the config's)" bash -c \
     "cd / && '$C' -c '$T/w/main.conf' relay exclude-domain cwd.example >/dev/null &&
      '$C' -c '$T/w/main.conf' relay del-domain cwd.example >/dev/null"
+# The first command creates managed.conf: it follows the main file's group at once, so a
+# daemon that dropped root can read it even before any relay change.
+mkdir -p "$T/g" && printf 'vault_key = "%s/g/vault.key";\n@include "managed.conf"\n' "$T" > "$T/g/main.conf" &&
+    chgrp nogroup "$T/g/main.conf" && chmod 0640 "$T/g/main.conf"
+"$C" -c "$T/g/main.conf" key init >/dev/null 2>&1
+is "$(stat -c %a:%G "$T/g/managed.conf" 2>&1)" "640:nogroup" "a new empty managed.conf gets the main file's group, 0640"
 expected=$("$BUILDDIR/test/vault/dump_creds" main.conf)
 is "$expected" "$(printf 'd_domain1_com mailgun-user mailgun-secret\nd_domain2_com sendgrid-user sendgrid-secret')" "passwords round-trip through enc:v1:"
 ok "no plaintext password on disk" bash -c "! grep -r secret '$T/w'"
