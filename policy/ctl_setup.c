@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <netdb.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -18,12 +17,13 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "ctl.h"
+#include "endpoint.h"
+#include "netstring.h"
 #include "ctl_postfix.h"
 
 #define SOCK_DIR          CTL_PF_QUEUE_DIRECTORY "/smarthostd"
@@ -195,21 +195,29 @@ static bool add_first(struct setup *s, const char *name, const char *item)
     return true;
 }
 
-/* libmilter's inet:PORT@HOST as Postfix writes it: inet:HOST:PORT. */
-static const char *milter_addr(const char *spec, const char *queue, char *buf, size_t cap)
+/* libmilter's local:PATH and inet:PORT@HOST in Postfix notation (unix:PATH,
+ * inet:HOST:PORT); anything else as it is. */
+static const char *postfix_notation(const char *spec, char *buf, size_t cap)
 {
     const char *at;
 
-    if (strncmp(spec, "inet:", 5) == 0 && (at = strchr(spec, '@')) != NULL) {
+    if (strncmp(spec, "local:", 6) == 0)
+        snprintf(buf, cap, "unix:%s", spec + 6);
+    else if (strncmp(spec, "inet:", 5) == 0 && (at = strchr(spec, '@')) != NULL)
         snprintf(buf, cap, "inet:%s:%.*s", at + 1, (int)(at - spec - 5), spec + 5);
-        return buf;
-    }
-    if (strncmp(spec, "local:", 6) == 0) {
-        char tmp[600];
-        snprintf(tmp, sizeof(tmp), "unix:%s", spec + 6);
-        return ctl_pf_relative(tmp, queue, buf, cap) == buf ? buf : strcpy(buf, tmp);
-    }
-    return ctl_pf_relative(spec, queue, buf, cap);
+    else
+        snprintf(buf, cap, "%s", spec);
+    return buf;
+}
+
+/* The milter's socket as main.cf names it: Postfix notation, relative to the
+ * queue directory when it lies inside. */
+static const char *milter_addr(const char *spec, const char *queue, char *buf, size_t cap)
+{
+    char tmp[600];
+
+    postfix_notation(spec, tmp, sizeof(tmp));
+    return ctl_pf_relative(tmp, queue, buf, cap) == buf ? buf : strcpy(buf, tmp);
 }
 
 static bool plan(struct setup *s, const char *config_path)
@@ -264,54 +272,23 @@ static bool plan(struct setup *s, const char *config_path)
 
 /* ---- probes ----------------------------------------------------------------- */
 
-/* Connect to unix:PATH, inet:HOST:PORT or (libmilter) inet:PORT@HOST. */
+/* Connect to unix:PATH, inet:HOST:PORT or (libmilter) local:PATH, inet:PORT@HOST:
+ * the libmilter forms are rewritten to Postfix notation, then the daemons' own
+ * endpoint parser checks it. */
 static int connect_to(const char *spec)
 {
-    int fd = -1;
+    char postfix[700], err[400];
+    struct sh_endpoint ep;
 
-    if (strncmp(spec, "unix:", 5) == 0 || strncmp(spec, "local:", 6) == 0) {
-        struct sockaddr_un sun = {.sun_family = AF_UNIX};
-        const char *path = strchr(spec, ':') + 1;
-        if (strlen(path) >= sizeof(sun.sun_path))
-            return -1;
-        strcpy(sun.sun_path, path);
-        if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0 &&
-            connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
-            return fd;
-    } else if (strncmp(spec, "inet:", 5) == 0) {
-        char host[256], port[16];
-        const char *a = spec + 5, *sep;
-        struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res, *r;
-        if ((sep = strchr(a, '@')) != NULL) /* PORT@HOST */
-            snprintf(port, sizeof(port), "%.*s", (int)(sep - a), a),
-                snprintf(host, sizeof(host), "%s", sep + 1);
-        else if ((sep = strrchr(a, ':')) != NULL) /* HOST:PORT */
-            snprintf(host, sizeof(host), "%.*s", (int)(sep - a), a),
-                snprintf(port, sizeof(port), "%s", sep + 1);
-        else
-            return -1;
-        host[strcspn(host, "]")] = 0;
-        if (getaddrinfo(host[0] == '[' ? host + 1 : host, port, &hints, &res) != 0)
-            return -1;
-        for (r = res; r; r = r->ai_next) {
-            if ((fd = socket(r->ai_family, r->ai_socktype | SOCK_CLOEXEC, 0)) < 0)
-                continue;
-            if (connect(fd, r->ai_addr, r->ai_addrlen) == 0)
-                break;
-            close(fd);
-            fd = -1;
-        }
-        freeaddrinfo(res);
-        return fd;
-    }
-    if (fd >= 0)
-        close(fd);
-    return -1;
+    if (!sh_endpoint_parse(postfix_notation(spec, postfix, sizeof(postfix)), &ep, err, sizeof(err)))
+        return -1;
+    return sh_endpoint_connect(&ep);
 }
 
-/* Send REQ, read until END appears (bounded in bytes and time); the reply in BUF. */
-static bool exchange(const char *spec, const char *req, size_t reqlen, const char *end,
-                     char *buf, size_t cap)
+/* Send REQ, read until COMPLETE says the reply is whole (bounded in bytes and
+ * time); the reply in BUF, NUL-terminated. */
+static bool exchange(const char *spec, const char *req, size_t reqlen,
+                     bool (*complete)(const char *buf, size_t len), char *buf, size_t cap)
 {
     int fd = connect_to(spec);
     size_t len = 0;
@@ -325,7 +302,7 @@ static bool exchange(const char *spec, const char *req, size_t reqlen, const cha
     }
     clock_gettime(CLOCK_MONOTONIC, &t0);
     buf[0] = 0;
-    while (len < cap - 1 && strstr(buf, end) == NULL) {
+    while (len < cap - 1 && !complete(buf, len)) {
         struct pollfd p = {.fd = fd, .events = POLLIN};
         clock_gettime(CLOCK_MONOTONIC, &t);
         long left = PROBE_MS - ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
@@ -338,22 +315,35 @@ static bool exchange(const char *spec, const char *req, size_t reqlen, const cha
         buf[len] = 0;
     }
     close(fd);
-    return strstr(buf, end) != NULL;
+    return complete(buf, len);
+}
+
+static bool netstring_whole(const char *buf, size_t len)
+{
+    struct netstring_frame f;
+    return netstring_decode(buf, len, NETSTRING_MAX_REPLY, &f) != NETSTRING_NEED_MORE;
+}
+
+static bool policy_whole(const char *buf, size_t len)
+{
+    (void)len;
+    return strstr(buf, "\n\n") != NULL;
 }
 
 /* A socketmap lookup (netstring "NAME KEY"), any well-formed verdict. */
 static bool probe_socketmap(const char *spec)
 {
     static const char q[] = "relay postfix-setup-probe@smarthostd.invalid";
-    char req[128], rep[512], *colon;
-    int n = snprintf(req, sizeof(req), "%zu:%s,", sizeof(q) - 1, q);
+    char req[128], rep[512];
+    struct netstring_frame f;
+    size_t n = netstring_encode(req, sizeof(req), q, sizeof(q) - 1);
 
-    if (!exchange(spec, req, (size_t)n, ",", rep, sizeof(rep)) ||
-        (colon = strchr(rep, ':')) == NULL)
+    if (!exchange(spec, req, n, netstring_whole, rep, sizeof(rep)) ||
+        netstring_decode(rep, strlen(rep), NETSTRING_MAX_REPLY, &f) != NETSTRING_COMPLETE)
         return false;
-    colon++;
-    return strncmp(colon, "OK", 2) == 0 || strncmp(colon, "NOTFOUND", 8) == 0 ||
-           strncmp(colon, "TEMP", 4) == 0 || strncmp(colon, "PERM", 4) == 0;
+    return (f.len >= 2 && strncmp(f.data, "OK", 2) == 0) ||
+           (f.len >= 8 && strncmp(f.data, "NOTFOUND", 8) == 0) ||
+           (f.len >= 4 && (strncmp(f.data, "TEMP", 4) == 0 || strncmp(f.data, "PERM", 4) == 0));
 }
 
 /* A minimal policy request; any action= reply. */
@@ -367,7 +357,7 @@ static bool probe_policy(const char *spec)
                               "instance=postfix-setup-probe\n\n";
     char rep[1024];
 
-    return exchange(spec, req, sizeof(req) - 1, "\n\n", rep, sizeof(rep)) &&
+    return exchange(spec, req, sizeof(req) - 1, policy_whole, rep, sizeof(rep)) &&
            strncmp(rep, "action=", 7) == 0;
 }
 

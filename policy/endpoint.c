@@ -203,3 +203,37 @@ void sh_endpoint_close(struct sh_endpoint *ep)
         ep->bound_path = false;
     }
 }
+
+int sh_endpoint_connect(const struct sh_endpoint *ep)
+{
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res, *r;
+    int fd = -1, gai;
+
+    if (ep->kind == SH_EP_UNIX) {
+        struct sockaddr_un sun = {.sun_family = AF_UNIX};
+        strcpy(sun.sun_path, ep->path); /* bounded by sh_endpoint_parse */
+        if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0 &&
+            connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+            int saved = errno;
+            close(fd);
+            errno = saved;
+            fd = -1;
+        }
+        return fd;
+    }
+    /* "" (inet:*:PORT): getaddrinfo without AI_PASSIVE gives the loopback address. */
+    if ((gai = getaddrinfo(ep->host[0] ? ep->host : NULL, ep->port, &hints, &res)) != 0) {
+        errno = gai == EAI_SYSTEM ? errno : EHOSTUNREACH;
+        return -1;
+    }
+    for (r = res; r; r = r->ai_next) {
+        if ((fd = socket(r->ai_family, r->ai_socktype | SOCK_CLOEXEC, r->ai_protocol)) < 0)
+            continue;
+        if (connect(fd, r->ai_addr, r->ai_addrlen) == 0)
+            break;
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    return fd;
+}

@@ -33,6 +33,10 @@ bool sh_endpoint_parse(const char *spec, struct sh_endpoint *ep, char *err, size
  * group GID unless GID is (gid_t)-1. false with ERR set; nothing left open. */
 bool sh_endpoint_listen(struct sh_endpoint *ep, gid_t gid, char *err, size_t errlen);
 
+/* A blocking, close-on-exec client socket connected to EP (parsed, not
+ * listening); inet tries each address of the host. -1 with errno set. */
+int sh_endpoint_connect(const struct sh_endpoint *ep);
+
 /* Close the listening sockets; unlink a unix socket we created. */
 void sh_endpoint_close(struct sh_endpoint *ep);
 
