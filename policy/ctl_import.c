@@ -148,41 +148,43 @@ static bool env_default(struct ctl_managed *m)
     return true;
 }
 
+static bool import_dms(struct ctl_managed *m, const char *dir)
+{
+    return each_line(m, dir, "postfix-relaymap.cf", relaymap_line) && env_default(m) &&
+           each_line(m, dir, "postfix-sasl-password.cf", sasl_domain_line) &&
+           each_line(m, dir, "postfix-sasl-password.cf", sasl_host_line);
+}
+
 int ctl_import(struct ctl_ctx *ctx, int argc, char **argv)
 {
     struct ctl_managed m;
     int rc = CTL_FAIL;
+    bool dms = false, encrypt_auth = false, ok;
+    const char *dir;
 
     if (argc == 3 && strcmp(argv[1], "dms") == 0) {
-        if (!ctl_managed_open(&m, ctx)) {
-            ctl_managed_close(&m);
-            return CTL_FAIL;
-        }
-        if (each_line(&m, argv[2], "postfix-relaymap.cf", relaymap_line) && env_default(&m) &&
-            each_line(&m, argv[2], "postfix-sasl-password.cf", sasl_domain_line) &&
-            each_line(&m, argv[2], "postfix-sasl-password.cf", sasl_host_line))
-            rc = ctl_managed_commit(&m);
-        else
-            fprintf(stderr, "smarthostctl: import: nothing written\n");
-        ctl_managed_close(&m);
-        return rc;
-    }
-    if (argc >= 2 && argc <= 4 && strcmp(argv[1], "postfix") == 0) {
-        bool encrypt_auth = argc > 2 && strcmp(argv[2], "--encrypt-auth") == 0;
-        const char *dir = argc > 2 + encrypt_auth ? argv[2 + encrypt_auth] : "/etc/postfix";
+        dms = true;
+        dir = argv[2];
+    } else if (argc >= 2 && argc <= 4 && strcmp(argv[1], "postfix") == 0) {
+        encrypt_auth = argc > 2 && strcmp(argv[2], "--encrypt-auth") == 0;
+        dir = argc > 2 + encrypt_auth ? argv[2 + encrypt_auth] : "/etc/postfix";
         if (argc == 4 && !encrypt_auth)
             goto usage;
-        if (!ctl_managed_open(&m, ctx)) {
-            ctl_managed_close(&m);
-            return CTL_FAIL;
-        }
-        if (ctl_import_postfix(&m, dir, encrypt_auth))
-            rc = ctl_managed_commit(&m);
-        else
-            fprintf(stderr, "smarthostctl: import: nothing written\n");
-        ctl_managed_close(&m);
-        return rc;
+    } else {
+        goto usage;
     }
+    /* One transaction either way: validated and written whole, or not at all. */
+    if (!ctl_managed_open(&m, ctx)) {
+        ctl_managed_close(&m);
+        return CTL_FAIL;
+    }
+    ok = dms ? import_dms(&m, dir) : ctl_import_postfix(&m, dir, encrypt_auth);
+    if (ok)
+        rc = ctl_managed_commit(&m);
+    else
+        fprintf(stderr, "smarthostctl: import: nothing written\n");
+    ctl_managed_close(&m);
+    return rc;
 usage:
     fprintf(stderr, "usage: smarthostctl [-c FILE] import dms DIR\n"
                     "       smarthostctl [-c FILE] import postfix [--encrypt-auth] [CONFIG_DIR]\n");
