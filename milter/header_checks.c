@@ -6,8 +6,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "config_int.h"
 #include "header_checks.h"
+#include "msg.h"
+#include "xalloc.h"
 
 bool sh_header_name_valid(const char *name, size_t len)
 {
@@ -33,10 +34,9 @@ bool sh_header_line_valid(const char *line)
     return true;
 }
 
-void sh_hdr_rules_free(struct sh_hdr_rule *rules, size_t n)
+void sh_hc_rules_free(struct sh_hc_rule *rules, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        free(rules[i].name);
         free(rules[i].text);
         pcre2_code_free(rules[i].re);
     }
@@ -56,17 +56,17 @@ static bool hc_fail(struct sh_hc_error *err, unsigned line, const char *fmt, ...
 
 static const struct {
     const char *word;
-    enum sh_hdr_op op;
+    enum sh_hc_action action;
     bool needs_text;
 } actions[] = {
-    {"IGNORE", SH_HDR_REMOVE, false}, {"REPLACE", SH_HDR_REPLACE, true},
-    {"PREPEND", SH_HDR_PREPEND, true}, {"DUNNO", SH_HDR_DUNNO, false},
-    {"OK", SH_HDR_DUNNO, false},       {"WARN", SH_HDR_WARN, false},
-    {"INFO", SH_HDR_WARN, false},
+    {"IGNORE", SH_HC_IGNORE, false}, {"REPLACE", SH_HC_REPLACE, true},
+    {"PREPEND", SH_HC_PREPEND, true}, {"DUNNO", SH_HC_DUNNO, false},
+    {"OK", SH_HC_DUNNO, false},       {"WARN", SH_HC_WARN, false},
+    {"INFO", SH_HC_WARN, false},
 };
 
 /* One logical line (NUL-terminated, no newline) -> one rule. */
-static bool parse_line(char *p, unsigned lineno, struct sh_hdr_rule *r, struct sh_hc_error *err)
+static bool parse_line(char *p, unsigned lineno, struct sh_hc_rule *r, struct sh_hc_error *err)
 {
     uint32_t opts = PCRE2_CASELESS;
     bool negate = false;
@@ -136,14 +136,14 @@ static bool parse_line(char *p, unsigned lineno, struct sh_hdr_rule *r, struct s
         pcre2_get_error_message(errcode, (PCRE2_UCHAR *)msg, sizeof(msg));
         return hc_fail(err, lineno, "pattern error at offset %zu: %s", (size_t)erroff, msg);
     }
-    r->op = actions[i].op;
-    r->whole = true;
+    r->action = actions[i].action;
     r->negate = negate;
+    r->line = lineno;
     r->text = *text ? xstrdup(text) : NULL;
     return true;
 }
 
-bool sh_header_checks_parse(const char *text, size_t len, struct sh_hdr_rule **rules,
+bool sh_header_checks_parse(const char *text, size_t len, struct sh_hc_rule **rules,
                             size_t *nrules, struct sh_hc_error *err)
 {
     char *line = xcalloc(SH_HC_MAX_LINE + 1, 1);

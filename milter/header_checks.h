@@ -13,7 +13,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "milter_conf.h"
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 
 #define SH_HC_MAX_LINE 8192 /* one logical line */
 #define SH_HC_MAX_RULES 10000
@@ -23,13 +24,30 @@ struct sh_hc_error {
     char text[256];
 };
 
+enum sh_hc_action {
+    SH_HC_IGNORE,  /* drop the header */
+    SH_HC_REPLACE, /* put TEXT (a whole header line, may use $N) in its place */
+    SH_HC_PREPEND, /* insert TEXT before it */
+    SH_HC_DUNNO,   /* DUNNO and OK: keep it, stop looking */
+    SH_HC_WARN,    /* WARN and INFO: log, keep it */
+};
+
+/* One table line; the pattern sees the whole "Name: value" line. */
+struct sh_hc_rule {
+    enum sh_hc_action action;
+    pcre2_code *re;
+    bool negate; /* "!/re/" */
+    char *text;  /* "Name: value" template, or NULL */
+    unsigned line;
+};
+
 /* Append the rules of TEXT (LEN bytes, need not be NUL-terminated) to
  * *RULES / *NRULES. On error the rules parsed so far stay in the array (the
  * caller frees them) and ERR says where and why. */
-bool sh_header_checks_parse(const char *text, size_t len, struct sh_hdr_rule **rules,
+bool sh_header_checks_parse(const char *text, size_t len, struct sh_hc_rule **rules,
                             size_t *nrules, struct sh_hc_error *err);
 
-void sh_hdr_rules_free(struct sh_hdr_rule *rules, size_t n);
+void sh_hc_rules_free(struct sh_hc_rule *rules, size_t n);
 
 /* "Name: value" with a valid field name (printable ASCII, no ':' or space)? */
 bool sh_header_line_valid(const char *line);

@@ -26,29 +26,6 @@
 #define DEFAULT_IMPLICIT_TLS_TRANSPORT "smarthost-smtps"
 #define MAX_TRANSPORT                  256
 
-char *xstrdup(const char *s)
-{
-    char *p = strdup(s);
-    if (p == NULL)
-        msg_fatal("out of memory");
-    return p;
-}
-
-void *xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n ? n : 1, size ? size : 1);
-    if (p == NULL)
-        msg_fatal("out of memory");
-    return p;
-}
-
-void *xreallocarray(void *p, size_t n, size_t size)
-{
-    if ((p = reallocarray(p, n ? n : 1, size)) == NULL)
-        msg_fatal("out of memory");
-    return p;
-}
-
 /* "relays.mailgun.port", "senders.[3].match" */
 static void conf_path(const config_setting_t *st, char *buf, size_t cap)
 {

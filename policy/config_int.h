@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "msg.h"
+#include "xalloc.h"
 
 /* Format "FILE:LINE: setting.path: message" into err; returns false so callers
  * can `return conf_fail(...)`. */
@@ -34,9 +35,6 @@ bool conf_strings(const config_setting_t *group, const char *name, bool required
                   bool (*fn)(void *ctx, const config_setting_t *st, const char *value),
                   void *ctx);
 
-char *xstrdup(const char *s);
-void *xcalloc(size_t n, size_t size);
-void *xreallocarray(void *p, size_t n, size_t size);
 
 /* relays and credentials (config_relay.c) */
 bool conf_load_credentials(struct sh_snapshot *s, const config_setting_t *group,

@@ -107,7 +107,12 @@ void sh_milter_conf_free(struct sh_milter_conf *m)
     for (size_t i = 0; i < m->nhost_patterns; i++)
         free(m->host_patterns[i]);
     free(m->host_patterns);
-    sh_hdr_rules_free(m->rules, m->nrules);
+    for (size_t i = 0; i < m->nrules; i++) {
+        free(m->rules[i].name);
+        free(m->rules[i].text);
+        pcre2_code_free(m->rules[i].re);
+    }
+    free(m->rules);
     for (size_t i = 0; i < m->nunsubs; i++) {
         strmap_free(m->unsubs[i].senders.map);
         free(m->unsubs[i].url);
@@ -281,6 +286,8 @@ static bool load_header_checks(struct sh_milter_conf *m, const config_setting_t 
                                const char *path, struct sh_error *err)
 {
     struct sh_hc_error hc = {0};
+    struct sh_hc_rule *hcr = NULL;
+    size_t nhcr = 0;
     struct stat sb;
     char *buf;
     ssize_t got;
@@ -313,12 +320,29 @@ static bool load_header_checks(struct sh_milter_conf *m, const config_setting_t 
         len += (size_t)got;
     }
     close(fd);
-    ok = sh_header_checks_parse(buf, len, &m->rules, &m->nrules, &hc);
+    ok = sh_header_checks_parse(buf, len, &hcr, &nhcr, &hc);
     free(buf);
-    if (!ok)
+    if (!ok) {
+        sh_hc_rules_free(hcr, nhcr);
         snprintf(err->text, sizeof(err->text), "%.400s:%u: header_checks: %s", path, hc.line,
                  hc.text);
-    return ok;
+        return false;
+    }
+    /* The table's rules become whole-line header rules; pattern and text move over. */
+    m->rules = xreallocarray(m->rules, m->nrules + nhcr, sizeof(*m->rules));
+    for (size_t i = 0; i < nhcr; i++) {
+        static const enum sh_hdr_op op[] = {
+            [SH_HC_IGNORE] = SH_HDR_REMOVE, [SH_HC_REPLACE] = SH_HDR_REPLACE,
+            [SH_HC_PREPEND] = SH_HDR_PREPEND, [SH_HC_DUNNO] = SH_HDR_DUNNO,
+            [SH_HC_WARN] = SH_HDR_WARN,
+        };
+        m->rules[m->nrules++] = (struct sh_hdr_rule){
+            .op = op[hcr[i].action], .re = hcr[i].re, .whole = true,
+            .negate = hcr[i].negate, .text = hcr[i].text,
+        };
+    }
+    free(hcr);
+    return true;
 }
 
 /* ---- List-Unsubscribe and sender rewrite ---- */

@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "msg.h"
 #include "strmap.h"
+#include "xalloc.h"
 
 struct slot {
     char *key; /* NULL: empty */
@@ -31,15 +31,12 @@ static uint32_t fnv1a(const char *s, size_t len)
 
 struct strmap *strmap_new(size_t expected)
 {
-    struct strmap *m = calloc(1, sizeof(*m));
+    struct strmap *m = xcalloc(1, sizeof(*m));
     size_t cap = 16;
 
-    if (m == NULL)
-        msg_fatal("out of memory");
     while (cap < expected * 2)
         cap <<= 1;
-    if ((m->slots = calloc(cap, sizeof(*m->slots))) == NULL)
-        msg_fatal("out of memory");
+    m->slots = xcalloc(cap, sizeof(*m->slots));
     m->mask = cap - 1;
     return m;
 }
@@ -47,10 +44,8 @@ struct strmap *strmap_new(size_t expected)
 static void strmap_grow(struct strmap *m)
 {
     size_t cap = (m->mask + 1) * 2;
-    struct slot *old = m->slots, *slots = calloc(cap, sizeof(*slots));
+    struct slot *old = m->slots, *slots = xcalloc(cap, sizeof(*slots));
 
-    if (slots == NULL)
-        msg_fatal("out of memory");
     for (size_t i = 0; i <= m->mask; i++) {
         if (old[i].key == NULL)
             continue;
@@ -84,8 +79,7 @@ void *strmap_put(struct strmap *m, const char *key, void *value)
     s = strmap_find(m, key, len, h);
     if (s->key != NULL)
         return s->value;
-    if ((s->key = strdup(key)) == NULL)
-        msg_fatal("out of memory");
+    s->key = xstrdup(key);
     s->hash = h;
     s->len = (uint32_t)len;
     s->value = value;

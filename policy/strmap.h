@@ -15,8 +15,8 @@ struct strmap;
 
 struct strmap *strmap_new(size_t expected);
 /* Insert key -> value. Returns the existing value (and changes nothing) when the
- * key is already present, NULL otherwise. Aborts on out-of-memory like the rest
- * of the loader (a failed load keeps the old snapshot). */
+ * key is already present, NULL otherwise. Out of memory is fatal (xalloc.h): the
+ * daemon exits rather than answer from a half-built map. */
 void *strmap_put(struct strmap *m, const char *key, void *value);
 /* Replace the value of an existing key; false when the key is absent. */
 bool strmap_update(struct strmap *m, const char *key, void *value);

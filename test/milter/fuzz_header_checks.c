@@ -16,14 +16,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct sh_hdr_rule *rules = NULL;
+    struct sh_hc_rule *rules = NULL;
     size_t n = 0;
     struct sh_hc_error err = {0};
 
     (void)sh_header_checks_parse((const char *)data, size, &rules, &n, &err);
     if (strnlen(err.text, sizeof(err.text)) == sizeof(err.text))
         abort(); /* the error text must stay terminated */
-    sh_hdr_rules_free(rules, n);
+    sh_hc_rules_free(rules, n);
     return 0;
 }
 

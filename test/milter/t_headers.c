@@ -81,7 +81,7 @@ static enum sh_outcome plan(const struct sh_snapshot *s, const char *sender,
 
 static void test_header_checks_parser(void)
 {
-    struct sh_hdr_rule *rules = NULL;
+    struct sh_hc_rule *rules = NULL;
     size_t n = 0;
     struct sh_hc_error err = {0};
     const char *good = "# comment\n"
@@ -99,13 +99,13 @@ static void test_header_checks_parser(void)
     ok(sh_header_checks_parse(good, strlen(good), &rules, &n, &err), "valid table parses (%s)",
        err.text);
     ok(n == 7, "7 rules (got %zu)", n);
-    ok(n == 7 && rules[0].op == SH_HDR_REMOVE && rules[1].op == SH_HDR_REPLACE &&
-           rules[2].negate && rules[2].op == SH_HDR_REMOVE && rules[3].op == SH_HDR_PREPEND &&
-           rules[4].op == SH_HDR_DUNNO && rules[5].op == SH_HDR_WARN,
+    ok(n == 7 && rules[0].action == SH_HC_IGNORE && rules[1].action == SH_HC_REPLACE &&
+           rules[2].negate && rules[2].action == SH_HC_IGNORE && rules[3].action == SH_HC_PREPEND &&
+           rules[4].action == SH_HC_DUNNO && rules[5].action == SH_HC_WARN,
        "actions and negation");
     ok(n == 7 && strcmp(rules[1].text, "Subject: [ext] $1") == 0,
        "continuation line joined into the REPLACE text");
-    sh_hdr_rules_free(rules, n);
+    sh_hc_rules_free(rules, n);
 
     static const struct {
         const char *text;
@@ -134,7 +134,7 @@ static void test_header_checks_parser(void)
         bool r = sh_header_checks_parse(bad[i].text, len, &rules, &n, &err);
         ok(!r && err.line == bad[i].line && strstr(err.text, bad[i].msg),
            "bad table %zu refused at line %u: %s", i, err.line, err.text);
-        sh_hdr_rules_free(rules, n);
+        sh_hc_rules_free(rules, n);
     }
 }
 
