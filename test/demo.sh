@@ -13,8 +13,8 @@ set -euo pipefail
 
 SRCDIR=${SRCDIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 BUILDDIR=${BUILDDIR:-$SRCDIR/build}
-SMARTHOSTD=${SMARTHOSTD:-$BUILDDIR/policy/smarthostd}
-SMARTHOSTCTL=${SMARTHOSTCTL:-$BUILDDIR/policy/smarthostctl}
+SMARTHOSTD=${SMARTHOSTD:-$BUILDDIR/policy/smarthostd/smarthostd}
+SMARTHOSTCTL=${SMARTHOSTCTL:-$BUILDDIR/policy/smarthostctl/smarthostctl}
 export SRCDIR SMARTHOSTD
 . "$SRCDIR/test/lib/postfix-lab.sh"
 

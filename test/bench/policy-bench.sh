@@ -38,7 +38,7 @@ done
 [ $# -eq 1 ] || usage
 BUILDDIR=$(cd "$1" && pwd) || exit 2
 SRCDIR=${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-SMARTHOSTD=${SMARTHOSTD:-$BUILDDIR/policy/smarthostd}
+SMARTHOSTD=${SMARTHOSTD:-$BUILDDIR/policy/smarthostd/smarthostd}
 PYTHON=${PYTHON:-/usr/bin/python3}
 POSTFWD=${POSTFWD:-/usr/sbin/postfwd2}
 LOAD=$BUILDDIR/test/policy/policy_load

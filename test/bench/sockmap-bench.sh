@@ -10,7 +10,7 @@
 #     --smoke     a few seconds: check the tools work (TAP output, for `meson test --suite bench`)
 #
 # Builds nothing: the tools come from BUILDDIR (ninja -C BUILDDIR first).
-# Environment: SMARTHOSTD (default BUILDDIR/policy/smarthostd), MAP (socketmap name, default
+# Environment: SMARTHOSTD (default BUILDDIR/policy/smarthostd/smarthostd), MAP (socketmap name, default
 # "relay"), PYTHON (default /usr/bin/python3).
 #
 # Measures, on loopback only, with one and the same client (sockmap_load) in one run:
@@ -40,7 +40,7 @@ done
 [ $# -eq 1 ] || usage
 BUILDDIR=$(cd "$1" && pwd) || exit 2
 SRCDIR=${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-SMARTHOSTD=${SMARTHOSTD:-$BUILDDIR/policy/smarthostd}
+SMARTHOSTD=${SMARTHOSTD:-$BUILDDIR/policy/smarthostd/smarthostd}
 MAP=${MAP:-relay}
 PYTHON=${PYTHON:-/usr/bin/python3}
 LOAD=$BUILDDIR/test/bench/sockmap_load

@@ -27,7 +27,7 @@ for _ in $(seq 200); do [ -s sh.pid.status ] && break; sleep 0.05; done
 export SMARTHOSTD_PIDFILE=$T/sh.pid
 ok "status after start: load #1 ok" grep -qx 'generation=1' sh.pid.status
 # The milter reads the same files: it is told too (its own pidfile and verdict).
-MILTER=${SMARTHOSTD%/policy/smarthostd}/milter/smarthostd-milter
+MILTER=$SMARTHOSTD_MILTER
 "$MILTER" -f -u nobody -c main.conf -p "unix:$T/milter.sock" --pidfile "$T/milter.pid" 2>milter.log &
 MPID=$!
 for _ in $(seq 200); do [ -s milter.pid.status ] && break; sleep 0.05; done
