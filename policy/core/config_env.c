@@ -116,6 +116,7 @@ bool conf_load_env(struct sh_snapshot *s, struct sh_error *err)
         c->name = xstrdup("env");
         c->user = xstrdup(user);
         c->password = xstrdup(password);
+        c->kind = "env";
         c->sasl_answer = xcalloc(ulen + plen + 2, 1);
         sprintf(c->sasl_answer, "%s:%s", user, password);
         c->origin = origin;

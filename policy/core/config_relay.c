@@ -60,6 +60,7 @@ bool conf_load_credentials(struct sh_snapshot *s, const config_setting_t *group,
             snprintf(where, sizeof(where), "%s", err->text);
             return conf_fail(err, config_setting_get_member(g, "password"), "%s", where);
         }
+        c->kind = kind;
         if (strcmp(kind, "literal") == 0)
             conf_warn(s, config_setting_get_member(g, "password"),
                       "literal password: prefer smarthostctl relay add-auth (enc:v1:), file: or cred:");

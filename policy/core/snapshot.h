@@ -36,6 +36,7 @@ struct sh_cred {
     char *user;
     char *password;    /* plaintext in memory only; wiped when the snapshot is freed */
     char *sasl_answer; /* "user:password" as smtp_sasl_password_maps wants it; wiped too */
+    const char *kind;  /* where the password lives: "vault", "file", "cred", "literal", "env" */
     struct sh_origin origin;
 };
 

@@ -3,23 +3,28 @@
 
 #include "config.h"
 #include "ctl.h"
+#include "ctl_snapshot.h"
+#include "ctl_usage.h"
+
+void ctl_check_usage(FILE *out)
+{
+    fprintf(out, "usage: smarthostctl [-c FILE] check\n"
+                 "  load FILE as the daemons would; print its warnings and a summary\n");
+}
 
 int ctl_check(struct ctl_ctx *ctx, int argc, char **argv)
 {
-    struct sh_error err;
     struct sh_snapshot *s;
 
     (void)argv;
     if (argc != 1) {
-        fprintf(stderr, "usage: smarthostctl [-c FILE] check\n");
+        ctl_check_usage(stderr);
         return CTL_USAGE;
     }
-    if ((s = sh_config_load(ctx->config_path, &err)) == NULL) {
-        fprintf(stderr, "%s\n", err.text);
+    if ((s = ctl_load(ctx->config_path)) == NULL)
         return CTL_FAIL;
-    }
     for (size_t i = 0; i < s->nwarnings; i++)
-        fprintf(stderr, "warning: %s\n", s->warnings[i]);
+        ctl_warn("%s", s->warnings[i]);
     printf("%s: configuration OK (%zu relays, %zu credentials, %zu sender rules, %zu transports, "
            "default relay %s)\n",
            ctx->config_path, s->nrelays, s->ncreds, s->nrules, s->ntransports,

@@ -14,6 +14,7 @@
 
 #include "ctl.h"
 #include "ctl_relay.h"
+#include "ctl_usage.h"
 #include "pftable.h"
 
 typedef bool (*line_fn)(struct ctl_managed *m, const char *file, int lineno, char *key,
@@ -69,13 +70,13 @@ static bool relaymap_line(struct ctl_managed *m, const char *file, int lineno, c
 
     (void)file, (void)lineno;
     if (key[0] != '@') {
-        fprintf(stderr, "smarthostctl: import: \"%.80s\": only @domain keys are supported\n", key);
+        ctl_err("import: \"%.80s\": only @domain keys are supported", key);
         return false;
     }
     if (*value == 0) /* docker-mailserver's opt-out: no relay for this domain */
         return relay_exclude_domain(m, key);
     if (!split_nexthop(value, host, sizeof(host), &port)) {
-        fprintf(stderr, "smarthostctl: import: \"%.80s\": write [host]:port\n", value);
+        ctl_err("import: \"%.80s\": write [host]:port", value);
         return false;
     }
     return relay_add_domain(m, key, host, port);
@@ -85,7 +86,7 @@ static bool split_userpass(char *value, char **pw)
 {
     char *colon = strchr(value, ':');
     if (colon == NULL || colon == value || colon[1] == 0) {
-        fprintf(stderr, "smarthostctl: import: credentials must be user:password\n");
+        ctl_err("import: credentials must be user:password");
         return false;
     }
     *colon = 0;
@@ -114,7 +115,7 @@ static bool sasl_host_line(struct ctl_managed *m, const char *file, int lineno, 
     if (!split_nexthop(key, host, sizeof(host), &port) || !split_userpass(value, &pw))
         return false;
     if (port && ((p = strtol(port, &end, 10)) < 1 || p > 65535 || *end)) {
-        fprintf(stderr, "smarthostctl: import: \"%.80s\": bad port\n", key);
+        ctl_err("import: \"%.80s\": bad port", key);
         return false;
     }
     if (relay_auth_nexthop(m, host, (int)p, value, pw) == 0)
@@ -155,8 +156,16 @@ static bool import_dms(struct ctl_managed *m, const char *dir)
            each_line(m, dir, "postfix-sasl-password.cf", sasl_host_line);
 }
 
+void ctl_import_usage(FILE *out)
+{
+    fprintf(out, "usage: smarthostctl [-c FILE] import dms DIR\n"
+                 "       smarthostctl [-c FILE] import postfix [--encrypt-auth] [CONFIG_DIR]\n"
+                 "  into the managed file, validated and written whole or not at all\n");
+}
+
 int ctl_import(struct ctl_ctx *ctx, int argc, char **argv)
 {
+    static const char *const sources[] = {"dms", "postfix", NULL};
     struct ctl_managed m;
     int rc = CTL_FAIL;
     bool dms = false, encrypt_auth = false, ok;
@@ -182,11 +191,12 @@ int ctl_import(struct ctl_ctx *ctx, int argc, char **argv)
     if (ok)
         rc = ctl_managed_commit(&m);
     else
-        fprintf(stderr, "smarthostctl: import: nothing written\n");
+        ctl_err("import: nothing written");
     ctl_managed_close(&m);
     return rc;
 usage:
-    fprintf(stderr, "usage: smarthostctl [-c FILE] import dms DIR\n"
-                    "       smarthostctl [-c FILE] import postfix [--encrypt-auth] [CONFIG_DIR]\n");
+    if (argc >= 2 && strcmp(argv[1], "dms") != 0 && strcmp(argv[1], "postfix") != 0)
+        return ctl_unknown_word("import source", argv[1], sources);
+    ctl_import_usage(stderr);
     return CTL_USAGE;
 }

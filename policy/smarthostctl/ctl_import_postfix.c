@@ -16,19 +16,16 @@
  * (regexp/pcre/... tables, MX-resolved relayhosts, lookup attributes smarthostd
  * does not serve) is refused with the reason, before anything is written. */
 #include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <openssl/crypto.h>
 
 #include "config.h"
 #include "ctl.h"
+#include "ctl_postconf.h"
 #include "ctl_relay.h"
 #include "hostaddr.h"
 #include "pftable.h"
@@ -75,43 +72,33 @@ struct import {
 
 static bool refuse(const char *what, const char *value, const char *why)
 {
-    fprintf(stderr, "smarthostctl: import postfix: %s \"%.120s\": %s\n", what, value, why);
+    ctl_err("import postfix: %s \"%.120s\": %s", what, value, why);
     return false;
 }
 
-/* `postconf -c DIR -xh NAME` into OUT; no shell, stderr dropped (master.cf noise). */
+/* `postconf -c DIR -xh NAME` (Postfix's own parser, $names expanded) into OUT. */
 static bool postconf(const char *dir, const char *name, char *out, size_t cap)
 {
-    int fds[2], status, devnull;
-    size_t len = 0;
-    ssize_t r;
-    pid_t pid;
+    const char *args[] = {"-xh", name, NULL};
+    char *text = NULL;
+    size_t len;
 
-    if (pipe2(fds, O_CLOEXEC) != 0)
-        return false;
-    if ((pid = fork()) == 0) {
-        devnull = open("/dev/null", O_WRONLY);
-        dup2(fds[1], STDOUT_FILENO);
-        if (devnull >= 0)
-            dup2(devnull, STDERR_FILENO);
-        execlp("postconf", "postconf", "-c", dir, "-xh", name, (char *)NULL);
-        _exit(127);
-    }
-    close(fds[1]);
-    while (pid > 0 && (r = read(fds[0], out + len, cap - 1 - len)) > 0)
-        len += (size_t)r;
-    close(fds[0]);
-    if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
-        WEXITSTATUS(status) != 0) {
-        fprintf(stderr, "smarthostctl: import postfix: postconf -c %s -xh %s failed "
-                        "(is Postfix installed and %s/main.cf readable?)\n", dir, name, dir);
+    if (ctl_postconf(dir, args, &text) != 0) {
+        free(text);
+        ctl_err("import postfix: postconf -c %s -xh %s failed (is Postfix installed and "
+                "%s/main.cf readable?)", dir, name, dir);
         return false;
     }
-    if (len == cap - 1)
-        return refuse("parameter", name, "value too long");
-    while (len > 0 && isspace((unsigned char)out[len - 1]))
+    len = strlen(text);
+    while (len > 0 && isspace((unsigned char)text[len - 1]))
         len--;
+    if (len >= cap) {
+        free(text);
+        return refuse("parameter", name, "value too long");
+    }
+    memcpy(out, text, len);
     out[len] = 0;
+    free(text);
     return true;
 }
 
@@ -206,8 +193,8 @@ static bool load_table(struct import *im, struct table *t, const char *param)
     t->index = strmap_new(t->n);
     for (size_t i = 0; i < t->n; i++)
         if (strmap_put(t->index, t->e[i].key, &t->e[i]) != NULL)
-            fprintf(stderr, "warning: %s: duplicate entry \"%.80s\": the first one is used, "
-                            "as Postfix does\n", param, t->e[i].key);
+            ctl_warn("%s: duplicate entry \"%.80s\": the first one is used, "
+                     "as Postfix does", param, t->e[i].key);
     return true;
 }
 
@@ -491,17 +478,17 @@ static bool read_postfix(struct import *im)
         return false;
     }
     if (strcmp(s->delimiters, im->delims) != 0) {
-        fprintf(stderr, "smarthostctl: import postfix: Postfix's recipient_delimiter is \"%s\" "
-                        "but %s has \"%s\": set recipient_delimiter = \"%s\"; there first, or "
-                        "senders with an extension would route differently\n",
-                im->delims, im->m->config, s->delimiters, im->delims);
+        ctl_err("import postfix: Postfix's recipient_delimiter is \"%s\" "
+                "but %s has \"%s\": set recipient_delimiter = \"%s\"; there first, or "
+                "senders with an extension would route differently",
+        im->delims, im->m->config, s->delimiters, im->delims);
         sh_snapshot_free(s);
         return false;
     }
     if (s->nrules || s->default_relay || s->ntransports)
-        fprintf(stderr, "warning: %s has sender rules, transports or a default relay of its own; "
-                        "they stay and may route some senders unlike Postfix did\n",
-                im->m->config);
+        ctl_warn("%s has sender rules, transports or a default relay of its own; "
+                 "they stay and may route some senders unlike Postfix did",
+         im->m->config);
     sh_snapshot_free(s);
     return true;
 }
@@ -514,9 +501,9 @@ static bool import_all(struct import *im)
     long d;
 
     if (!relay_managed_empty(im->m)) {
-        fprintf(stderr, "smarthostctl: import postfix: %s already has relays or rules; the "
-                        "import replaces the whole routing: move that file away first\n",
-                im->m->path);
+        ctl_err("import postfix: %s already has relays or rules; the "
+                "import replaces the whole routing: move that file away first",
+        im->m->path);
         return false;
     }
     if (!read_postfix(im))

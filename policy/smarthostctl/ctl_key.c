@@ -25,9 +25,11 @@
 
 #include <openssl/crypto.h>
 
+#include "atomicfile.h"
 #include "config.h"
 #include "ctl.h"
 #include "ctl_managed.h"
+#include "ctl_usage.h"
 #include "privs.h" /* SH_DEFAULT_USER */
 #include "vault.h"
 
@@ -59,24 +61,33 @@ static int key_init(const struct ctl_ctx *ctx, int argc, char **argv)
 {
     static const struct option opts[] = {
         {"key", required_argument, NULL, 'k'}, {"group", required_argument, NULL, 'g'}, {0}};
-    char path[PATH_MAX], tmp[PATH_MAX + 8], text[64];
+    char path[PATH_MAX], tmp[PATH_MAX + 8], text[64], why[SH_ATOMIC_ERR_MAX];
     unsigned char key[SH_VAULT_KEY_LEN];
     const char *group = NULL;
     char gname[256];
     mode_t mode = 0600;
     gid_t gid = (gid_t)-1;
-    int c, fd;
+    int c;
     bool ok;
 
     path[0] = 0;
     optind = 0; /* glibc: full re-initialisation after main()'s getopt */
+    opterr = 0;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == 'k')
+        if (c == 'k') {
             snprintf(path, sizeof(path), "%s", optarg);
-        else if (c == 'g')
+        } else if (c == 'g') {
             group = optarg;
-        else
+        } else {
+            ctl_usage_err("key init: option \"%.64s\" is not known or needs a value",
+                          argv[optind - 1]);
+            ctl_key_usage(stderr);
             return CTL_USAGE;
+        }
+    }
+    if (optind != argc) {
+        ctl_key_usage(stderr);
+        return CTL_USAGE;
     }
     if (path[0] == 0 && !key_path(ctx, path, sizeof(path)))
         return CTL_FAIL;
@@ -93,53 +104,64 @@ static int key_init(const struct ctl_ctx *ctx, int argc, char **argv)
     if (group) { /* the daemon reads the key through its group after dropping root */
         struct group *gr = getgrnam(group);
         if (gr == NULL) {
-            fprintf(stderr, "smarthostctl: key init: no group \"%.64s\"\n", group);
+            ctl_err("key init: no group \"%.64s\"", group);
             return CTL_FAIL;
         }
         gid = gr->gr_gid;
         mode = 0640;
     }
     if (exists(path)) {
-        fprintf(stderr, "smarthostctl: key init: %s exists; refusing to overwrite it "
-                        "(use key rotate to replace a key)\n", path);
+        ctl_err("key init: %s exists; refusing to overwrite it "
+                "(use key rotate to replace a key)", path);
         return CTL_FAIL;
     }
     if (!sh_vault_key_new(key, text)) {
-        fprintf(stderr, "smarthostctl: key init: no randomness\n");
+        ctl_err("key init: no randomness");
         return CTL_FAIL;
     }
     OPENSSL_cleanse(key, sizeof(key));
     snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    unlink(tmp);
-    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0) {
-        fprintf(stderr, "smarthostctl: key init: %s: %s\n", tmp, strerror(errno));
-        OPENSSL_cleanse(text, sizeof(text));
+    ok = sh_file_write_temp(tmp, text, strlen(text), NULL, 0600, why);
+    OPENSSL_cleanse(text, sizeof(text));
+    if (!ok)
+        return ctl_err("key init: %s", why);
+    /* Group before mode: the key is never readable by a group it was not meant for. */
+    if (lchown(tmp, geteuid(), gid) != 0 || chmod(tmp, mode) != 0) {
+        ctl_err("key init: %s: %s", tmp, strerror(errno));
+        unlink(tmp);
         return CTL_FAIL;
     }
-    ok = fchown(fd, geteuid(), gid) == 0 && fchmod(fd, mode) == 0 &&
-         write(fd, text, strlen(text)) == (ssize_t)strlen(text) && fsync(fd) == 0;
-    OPENSSL_cleanse(text, sizeof(text));
-    ok = close(fd) == 0 && ok;
     /* link() never replaces: two racing inits cannot both win. */
-    if (!ok || link(tmp, path) != 0) {
-        fprintf(stderr, "smarthostctl: key init: %s: %s\n", path, strerror(errno));
+    if (link(tmp, path) != 0) {
+        ctl_err("key init: %s: %s", path, strerror(errno));
         unlink(tmp);
         return CTL_FAIL;
     }
     unlink(tmp);
-    ctl_fsync_dir(path);
+    sh_fsync_dir(path);
     printf("created %s (mode %04o%s%s)\n", path, (unsigned)mode, group ? ", group " : "",
            group ? group : "");
     if (geteuid() != 0)
-        fprintf(stderr, "warning: not run as root: %s is owned by uid %ld; smarthostd accepts "
-                        "a key owned by root or by the user it runs as\n", path, (long)geteuid());
+        ctl_warn("not run as root: %s is owned by uid %ld; smarthostd accepts "
+                 "a key owned by root or by the user it runs as", path, (long)geteuid());
     return CTL_OK;
 }
 
-static bool step(int n, bool ok, const char *what, const char *path)
+/* link(FROM, TO) (TO NULL: unlink FROM), then fsync the directory; errno's text in WHY. */
+static bool link_durably(const char *from, const char *to, char *why)
+{
+    if ((to ? link(from, to) : unlink(from)) == 0 && sh_fsync_dir(from))
+        return true;
+    snprintf(why, SH_ATOMIC_ERR_MAX, "%s %.400s: %s", to ? "link" : "unlink", to ? to : from,
+             strerror(errno));
+    return false;
+}
+
+/* One step of the rotation: its error printed, or the crash point of a test build. */
+static bool step(int n, bool ok, const char *why)
 {
     if (!ok)
-        fprintf(stderr, "smarthostctl: key rotate: %s %s: %s\n", what, path, strerror(errno));
+        ctl_err("key rotate: %s", why);
     else
         ctl_crash_point(n);
     return ok;
@@ -150,17 +172,17 @@ static bool recover(const struct rot_paths *p)
 {
     if (exists(p->old)) {
         if ((exists(p->fresh) && rename(p->fresh, p->key) != 0) ||
-            (exists(p->rotate) && rename(p->rotate, p->managed) != 0) || !ctl_fsync_dir(p->key) ||
-            unlink(p->old) != 0 || !ctl_fsync_dir(p->key)) {
-            fprintf(stderr, "smarthostctl: key rotate: cannot finish the interrupted rotation: %s\n",
-                    strerror(errno));
+            (exists(p->rotate) && rename(p->rotate, p->managed) != 0) || !sh_fsync_dir(p->key) ||
+            unlink(p->old) != 0 || !sh_fsync_dir(p->key)) {
+            ctl_err("key rotate: cannot finish the interrupted rotation: %s",
+            strerror(errno));
             return false;
         }
         printf("finished an interrupted key rotation\n");
     } else if (exists(p->fresh) || exists(p->rotate)) {
         unlink(p->fresh);
         unlink(p->rotate);
-        ctl_fsync_dir(p->key);
+        sh_fsync_dir(p->key);
         printf("discarded an interrupted key rotation (nothing had changed)\n");
     }
     return true;
@@ -184,11 +206,10 @@ static bool foreign_values(const struct ctl_managed *m)
             const char *pw = NULL;
             if (config_setting_lookup_string(c, "password", &pw) &&
                 strncmp(pw, SH_VAULT_PREFIX, strlen(SH_VAULT_PREFIX)) == 0) {
-                fprintf(stderr,
-                        "smarthostctl: key rotate: %s:%d: credentials %s: an %s value outside %s "
-                        "cannot be rotated; move it there with relay add-auth\n",
-                        config_setting_source_file(c), config_setting_source_line(c),
-                        config_setting_name(c), SH_VAULT_PREFIX, CTL_MANAGED_NAME);
+                ctl_err("key rotate: %s:%d: credentials %s: an %s value outside %s "
+                "cannot be rotated; move it there with relay add-auth",
+                config_setting_source_file(c), config_setting_source_line(c),
+                config_setting_name(c), SH_VAULT_PREFIX, CTL_MANAGED_NAME);
                 found = true;
             }
         }
@@ -213,7 +234,7 @@ static bool reencrypt(struct ctl_managed *m, const unsigned char *oldk, const un
         if (v == NULL || strncmp(v, SH_VAULT_PREFIX, strlen(SH_VAULT_PREFIX)) != 0)
             continue;
         if (!sh_vault_decrypt_key(oldk, config_setting_name(c), v, &plain, &err)) {
-            fprintf(stderr, "smarthostctl: key rotate: %s: %s\n", m->path, err.text);
+            ctl_err("key rotate: %s: %s", m->path, err.text);
             return false;
         }
         enc = sh_vault_encrypt(newk, config_setting_name(c), plain);
@@ -232,7 +253,7 @@ static bool reencrypt(struct ctl_managed *m, const unsigned char *oldk, const un
 static int key_rotate(const struct ctl_ctx *ctx, bool recover_only)
 {
     unsigned char oldk[SH_VAULT_KEY_LEN], newk[SH_VAULT_KEY_LEN];
-    char text[64], *conf = NULL;
+    char text[64], *conf = NULL, why[SH_ATOMIC_ERR_MAX];
     struct ctl_managed m;
     struct rot_paths p;
     struct sh_error err;
@@ -260,23 +281,25 @@ static int key_rotate(const struct ctl_ctx *ctx, bool recover_only)
     config_init(&m.cf);
     if (config_read_file(&m.cf, m.path) != CONFIG_TRUE ||
         (m.root = config_lookup(&m.cf, "managed")) == NULL) {
-        fprintf(stderr, "smarthostctl: key rotate: cannot read %s\n", m.path);
+        ctl_err("key rotate: cannot read %s", m.path);
         goto out;
     }
     if (foreign_values(&m) || !sh_vault_key_read(p.key, oldk, &err)) {
         if (err.text[0])
-            fprintf(stderr, "smarthostctl: key rotate: %s\n", err.text);
+            ctl_err("key rotate: %s", err.text);
         goto out;
     }
     if (!sh_vault_key_new(newk, text) || !reencrypt(&m, oldk, newk, &count) ||
         (conf = ctl_managed_text(&m, &len)) == NULL)
         goto wipe;
-    if (step(1, ctl_write_atomic(p.fresh, text, strlen(text), 0600), "write", p.fresh) &&
-        step(2, ctl_write_atomic(p.rotate, conf, len, 0600), "write", p.rotate) &&
-        step(3, link(p.key, p.old) == 0 && ctl_fsync_dir(p.key), "link", p.old) &&
-        step(4, rename(p.fresh, p.key) == 0 && ctl_fsync_dir(p.key), "rename", p.fresh) &&
-        step(5, rename(p.rotate, p.managed) == 0 && ctl_fsync_dir(p.key), "rename", p.rotate) &&
-        step(6, unlink(p.old) == 0 && ctl_fsync_dir(p.key), "unlink", p.old)) {
+    /* The new files take the owner, group and mode of those they will replace: a
+     * daemon reading them through its group keeps reading them. */
+    if (step(1, sh_file_write_temp(p.fresh, text, strlen(text), p.key, 0600, why), why) &&
+        step(2, sh_file_write_temp(p.rotate, conf, len, p.managed, 0600, why), why) &&
+        step(3, link_durably(p.key, p.old, why), why) &&
+        step(4, sh_file_rename(p.fresh, p.key, why), why) &&
+        step(5, sh_file_rename(p.rotate, p.managed, why), why) &&
+        step(6, link_durably(p.old, NULL, why), why)) {
         printf("rotated %s: %d value(s) re-encrypted in %s\n", p.key, count, p.managed);
         rc = ctl_reload_daemon() ? CTL_OK : CTL_FAIL;
     } else {
@@ -292,15 +315,27 @@ out:
     return rc;
 }
 
+void ctl_key_usage(FILE *out)
+{
+    fprintf(out, "usage: smarthostctl [-c FILE] key init [--key FILE] [--group GROUP]\n"
+                 "       smarthostctl [-c FILE] key rotate | recover\n"
+                 "  rotate re-encrypts every enc: value of the managed file under a new key and\n"
+                 "  keeps the owner, group and mode of both files; recover finishes or undoes an\n"
+                 "  interrupted rotation\n");
+}
+
 int ctl_key(struct ctl_ctx *ctx, int argc, char **argv)
 {
+    static const char *const known[] = {"init", "rotate", "recover", NULL};
+
     if (argc >= 2 && strcmp(argv[1], "init") == 0)
         return key_init(ctx, argc - 1, argv + 1);
     if (argc == 2 && strcmp(argv[1], "rotate") == 0)
         return key_rotate(ctx, false);
     if (argc == 2 && strcmp(argv[1], "recover") == 0)
         return key_rotate(ctx, true);
-    fprintf(stderr, "usage: smarthostctl [-c FILE] key init [--key FILE] [--group GROUP]\n"
-                    "       smarthostctl [-c FILE] key rotate | recover\n");
+    if (argc >= 2 && strcmp(argv[1], "rotate") != 0 && strcmp(argv[1], "recover") != 0)
+        return ctl_unknown_word("key verb", argv[1], known);
+    ctl_key_usage(stderr);
     return CTL_USAGE;
 }

@@ -4,8 +4,9 @@
  *   managed = { credentials = {...}; relays = {...}; senders = (...); default_relay = "..."; };
  * which the main config pulls in with `@include "managed.conf"`. The loader merges it
  * after the file's own settings; a name defined in both is an error. Every change
- * is written to a temp file, fsynced, validated with the daemon's own loader and
- * only then renamed over the old file: on any error nothing changes. */
+ * is written to a temp file (owner, group and mode of the file it replaces),
+ * fsynced, validated with the daemon's own loader and only then renamed over the
+ * old file: on any error nothing changes. */
 #ifndef SH_CTL_MANAGED_H
 #define SH_CTL_MANAGED_H
 
@@ -44,14 +45,9 @@ int ctl_managed_commit(struct ctl_managed *m);
 int ctl_managed_commit_checked(struct ctl_managed *m,
                                bool (*check)(const struct sh_snapshot *, void *), void *ctx);
 
-/* ctl_probe.c: talk to relay R as Postfix would, printing each step. */
+/* Talk to relay R as Postfix would, printing each step (ctl_probe.c). */
 struct sh_relay;
 bool ctl_probe_relay(const struct sh_relay *r, const char *ca_file);
-
-/* Write DATA to PATH atomically: PATH.tmp, fsync, rename, fsync the directory. */
-bool ctl_write_atomic(const char *path, const char *data, size_t len, mode_t mode);
-bool ctl_write_temp(const char *path, const char *data, size_t len, mode_t mode);
-bool ctl_fsync_dir(const char *path);
 
 /* The tree as libconfig text (malloc'ed). */
 char *ctl_managed_text(struct ctl_managed *m, size_t *len);

@@ -7,6 +7,7 @@
 #include "config.h"
 #include "ctl.h"
 #include "ctl_postfix.h"
+#include "ctl_usage.h"
 
 #define DEFAULT_SPOOL_SOCKET "unix:" CTL_PF_QUEUE_DIRECTORY "/private/smarthostd"
 
@@ -62,13 +63,20 @@ const char *ctl_pf_transport(const char *path, char *buf, size_t cap)
     struct sh_snapshot *s = sh_config_load(path, &err);
 
     if (s == NULL) {
-        fprintf(stderr, "warning: %s (using defaults)\n", err.text);
+        ctl_warn("%s (using defaults)", err.text);
         snprintf(buf, cap, "smarthost-smtps");
         return buf;
     }
     snprintf(buf, cap, "%s", s->implicit_tls_transport);
     sh_snapshot_free(s);
     return buf;
+}
+
+void ctl_postfix_conf_usage(FILE *out)
+{
+    fprintf(out, "usage: smarthostctl [-c FILE] postfix-conf "
+                 "[unix:PATH|inet:HOST:PORT [QUEUE_DIRECTORY]]\n"
+                 "  ADDR: smarthostd's --socketmap address (default " DEFAULT_SPOOL_SOCKET ")\n");
 }
 
 int ctl_postfix_conf(struct ctl_ctx *ctx, int argc, char **argv)
@@ -79,8 +87,7 @@ int ctl_postfix_conf(struct ctl_ctx *ctx, int argc, char **argv)
     const char *map;
 
     if (argc > 3) {
-        fprintf(stderr, "usage: smarthostctl [-c FILE] postfix-conf "
-                        "[unix:PATH|inet:HOST:PORT [QUEUE_DIRECTORY]]\n");
+        ctl_postfix_conf_usage(stderr);
         return CTL_USAGE;
     }
     map = ctl_pf_relative(addr, queue, rel, sizeof(rel));

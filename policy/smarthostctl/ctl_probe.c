@@ -22,6 +22,8 @@
 #include "config.h"
 #include "ctl.h"
 #include "ctl_managed.h"
+#include "ctl_snapshot.h"
+#include "ctl_usage.h"
 #include "snapshot.h"
 
 #define LINE_MAX_LEN 512
@@ -243,34 +245,41 @@ bool ctl_probe_relay(const struct sh_relay *r, const char *ca_file)
     return ok;
 }
 
+void ctl_probe_usage(FILE *out)
+{
+    fprintf(out, "usage: smarthostctl [-c FILE] probe [--ca-file FILE] RELAY|DOMAIN\n"
+                 "  connect, EHLO, TLS and AUTH as Postfix would; the password is never shown\n");
+}
+
 int ctl_probe(struct ctl_ctx *ctx, int argc, char **argv)
 {
     static const struct option opts[] = {{"ca-file", required_argument, NULL, 'a'}, {0}};
     const char *ca_file = NULL;
     const struct sh_relay *r;
     struct sh_snapshot *s;
-    struct sh_error err;
     int c;
     bool ok;
 
     optind = 0; /* glibc: full re-initialisation after main()'s getopt */
+    opterr = 0;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c != 'a')
+        if (c != 'a') {
+            ctl_usage_err("probe: option \"%.64s\" is not known or needs a value",
+                          argv[optind - 1]);
+            ctl_probe_usage(stderr);
             return CTL_USAGE;
+        }
         ca_file = optarg;
     }
     if (argc - optind != 1) {
-        fprintf(stderr, "usage: smarthostctl [-c FILE] probe [--ca-file FILE] RELAY\n");
+        ctl_probe_usage(stderr);
         return CTL_USAGE;
     }
-    if ((s = sh_config_load(ctx->config_path, &err)) == NULL) {
-        fprintf(stderr, "%s\n", err.text);
+    if ((s = ctl_load(ctx->config_path)) == NULL)
         return CTL_FAIL;
-    }
-    if ((r = sh_snapshot_relay(s, argv[optind])) == NULL) {
-        fprintf(stderr, "smarthostctl: no relay named \"%.64s\"\n", argv[optind]);
+    if ((r = ctl_find_relay(s, argv[optind])) == NULL) {
         sh_snapshot_free(s);
-        return CTL_FAIL;
+        return CTL_USAGE;
     }
     printf("probe     relay %s %s tls=%s%s auth=%s\n", r->name, r->nexthop,
            sh_tls_level_name(r->tls), r->implicit_tls ? " (implicit)" : "",

@@ -27,6 +27,8 @@ bool relay_rule(struct ctl_managed *m, const char *key, const char *relay);
 void relay_default_name(struct ctl_managed *m, const char *name);
 /* Recipient transport rule (domain, .domain, user@domain -> "transport:nexthop"). */
 bool relay_transport(struct ctl_managed *m, const char *key, const char *transport);
+/* The tls LEVEL of managed relay RELAY (a relay name or a domain). */
+bool relay_set_tls(struct ctl_managed *m, const char *relay, const char *level);
 /* No relay, rule, credential, transport or default in the managed group. */
 bool relay_managed_empty(struct ctl_managed *m);
 
@@ -34,6 +36,11 @@ bool relay_managed_empty(struct ctl_managed *m);
  * (docker-mailserver's "[host]:port user:password" lines). Returns how many. */
 int relay_auth_nexthop(struct ctl_managed *m, const char *host, int port, const char *user,
                        const char *password);
+
+/* A password into BUF (CAP bytes): ARG when given (with a warning: argv is visible
+ * in ps), else one line of stdin (FROM_STDIN), else a prompt without echo on the tty. */
+bool ctl_read_password(const char *arg, bool from_stdin, const char *user, char *buf,
+                       size_t cap);
 
 /* `import postfix DIR` (ctl_import_postfix.c): the relay setup of Postfix's DIR/main.cf
  * into M; --encrypt-auth stores tls = encrypt for relays Postfix logs in to under may/none. */

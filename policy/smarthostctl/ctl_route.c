@@ -5,18 +5,19 @@
 
 #include "config.h"
 #include "ctl.h"
+#include "ctl_args.h"
+#include "ctl_snapshot.h"
+#include "ctl_usage.h"
 #include "maps.h"
 #include "policy_rules.h"
 #include "snapshot.h"
 
-/* First characters, then ****; never more than half of a short secret. */
-static void mask(const char *secret, char *out, size_t cap)
+void ctl_route_usage(FILE *out)
 {
-    size_t n = strlen(secret) / 2;
-
-    if (n > 4)
-        n = 4;
-    snprintf(out, cap, "%.*s****", (int)n, secret);
+    fprintf(out, "usage: smarthostctl [-c FILE] route SENDER [RECIPIENT]\n"
+                 "  SENDER: user@domain or <>; RECIPIENT: user@domain\n"
+                 "  prints the relay, transport, tls level, login and SMTP-time rules as key=value;\n"
+                 "  a password is shown only as where it lives and a fingerprint\n");
 }
 
 static void print_rule(const struct sh_decision *d, const struct sh_snapshot *s)
@@ -38,23 +39,23 @@ int ctl_route(struct ctl_ctx *ctx, int argc, char **argv)
     const char *sender, *recipient = argc > 2 ? argv[2] : NULL;
     struct sh_answer relay, sasl, st, tls, tr;
     const char *nexthop, *transport = "default";
-    char masked[16], tkey[600], domain[600];
+    char secret[CTL_SECRET_MAX], tkey[600], domain[600];
     struct sh_snapshot *s;
-    struct sh_error err;
 
     if (argc < 2 || argc > 3) {
-        fprintf(stderr, "usage: smarthostctl [-c FILE] route SENDER [RECIPIENT]\n");
+        ctl_route_usage(stderr);
         return CTL_USAGE;
     }
     sender = argv[1];
-    if ((s = sh_config_load(ctx->config_path, &err)) == NULL) {
-        fprintf(stderr, "%s\n", err.text);
+    if (!ctl_address_valid("sender", sender, true) ||
+        (recipient && !ctl_address_valid("recipient", recipient, false)))
+        return CTL_USAGE;
+    if ((s = ctl_load(ctx->config_path)) == NULL)
         return CTL_FAIL;
-    }
     if (sh_map_lookup(s, SH_MAP_RELAY, sender, strlen(sender), &relay) == SH_PERM) {
-        fprintf(stderr, "smarthostctl: invalid sender address\n");
         sh_snapshot_free(s);
-        return CTL_FAIL;
+        return ctl_usage_err("sender \"%.80s\": not an address the daemon would look up",
+                             sender);
     }
     sh_map_lookup(s, SH_MAP_SENDER_TRANSPORT, sender, strlen(sender), &st);
     sh_map_lookup(s, SH_MAP_SASL, sender, strlen(sender), &sasl);
@@ -98,8 +99,7 @@ int ctl_route(struct ctl_ctx *ctx, int argc, char **argv)
     }
     if (sasl.value) {
         const struct sh_cred *c = sasl.matched;
-        mask(c->password, masked, sizeof(masked));
-        printf("sasl_user=%s\nsasl_password=%s\n", c->user, masked);
+        printf("sasl_user=%s\nsasl_password=%s\n", c->user, ctl_secret_describe(c, secret));
     } else {
         printf("sasl_user=none\nsasl_password=none\n");
     }
@@ -107,7 +107,7 @@ int ctl_route(struct ctl_ctx *ctx, int argc, char **argv)
         printf("warning=Postfix looks up these credentials by sender and offers them to the lane's "
                "server if it advertises AUTH; set -o smtp_sasl_auth_enable=no on the lane "
                "transport unless its nexthop is your relay\n");
-    sh_policy_explain(s, sender, stdout); /* issue 3: the SMTP-time rules for this sender */
+    sh_policy_explain(s, sender, stdout); /* the SMTP-time rules for this sender */
     sh_snapshot_free(s);
     return CTL_OK;
 }

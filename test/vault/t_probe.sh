@@ -70,7 +70,10 @@ out=$("$C" -c main.conf probe encrypt); rc=$?
 is "$rc" 0 "tls = encrypt does not check the name"
 out=$("$C" -c main.conf probe --ca-file good.crt smtps); rc=$?
 is "$rc" 0 "implicit TLS (465-style) verified and authenticated"
-is "$("$C" -c main.conf probe nosuch 2>&1 >/dev/null)" 'smarthostctl: no relay named "nosuch"' "unknown relay"
+out=$("$C" -c main.conf probe nosuch 2>&1 >/dev/null); rc=$?
+is "$rc" 2 "unknown relay: usage error"
+ok "unknown relay: named, with the known relays listed" bash -c \
+    "grep -q 'no relay named \"nosuch\"' <<<'$out' && grep -q 'known relays: good badpw' <<<'$out'"
 
 # relay add-* --probe: the probe runs on the relay as it would be saved; a failure writes nothing.
 P6=$(lab_free_port) P7=$(lab_free_port)
