@@ -12,14 +12,16 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.environ.get("SRCDIR", "."), "test", "blackbox"))
+sys.path.insert(0, os.path.join(os.environ.get("SRCDIR", "."), "test", "policy"))
 import bblib  # noqa: E402
+from t_policy_daemon import read_reply, request  # noqa: E402
 
 CAP = 100
 FLOOD = 120
 RELAY_ANSWER = "[smtp.mailgun.org]:587, [smtp.eu.mailgun.org]:587"
-POLICY_REQUEST = (b"request=smtpd_access_policy\nprotocol_state=RCPT\nprotocol_name=ESMTP\n"
-                  b"client_address=127.0.0.1\nsender=alice@example.com\n"
-                  b"recipient=bob@example.org\n\n")
+POLICY_REQUEST = request(protocol_state="RCPT", protocol_name="ESMTP",
+                         client_address="127.0.0.1", sender="alice@example.com",
+                         recipient="bob@example.org")
 
 
 def flood(port):
@@ -34,13 +36,7 @@ def policy_ask(port):
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
             s.sendall(POLICY_REQUEST)
-            buf = b""
-            while not buf.endswith(b"\n\n"):
-                chunk = s.recv(4096)
-                if not chunk:
-                    return None
-                buf += chunk
-            return buf.decode()
+            return read_reply(s)
     except OSError:
         return None
 

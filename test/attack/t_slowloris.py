@@ -13,14 +13,16 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.environ.get("SRCDIR", "."), "test", "blackbox"))
+sys.path.insert(0, os.path.join(os.environ.get("SRCDIR", "."), "test", "policy"))
 import bblib  # noqa: E402
+from t_policy_daemon import request  # noqa: E402
 
 REQUEST_TIMEOUT = 5  # smarthostd's default --request-timeout
 BOUND = REQUEST_TIMEOUT + 4  # closed by then, allowing for the once-a-second scan
 RELAY_ANSWER = "OK [smtp.mailgun.org]:587, [smtp.eu.mailgun.org]:587"
-POLICY_REQUEST = (b"request=smtpd_access_policy\nprotocol_state=RCPT\nprotocol_name=ESMTP\n"
-                  b"client_address=127.0.0.1\nsender=alice@example.com\n"
-                  b"recipient=bob@example.org\n\n")
+POLICY_REQUEST = request(protocol_state="RCPT", protocol_name="ESMTP",
+                         client_address="127.0.0.1", sender="alice@example.com",
+                         recipient="bob@example.org")
 
 
 def is_closed(s):
