@@ -79,7 +79,8 @@ def main():
         refused(postmap(as_nobody, "alice@example.com", inet), "inet, as nobody")
         t.ok(d.wait_log("sasl lookup refused to uid 65534"), "the refusal is logged with the uid")
         refused(postmap(as_nobody, "smtp.mailgun.org", inet), "inet, as nobody, by host")
-        t.eq(postmap(as_root, "alice@example.com", inet)[:2], (0, SASL_ANSWER), "inet, as root: answered")
+        t.eq(postmap(as_root, "alice@example.com", inet)[:2], (0, SASL_ANSWER),
+             "inet, as root: answered")
         t.eq(postmap(as_postfix, "alice@example.com", inet)[:2], (0, SASL_ANSWER),
              "inet, as postfix: answered")
         t.eq(postmap(as_nobody, "alice@example.com", d.sockmap("relay"))[:2], (0, RELAY_ANSWER),
