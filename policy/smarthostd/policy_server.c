@@ -116,5 +116,9 @@ const struct sh_proto sh_policy_proto = {
     .name = "policy",
     .max_input = POLICY_MAX_REQUEST,
     .max_reply = POLICY_MAX_REPLY,
+    /* Postfix keeps an idle policy connection up to smtpd_policy_service_max_idle
+     * (300 s). Closed earlier, its next request fails and is retried after
+     * smtpd_policy_service_retry_delay (1 s), inside a client's SMTP session. */
+    .idle_timeout = 330,
     .on_input = on_input,
 };

@@ -36,6 +36,7 @@ struct options {
     const char *pidfile;
     const char *group; /* NULL: "postfix" when that group exists */
     const char *user;  /* -u: NULL = see sh_privs_drop() */
+    const char *sasl_users; /* --sasl-users; NULL: root and postfix */
     struct sh_server_opts server;
 };
 
@@ -45,14 +46,24 @@ static _Noreturn void usage(const char *prog, int code)
             "usage: %s [-c FILE] [-f] [-n] [-v] [-u USER] [--socketmap ADDR]... [--policy ADDR]...\n"
             "          [--threads N]\n"
             "          [--pidfile FILE] [--socket-group GROUP] [--max-connections N]\n"
-            "          [--idle-timeout SECONDS]\n"
+            "          [--idle-timeout SECONDS] [--request-timeout SECONDS]\n"
+            "          [--sasl-users USER,...]\n"
             "  -c FILE   configuration (default %s)\n"
             "  -f        foreground, log to stderr (default: syslog, facility mail)\n"
             "  -n        check the configuration and exit\n"
             "  -u USER   as root: run as USER once bound (the units say -u " SH_DEFAULT_USER ")\n"
             "  ADDR      unix:PATH or inet:HOST:PORT (socketmap default %s;\n"
-            "            no default for --policy, the policy delegation service)\n",
-            prog, SH_DEFAULT_CONFIG, DEFAULT_SOCKETMAP);
+            "            no default for --policy, the policy delegation service)\n"
+            "  --max-connections N  open connections per listening ADDR (default %u)\n"
+            "  --idle-timeout S     close a connection idle between requests after S seconds\n"
+            "                       (default: socketmap %u, policy %u; Postfix itself closes\n"
+            "                       idle ones after 10 s and smtpd_policy_service_max_idle)\n"
+            "  --request-timeout S  a request must be complete S seconds after its first\n"
+            "                       byte (default %u)\n"
+            "  --sasl-users LIST    the only users that get passwords from the sasl map\n"
+            "                       (default root,postfix); others get TEMP\n",
+            prog, SH_DEFAULT_CONFIG, DEFAULT_SOCKETMAP, SH_SERVER_DEFAULT_MAX_CONNS,
+            SH_SERVER_DEFAULT_IDLE, sh_policy_proto.idle_timeout, SH_SERVER_DEFAULT_REQUEST);
     exit(code);
 }
 
@@ -77,7 +88,9 @@ static void parse_args(int argc, char **argv, struct options *o)
         OPT_GROUP,
         OPT_MAXCONN,
         OPT_IDLE,
-        OPT_POLICY
+        OPT_POLICY,
+        OPT_REQUEST,
+        OPT_SASL_USERS
     };
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},
@@ -93,6 +106,8 @@ static void parse_args(int argc, char **argv, struct options *o)
         {"socket-group", required_argument, NULL, OPT_GROUP},
         {"max-connections", required_argument, NULL, OPT_MAXCONN},
         {"idle-timeout", required_argument, NULL, OPT_IDLE},
+        {"request-timeout", required_argument, NULL, OPT_REQUEST},
+        {"sasl-users", required_argument, NULL, OPT_SASL_USERS},
         {NULL, 0, NULL, 0},
     };
     int ch;
@@ -101,7 +116,7 @@ static void parse_args(int argc, char **argv, struct options *o)
     o->server = (struct sh_server_opts){
         .threads = SH_SERVER_DEFAULT_THREADS,
         .max_conns = SH_SERVER_DEFAULT_MAX_CONNS,
-        .idle_timeout = SH_SERVER_DEFAULT_IDLE,
+        .request_timeout = SH_SERVER_DEFAULT_REQUEST,
     };
     while ((ch = getopt_long(argc, argv, "c:fnvu:h", longopts, NULL)) != -1) {
         switch (ch) {
@@ -146,6 +161,12 @@ static void parse_args(int argc, char **argv, struct options *o)
             break;
         case OPT_IDLE:
             o->server.idle_timeout = number("--idle-timeout", optarg, 1, 86400);
+            break;
+        case OPT_REQUEST:
+            o->server.request_timeout = number("--request-timeout", optarg, 1, 3600);
+            break;
+        case OPT_SASL_USERS:
+            o->sasl_users = optarg;
             break;
         default:
             usage(argv[0], 2);
@@ -234,11 +255,10 @@ static void listen_on(struct sh_server *srv, const char *spec, gid_t gid,
         msg_fatal("%s", ebuf);
     }
     eps_proto[neps++] = proto;
-    for (size_t k = 0; k < ep->nfds; k++)
-        if (!sh_server_add_listener(srv, ep->fds[k], proto)) {
-            close_all();
-            msg_fatal("too many listening sockets");
-        }
+    if (!sh_server_add_listener(srv, ep->text, ep->fds, ep->nfds, proto)) {
+        close_all();
+        msg_fatal("too many listening sockets");
+    }
 }
 
 static gid_t socket_group(const char *name)
@@ -292,6 +312,7 @@ int main(int argc, char **argv)
     }
     log_warnings(s);
     sh_snapshot_publish(s);
+    sockmap_sasl_users(o.sasl_users);
 
     o.server.wake_begin = pin_snapshot;
     o.server.wake_end = unpin_snapshot;

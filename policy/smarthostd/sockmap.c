@@ -1,5 +1,7 @@
 /* sockmap.c - socketmap requests in, core lookups, socketmap replies out. */
+#include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "maps.h"
@@ -121,8 +123,73 @@ static bool perm(struct sh_conn *c, const char *why, const char *payload, size_t
     char pbuf[SH_LOG_TEXT_MAX];
 
     msg_warn_rate(&bad_input_rate, "socketmap: %s: %s: %s", c ? sh_conn_peer(c) : "-", why,
-             msg_printable(pbuf, sizeof(pbuf), payload, len));
+                  msg_printable(pbuf, sizeof(pbuf), payload, len));
     return reply(c, SH_PERM, why);
+}
+
+/* Who may read passwords from the sasl map, on any listener. */
+#define SASL_USERS_MAX     8
+#define SASL_USERS_DEFAULT "root,postfix" /* root and Postfix's mail_owner */
+static uid_t sasl_uids[SASL_USERS_MAX] = {0};
+static size_t nsasl_uids = 1; /* until configured: root only */
+static char sasl_names[128] = "root";
+
+void sockmap_sasl_users(const char *list)
+{
+    char buf[256], *save = NULL, *name;
+    bool dflt = list == NULL;
+
+    if (dflt)
+        list = SASL_USERS_DEFAULT;
+    if (strlen(list) >= sizeof(buf))
+        msg_fatal("--sasl-users: list too long");
+    strcpy(buf, list);
+    nsasl_uids = 0;
+    sasl_names[0] = 0;
+    for (name = strtok_r(buf, ", ", &save); name; name = strtok_r(NULL, ", ", &save)) {
+        struct passwd *pw;
+        if (nsasl_uids == SASL_USERS_MAX)
+            msg_fatal("--sasl-users: at most %d users", SASL_USERS_MAX);
+        if ((pw = getpwnam(name)) == NULL) {
+            if (dflt) /* no postfix user on this host: root alone */
+                continue;
+            msg_fatal("--sasl-users: %s: no such user", name);
+        }
+        sasl_uids[nsasl_uids++] = pw->pw_uid;
+        snprintf(sasl_names + strlen(sasl_names), sizeof(sasl_names) - strlen(sasl_names), "%s%s",
+                 sasl_names[0] ? "," : "", name);
+    }
+    if (nsasl_uids == 0)
+        msg_fatal("--sasl-users: no user named");
+}
+
+/* Refused sasl lookups are logged, but a local user looping on them must not
+ * flood the log. */
+static struct msg_rate sasl_refused_rate = MSG_RATE_INIT;
+
+/* May the peer of C read a password? Only a peer the kernel names (unix socket
+ * or loopback TCP) whose uid is on the list; a remote or unknown peer never.
+ * C == NULL is the fuzzer, which sends nothing anywhere. */
+static bool sasl_peer_ok(struct sh_conn *c)
+{
+    uid_t uid;
+
+    if (c == NULL)
+        return true;
+    if (!sh_conn_peer_uid(c, &uid)) {
+        msg_warn_rate(&sasl_refused_rate,
+                      "socketmap: %s: sasl lookup refused: the peer's uid is unknown (only a "
+                      "local peer on a unix socket or loopback can be told apart)",
+                      sh_conn_peer(c));
+        return false;
+    }
+    for (size_t i = 0; i < nsasl_uids; i++)
+        if (sasl_uids[i] == uid)
+            return true;
+    msg_warn_rate(&sasl_refused_rate,
+                  "socketmap: %s: sasl lookup refused to uid %lu: only %s may read passwords",
+                  sh_conn_peer(c), (unsigned long)uid, sasl_names);
+    return false;
 }
 
 bool sockmap_answer(struct sh_conn *c, const struct sh_snapshot *s, const char *payload, size_t len)
@@ -147,6 +214,13 @@ bool sockmap_answer(struct sh_conn *c, const struct sh_snapshot *s, const char *
         return perm(c, "unknown map", payload, len);
     if (s == NULL)
         return reply(c, SH_TEMP, "no configuration loaded");
+    /* A refused peer gets TEMP, not NOTFOUND: NOTFOUND means "no credentials
+     * for this sender or relay", and Postfix's smtp client would then send the
+     * mail without AUTH (to a relay that may accept it by IP, or bounce it),
+     * silently. TEMP makes Postfix defer the mail and log a table lookup error
+     * that points at the cause, next to our warning that names the uid. */
+    if (m == SH_MAP_SASL && !sasl_peer_ok(c))
+        return reply(c, SH_TEMP, "sasl map: access denied for this client");
     memcpy(key, r.key, r.key_len); /* the core gets a terminated copy, bounded above */
     key[r.key_len] = 0;
     memset(&a, 0, sizeof(a));
@@ -166,8 +240,7 @@ static ssize_t sockmap_input(struct sh_conn *c, const char *buf, size_t len, voi
         return SH_INPUT_NEED_MORE;
     case NETSTRING_MALFORMED:
         msg_warn_rate(&bad_input_rate, "socketmap: %s: bad netstring (%s): %s; disconnecting",
-                      sh_conn_peer(c), f.why,
-                 msg_printable(pbuf, sizeof(pbuf), buf, len));
+                      sh_conn_peer(c), f.why, msg_printable(pbuf, sizeof(pbuf), buf, len));
         return SH_INPUT_CLOSE;
     case NETSTRING_COMPLETE:
         break;
@@ -179,5 +252,8 @@ const struct sh_proto sh_sockmap_proto = {
     .name = "socketmap",
     .max_input = NETSTRING_FRAME_MAX(NETSTRING_MAX_REQUEST),
     .max_reply = NETSTRING_FRAME_MAX(NETSTRING_MAX_REPLY),
+    /* Postfix closes its idle socketmap connections after 10 s (dict_sockmap
+     * max_idle) and every one after 100 s: the server default is ample. */
+    .idle_timeout = SH_SERVER_DEFAULT_IDLE,
     .on_input = sockmap_input,
 };

@@ -29,6 +29,12 @@ struct sockmap_request {
 /* Split a request payload at its first space. Pure; the fuzz target. */
 enum sockmap_parse sockmap_parse(const char *payload, size_t len, struct sockmap_request *r);
 
+/* The users (names, comma-separated) that may get a password from the sasl
+ * map; NULL: root and postfix (Postfix's mail_owner), root alone where there is
+ * no postfix user. An unknown name is fatal. Until called, root alone. Any other
+ * peer, and a peer whose uid cannot be known, gets TEMP from the sasl map. */
+void sockmap_sasl_users(const char *list);
+
 /* Answer one request payload: the reply frame is queued on C (C may be NULL
  * for the fuzzer; the reply is then built and dropped). S may be NULL (no
  * configuration yet). false when the reply cannot be queued. */

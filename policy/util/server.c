@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "msg.h"
+#include "peercred.h"
 #include "server.h"
 
 #define MAX_LISTENERS 16
@@ -27,10 +28,19 @@
 
 enum tag { TAG_LISTENER, TAG_STOP, TAG_CONN };
 
+/* One endpoint: its sockets share one connection cap. */
+struct pool {
+    char name[64]; /* for logs: "socketmap inet:127.0.0.1:10025" */
+    const struct sh_proto *proto;
+    unsigned idle; /* seconds idle between requests */
+    unsigned max;  /* connection cap */
+    atomic_uint nconns;
+};
+
 struct listener {
     enum tag tag; /* first: epoll data points at it */
     int fd;
-    const struct sh_proto *proto;
+    struct pool *pool;
 };
 
 struct worker {
@@ -47,10 +57,11 @@ struct sh_server {
     struct sh_server_opts opts;
     struct listener listeners[MAX_LISTENERS];
     size_t nlisteners;
+    struct pool pools[MAX_LISTENERS];
+    size_t npools;
     enum tag stop_tag;
     int stopfd;
     atomic_bool stopping;
-    atomic_uint nconns;
     struct worker *workers;
 };
 
@@ -59,10 +70,14 @@ struct sh_conn {
     struct sh_conn *prev, *next;
     struct worker *w;
     const struct sh_proto *proto;
+    struct pool *pool;
     int fd;
-    uint32_t events; /* current epoll interest */
-    time_t last;     /* last input, monotonic seconds */
+    uint32_t events;    /* current epoll interest */
+    time_t last;        /* last input, monotonic seconds */
+    time_t req_started; /* first byte of the unfinished request (when in_len > 0) */
     bool eof;
+    enum { UID_UNASKED, UID_KNOWN, UID_NONE } uid_state;
+    uid_t uid;
     void *data;
     char peer[INET6_ADDRSTRLEN + 8];
     char *out;
@@ -104,18 +119,30 @@ struct sh_server *sh_server_new(const struct sh_server_opts *opts)
         srv->opts.threads = SH_SERVER_MAX_THREADS;
     if (srv->opts.max_conns < 1)
         srv->opts.max_conns = SH_SERVER_DEFAULT_MAX_CONNS;
-    if (srv->opts.idle_timeout < 1)
-        srv->opts.idle_timeout = SH_SERVER_DEFAULT_IDLE;
+    if (srv->opts.request_timeout < 1)
+        srv->opts.request_timeout = SH_SERVER_DEFAULT_REQUEST;
     srv->stop_tag = TAG_STOP;
     srv->stopfd = -1;
     return srv;
 }
 
-bool sh_server_add_listener(struct sh_server *srv, int fd, const struct sh_proto *proto)
+bool sh_server_add_listener(struct sh_server *srv, const char *name, const int *fds, size_t nfds,
+                            const struct sh_proto *proto)
 {
-    if (srv->nlisteners >= MAX_LISTENERS || srv->workers != NULL)
+    struct pool *p;
+
+    if (srv->nlisteners + nfds > MAX_LISTENERS || srv->npools >= MAX_LISTENERS ||
+        srv->workers != NULL)
         return false;
-    srv->listeners[srv->nlisteners++] = (struct listener){TAG_LISTENER, fd, proto};
+    p = &srv->pools[srv->npools++];
+    snprintf(p->name, sizeof(p->name), "%s %s", proto->name, name);
+    p->proto = proto;
+    p->max = srv->opts.max_conns;
+    p->idle = srv->opts.idle_timeout    ? srv->opts.idle_timeout
+              : proto->idle_timeout > 0 ? proto->idle_timeout
+                                        : SH_SERVER_DEFAULT_IDLE;
+    for (size_t i = 0; i < nfds; i++)
+        srv->listeners[srv->nlisteners++] = (struct listener){TAG_LISTENER, fds[i], p};
     return true;
 }
 
@@ -134,7 +161,7 @@ static void conn_close(struct sh_conn *c)
         w->conns = c->next;
     if (c->next)
         c->next->prev = c->prev;
-    atomic_fetch_sub(&w->srv->nconns, 1);
+    atomic_fetch_sub(&c->pool->nconns, 1);
     free(c->out);
     free(c);
 }
@@ -168,6 +195,16 @@ bool sh_conn_send(struct sh_conn *c, const void *data, size_t len)
 const char *sh_conn_peer(const struct sh_conn *c)
 {
     return c->peer;
+}
+
+bool sh_conn_peer_uid(struct sh_conn *c, uid_t *uid)
+{
+    if (c->uid_state == UID_UNASKED)
+        c->uid_state = sh_peer_uid(c->fd, &c->uid) ? UID_KNOWN : UID_NONE;
+    if (c->uid_state != UID_KNOWN)
+        return false;
+    *uid = c->uid;
+    return true;
 }
 
 void *sh_conn_data(const struct sh_conn *c)
@@ -234,6 +271,8 @@ static bool serve(struct sh_conn *c, struct wake *wk)
     }
     memmove(c->in, c->in + off, c->in_len - off);
     c->in_len -= off;
+    if (off > 0 && c->in_len > 0) /* the rest is the start of the next request */
+        c->req_started = now_sec();
     return ok;
 }
 
@@ -249,8 +288,10 @@ static void conn_event(struct sh_conn *c, uint32_t ev, struct wake *wk)
         pending(c) < OUT_HIGHWATER) {
         ssize_t n = read(c->fd, c->in + c->in_len, c->in_cap - c->in_len);
         if (n > 0) {
-            c->in_len += (size_t)n;
             c->last = now_sec();
+            if (c->in_len == 0)
+                c->req_started = c->last;
+            c->in_len += (size_t)n;
         } else if (n == 0) {
             c->eof = true;
         } else if (errno != EAGAIN && errno != EINTR) {
@@ -262,8 +303,8 @@ static void conn_event(struct sh_conn *c, uint32_t ev, struct wake *wk)
     if (c->in_len == c->in_cap && pending(c) < OUT_HIGHWATER) {
         /* The protocol should have refused it already; this is the backstop. */
         if (warn_ok(c->w))
-            msg_warn_rate(&peer_rate, "%s: %s: request longer than %zu bytes; disconnecting", c->proto->name,
-                     c->peer, c->in_cap);
+            msg_warn_rate(&peer_rate, "%s: %s: request longer than %zu bytes; disconnecting",
+                          c->proto->name, c->peer, c->in_cap);
         goto close;
     }
     if (c->eof && pending(c) == 0) {
@@ -316,7 +357,7 @@ static void peer_name(const struct sockaddr_storage *ss, char *buf, size_t cap)
 
 static void accept_some(struct worker *w, const struct listener *l)
 {
-    struct sh_server *srv = w->srv;
+    struct pool *p = l->pool;
 
     for (int i = 0; i < ACCEPT_BURST; i++) {
         struct sockaddr_storage ss;
@@ -332,21 +373,21 @@ static void accept_some(struct worker *w, const struct listener *l)
             /* EMFILE, ENFILE, ENOBUFS, ENOMEM: stop accepting for a tick, or
              * level-triggered epoll would spin on the pending connection. */
             if (warn_ok(w))
-                msg_warn("%s: accept: %m; pausing for a second", l->proto->name);
+                msg_warn("%s: accept: %m; pausing for a second", p->name);
             listeners_arm(w, false);
             w->paused_until = now_sec() + 1;
             return;
         }
-        if (atomic_fetch_add(&srv->nconns, 1) >= srv->opts.max_conns) {
-            atomic_fetch_sub(&srv->nconns, 1);
+        if (atomic_fetch_add(&p->nconns, 1) >= p->max) {
+            atomic_fetch_sub(&p->nconns, 1);
             if (warn_ok(w))
-                msg_warn_rate(&peer_rate, "%s: %u connections open; refusing more", l->proto->name,
-                         srv->opts.max_conns);
+                msg_warn_rate(&peer_rate, "%s: %u connections open; refusing more", p->name,
+                              p->max);
             close(fd);
             continue;
         }
-        if ((c = calloc(1, sizeof(*c) + l->proto->max_input)) == NULL) {
-            atomic_fetch_sub(&srv->nconns, 1);
+        if ((c = calloc(1, sizeof(*c) + p->proto->max_input)) == NULL) {
+            atomic_fetch_sub(&p->nconns, 1);
             close(fd);
             continue;
         }
@@ -358,15 +399,16 @@ static void accept_some(struct worker *w, const struct listener *l)
         }
         c->tag = TAG_CONN;
         c->w = w;
-        c->proto = l->proto;
+        c->proto = p->proto;
+        c->pool = p;
         c->fd = fd;
-        c->in_cap = l->proto->max_input;
+        c->in_cap = p->proto->max_input;
         c->last = now_sec();
         c->events = EPOLLIN;
         peer_name(&ss, c->peer, sizeof(c->peer));
         struct epoll_event e = {.events = EPOLLIN, .data.ptr = c};
         if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &e) < 0) {
-            atomic_fetch_sub(&srv->nconns, 1);
+            atomic_fetch_sub(&p->nconns, 1);
             close(fd);
             free(c);
             continue;
@@ -380,16 +422,26 @@ static void accept_some(struct worker *w, const struct listener *l)
 
 /* ---- workers ---- */
 
-static void expire_idle(struct worker *w, time_t now)
+/* Close connections idle between requests, and those whose request did not
+ * arrive in time since its first byte (the idle timer alone restarts on every
+ * byte, so a peer trickling bytes would never meet it). */
+static void expire(struct worker *w, time_t now)
 {
     struct sh_conn *c, *next;
-    unsigned idle = w->srv->opts.idle_timeout;
+    unsigned request = w->srv->opts.request_timeout;
 
     for (c = w->conns; c; c = next) {
         next = c->next;
-        if (now - c->last >= (time_t)idle) {
+        if (c->in_len > 0 && now - c->req_started >= (time_t)request) {
+            if (warn_ok(w))
+                msg_warn_rate(&peer_rate,
+                              "%s: %s: request incomplete after %us (%zu bytes); disconnecting",
+                              c->proto->name, c->peer, request, c->in_len);
+            conn_close(c);
+        } else if (now - c->last >= (time_t)c->pool->idle) {
             if (msg_verbose)
-                msg_info("%s: %s: idle for %us; disconnecting", c->proto->name, c->peer, idle);
+                msg_info("%s: %s: idle for %us; disconnecting", c->proto->name, c->peer,
+                         c->pool->idle);
             conn_close(c);
         }
     }
@@ -425,7 +477,7 @@ static void *worker_main(void *arg)
         }
         if (now != last_scan) {
             last_scan = now;
-            expire_idle(w, now);
+            expire(w, now);
         }
     }
     while (w->conns)
@@ -433,12 +485,17 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-/* Enough descriptors for max_conns; fewer connections when the hard limit says so. */
+/* Enough descriptors for every listener's cap together, so a flood on one
+ * listener runs into its own cap, never into EMFILE for all. When the hard
+ * limit says no, the descriptors there are are shared out evenly. */
 static void raise_nofile(struct sh_server *srv)
 {
     struct rlimit rl;
-    rlim_t want = (rlim_t)srv->opts.max_conns + FD_RESERVE;
+    rlim_t total = 0, want;
 
+    for (size_t i = 0; i < srv->npools; i++)
+        total += srv->pools[i].max;
+    want = total + FD_RESERVE;
     if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
         return;
     if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want) {
@@ -450,12 +507,16 @@ static void raise_nofile(struct sh_server *srv)
     rl.rlim_cur = want;
     if (setrlimit(RLIMIT_NOFILE, &rl) < 0 || getrlimit(RLIMIT_NOFILE, &rl) < 0)
         return;
-    if (rl.rlim_cur < (rlim_t)srv->opts.max_conns + FD_RESERVE) {
-        unsigned n =
-            rl.rlim_cur > FD_RESERVE * 2 ? (unsigned)(rl.rlim_cur - FD_RESERVE) : FD_RESERVE;
-        msg_warn("open file limit %llu allows only %u connections", (unsigned long long)rl.rlim_cur,
-                 n);
-        srv->opts.max_conns = n;
+    if (rl.rlim_cur < total + FD_RESERVE && srv->npools > 0) {
+        rlim_t avail = rl.rlim_cur > FD_RESERVE * 2 ? rl.rlim_cur - FD_RESERVE : FD_RESERVE;
+        unsigned each = (unsigned)(avail / srv->npools);
+        if (each < 1)
+            each = 1;
+        msg_warn("open file limit %llu allows only %u connections per listener",
+                 (unsigned long long)rl.rlim_cur, each);
+        for (size_t i = 0; i < srv->npools; i++)
+            if (srv->pools[i].max > each)
+                srv->pools[i].max = each;
     }
 }
 

@@ -7,8 +7,12 @@
  *
  * Each worker thread owns an epoll set and the connections it accepted; all
  * workers share the listeners. Connections are persistent, pipelined requests
- * in one read are answered in order, input and output buffers are bounded,
- * idle connections time out.
+ * in one read are answered in order, input and output buffers are bounded.
+ * Every listener has its own connection cap, so a flood on one port cannot
+ * lock clients out of another. Time limits: a connection idle between
+ * requests is closed after the idle timeout; a request, once its first byte
+ * arrived, must be complete within the request timeout (a peer trickling one
+ * byte a second cannot hold a connection by resetting the idle timer).
  */
 #ifndef SH_SERVER_H
 #define SH_SERVER_H
@@ -27,6 +31,10 @@ struct sh_proto {
     const char *name; /* for logs: "socketmap" */
     size_t max_input; /* bytes of one whole request; a longer one is a protocol error */
     size_t max_reply; /* bytes of one whole reply */
+    /* Seconds a connection may sit idle between requests when
+     * sh_server_opts.idle_timeout is 0: what this protocol's clients expect
+     * (0: SH_SERVER_DEFAULT_IDLE). */
+    unsigned idle_timeout;
     /* Called with the unconsumed input (LEN > 0). Returns the number of bytes
      * consumed (> 0), SH_INPUT_NEED_MORE or SH_INPUT_CLOSE; called again while it
      * consumes, so pipelined requests are served from one read. WAKE is what
@@ -36,9 +44,10 @@ struct sh_proto {
 };
 
 struct sh_server_opts {
-    unsigned threads;      /* worker threads, >= 1 */
-    unsigned max_conns;    /* open connections at once, all workers together */
-    unsigned idle_timeout; /* seconds without input before a connection is closed */
+    unsigned threads;         /* worker threads, >= 1 */
+    unsigned max_conns;       /* open connections at once per listener, all workers together */
+    unsigned idle_timeout;    /* seconds idle between requests; 0: each protocol's own */
+    unsigned request_timeout; /* seconds from a request's first byte to its last */
     /* Optional: called by a worker before it serves the first request of a
      * wakeup, and once after the wakeup with the value begin returned (e.g. to
      * pin the current configuration for a short time, never for long). */
@@ -50,12 +59,16 @@ struct sh_server_opts {
 #define SH_SERVER_MAX_THREADS       64
 #define SH_SERVER_DEFAULT_MAX_CONNS 4096
 #define SH_SERVER_DEFAULT_IDLE      60
+#define SH_SERVER_DEFAULT_REQUEST   5 /* a whole request within 5 s of its first byte */
 
 struct sh_server *sh_server_new(const struct sh_server_opts *opts);
-/* FD: a non-blocking listening socket, still owned by the caller. */
-bool sh_server_add_listener(struct sh_server *srv, int fd, const struct sh_proto *proto);
-/* Raise RLIMIT_NOFILE for max_conns and start the workers. Call with the
- * signals the main thread handles blocked, so workers never take them. */
+/* One listener: FDS are its NFDS non-blocking listening sockets (one endpoint
+ * may bind several addresses), still owned by the caller; they share one
+ * connection cap of opts.max_conns. NAME (copied) is for logs. */
+bool sh_server_add_listener(struct sh_server *srv, const char *name, const int *fds, size_t nfds,
+                            const struct sh_proto *proto);
+/* Raise RLIMIT_NOFILE for every listener's cap and start the workers. Call with
+ * the signals the main thread handles blocked, so workers never take them. */
 bool sh_server_start(struct sh_server *srv);
 /* Stop and join the workers, close every connection. Thread-safe once. */
 void sh_server_stop(struct sh_server *srv);
@@ -65,6 +78,10 @@ void sh_server_free(struct sh_server *srv);
  * caller returns SH_INPUT_CLOSE then). */
 bool sh_conn_send(struct sh_conn *c, const void *data, size_t len);
 const char *sh_conn_peer(const struct sh_conn *c); /* "127.0.0.1:4711", for logs */
+/* The local user on the other end (unix socket, or loopback TCP), asked of the
+ * kernel at the first call and remembered for the connection. false: not a
+ * local peer, or its uid cannot be known. */
+bool sh_conn_peer_uid(struct sh_conn *c, uid_t *uid);
 void *sh_conn_data(const struct sh_conn *c);
 void sh_conn_set_data(struct sh_conn *c, void *data);
 
