@@ -17,7 +17,6 @@
 
 #include "headers.h"
 #include "milter_conf.h"
-#include "policy_codec.h"
 #include "policy_rules.h"
 #include "mlfi.h"
 #include "msg.h"
@@ -215,10 +214,9 @@ static sfsistat mlfi_helo(SMFICTX *ctx, char *helo)
     return no_reply(c, SMFIP_NR_HELO);
 }
 
-static void attr_set(struct policy_request *r, enum policy_attr a, const char *v)
+static struct policy_fact fact(const char *v)
 {
-    r->attr[a].p = v;
-    r->attr[a].len = strlen(v);
+    return (struct policy_fact){.p = v, .len = strlen(v)};
 }
 
 /* The policy service's SMTP-time rules (require_tls, require_auth, sender
@@ -232,7 +230,7 @@ static void attr_set(struct policy_request *r, enum policy_attr a, const char *v
 static sfsistat enforce(SMFICTX *ctx, const struct conn *c)
 {
     const struct sh_milter_conf *mc = c->snap->milter;
-    struct policy_request req;
+    struct policy_facts f = {.state = POLICY_STATE_MAIL};
     struct policy_verdict v;
 
     if (c->snap->policy == NULL)
@@ -241,15 +239,12 @@ static sfsistat enforce(SMFICTX *ctx, const struct conn *c)
      * user counts as authenticated (see local_submission in smarthostd.conf). */
     if (c->local && (mc == NULL || mc->local_submission == SH_LOCAL_TRUST))
         return SMFIS_CONTINUE;
-    memset(&req, 0, sizeof(req));
-    attr_set(&req, PA_REQUEST, "smtpd_access_policy");
-    attr_set(&req, PA_PROTOCOL_STATE, "MAIL");
-    attr_set(&req, PA_SENDER, c->sender);
-    attr_set(&req, PA_SASL_USERNAME, c->auth_authen);
-    attr_set(&req, PA_ENCRYPTION_PROTOCOL, c->tls_version);
+    f.sender = fact(c->sender);
+    f.sasl_username = fact(c->auth_authen);
+    f.tls = c->tls_version[0] != 0;
     if (c->qid[0])
-        attr_set(&req, PA_QUEUE_ID, c->qid);
-    policy_eval(c->snap, &req, NULL, time(NULL), &v);
+        f.queue_id = fact(c->qid);
+    policy_eval(c->snap, &f, NULL, time(NULL), &v);
     if (v.action == POLICY_REJECT)
         return outcome_reply(ctx, c, SH_PERM, v.text);
     /* DEFER_IF_PERMIT only comes from rate limits, not asked for here */
