@@ -127,7 +127,8 @@ static bool sender_rules(struct ctx *c, const struct policy_facts *f, struct pol
  * "remote!user@local" into user@remote (swap_bangpath), and looks inside a
  * quoted local part for more of them (resolve_dequoted_address). Any of these
  * operators, or a route, makes the recipient remote here: the destination is
- * what Postfix would make of it, not the literal domain. */
+ * what Postfix would make of it, not the literal domain. (Postfix 3.7's smtpd
+ * was seen to pass "@a:user@b" as user@b and "a@b"@c as a@b@c.) */
 static bool recipient_local(const struct sh_policy_conf *p, char *rcpt)
 {
     size_t len = strlen(rcpt);
