@@ -290,8 +290,8 @@ static bool load_header_checks(struct sh_milter_conf *m, const config_setting_t 
 /* One entry per sender set: `domain = "d"` (the sender domain itself) or
  * `senders = [ "@d", "@.d", "user@d", "<>" ]`. The first entry whose senders
  * match applies. */
-static bool load_unsubs(struct sh_snapshot *s, struct sh_milter_conf *m, const config_setting_t *list,
-                        struct sh_error *err)
+static bool load_unsubs(struct sh_snapshot *s, struct sh_milter_conf *m,
+                        const config_setting_t *list, struct sh_error *err)
 {
     static const char *const allowed[] = {"domain", "senders", "url", "one_click", NULL};
     int n = config_setting_length(list);
@@ -439,7 +439,8 @@ bool sh_milter_conf_load(struct sh_snapshot *s, const config_setting_t *group, s
     m->nconfig_rules = m->nrules;
     if (hc && !load_header_checks(m, config_setting_get_member(group, "header_checks"), hc, err))
         return false;
-    if ((st = config_setting_get_member(group, "list_unsubscribe")) && !load_unsubs(s, m, st, err))
+    if ((st = config_setting_get_member(group, "list_unsubscribe")) &&
+        !load_unsubs(s, m, st, err))
         return false;
     if ((st = config_setting_get_member(group, "sender_rewrite")) &&
         !load_rewrites(s, m, st, err))

@@ -7,8 +7,9 @@
  * drive window edges.
  *
  * First a sender, recipient or login the rules cannot judge (too long, a
- * control byte) is refused. Then: require_tls, require_auth, login ownership, relay guard, max_size,
- * rate limits (so an oversized message spends no budget);
+ * control byte) is refused. Then: require_tls, require_auth, login
+ * ownership, relay guard, max_size, rate limits (so an oversized message
+ * spends no budget);
  * the first rule that rejects or defers decides; otherwise DUNNO.
  * Rate limits: at RCPT each recipient counts against `recipients` and a full
  * `messages` budget defers; at END-OF-MESSAGE the message counts against
