@@ -17,14 +17,11 @@
 
 #include "headers.h"
 #include "milter_conf.h"
-#include "policy_codec.h"
 #include "policy_rules.h"
 #include "mlfi.h"
 #include "msg.h"
 #include "resolve.h"
 #include "snapshot.h"
-
-#define MAX_MACRO 256
 
 struct conn {
     struct sh_snapshot *snap; /* pinned for the connection's lifetime */
@@ -32,7 +29,7 @@ struct conn {
     bool local;               /* emulated SMTP: sendmail(1)/pickup, no client */
     bool failed;              /* connect-time trouble, answered at MAIL */
     bool bad_sender;          /* MAIL had no usable address: rejected at end of message */
-    char auth_authen[MAX_MACRO];
+    char auth_authen[SH_MAX_KEY + 2]; /* one past the rules' bound: see copy_macro() */
     char tls_version[64];
     char sender[SH_MAX_KEY + 3];
     char qid[64];
@@ -70,6 +67,9 @@ static sfsistat no_reply(const struct conn *c, unsigned long nr_flag)
     return c && (c->proto & nr_flag) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
+/* Copy a macro's value. A value longer than CAP - 1 is cut there: CAP is
+ * chosen one past what the rules judge (SH_MAX_KEY), so a cut value is still
+ * too long and refused, never matched as a shorter one. */
 static void copy_macro(SMFICTX *ctx, const char *name, char *out, size_t cap)
 {
     const char *v = smfi_getsymval(ctx, (char *)name);
@@ -177,27 +177,32 @@ static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     return SMFIS_CONTINUE;
 }
 
-/* Postfix's cleanup(8) emulates SMTP for mail from sendmail(1) and pickup:
- * client "localhost", 127.0.0.1 or ::1, and port 0, which no TCP client has. */
-static bool emulated_client(const _SOCK_ADDR *addr)
+/* Mail from sendmail(1)/pickup, which Postfix's cleanup(8) hands to
+ * non_smtpd_milters with an emulated SMTP connect. Seen with Postfix 3.7.11
+ * (host name, family, address, port as libmilter passes them):
+ *   sendmail(1)/pickup:         "localhost", AF_INET, 127.0.0.1, port 0
+ *   smtpd over TCP:             "localhost", AF_INET, 127.0.0.1, the client's port
+ *   smtpd on a unix socket:     "localhost", no address (unknown family)
+ * The macros ({daemon_name}, {daemon_addr}, _) were the same for all three.
+ * Port 0 is what no TCP client has, so only that connect is a local
+ * submission; an unknown family is an SMTP client we cannot name, and the
+ * rules apply to it as to any other. */
+static bool emulated_client(const char *host, const _SOCK_ADDR *addr)
 {
-    if (addr == NULL)
-        return true;
-    if (addr->sa_family == AF_INET)
-        return ((const struct sockaddr_in *)(const void *)addr)->sin_port == 0;
-    if (addr->sa_family == AF_INET6)
-        return ((const struct sockaddr_in6 *)(const void *)addr)->sin6_port == 0;
-    return true; /* unknown family: no SMTP client we can name */
+    const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)addr;
+
+    return addr != NULL && addr->sa_family == AF_INET && in->sin_port == 0 &&
+           in->sin_addr.s_addr == htonl(INADDR_LOOPBACK) && host != NULL &&
+           strcmp(host, "localhost") == 0;
 }
 
 static sfsistat mlfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *addr)
 {
     struct conn *c = conn_get(ctx);
 
-    (void)host;
     if (c == NULL) /* without a place to remember it, MAIL will tempfail */
         return SMFIS_CONTINUE;
-    c->local = emulated_client(addr);
+    c->local = emulated_client(host, addr);
     if (c->snap == NULL && (c->snap = sh_snapshot_acquire()) == NULL)
         c->failed = true;
     if (msg_verbose)
@@ -215,10 +220,9 @@ static sfsistat mlfi_helo(SMFICTX *ctx, char *helo)
     return no_reply(c, SMFIP_NR_HELO);
 }
 
-static void attr_set(struct policy_request *r, enum policy_attr a, const char *v)
+static struct policy_fact fact(const char *v)
 {
-    r->attr[a].p = v;
-    r->attr[a].len = strlen(v);
+    return (struct policy_fact){.p = v, .len = strlen(v)};
 }
 
 /* The policy service's SMTP-time rules (require_tls, require_auth, sender
@@ -232,7 +236,7 @@ static void attr_set(struct policy_request *r, enum policy_attr a, const char *v
 static sfsistat enforce(SMFICTX *ctx, const struct conn *c)
 {
     const struct sh_milter_conf *mc = c->snap->milter;
-    struct policy_request req;
+    struct policy_facts f = {.state = POLICY_STATE_MAIL};
     struct policy_verdict v;
 
     if (c->snap->policy == NULL)
@@ -241,18 +245,16 @@ static sfsistat enforce(SMFICTX *ctx, const struct conn *c)
      * user counts as authenticated (see local_submission in smarthostd.conf). */
     if (c->local && (mc == NULL || mc->local_submission == SH_LOCAL_TRUST))
         return SMFIS_CONTINUE;
-    memset(&req, 0, sizeof(req));
-    attr_set(&req, PA_REQUEST, "smtpd_access_policy");
-    attr_set(&req, PA_PROTOCOL_STATE, "MAIL");
-    attr_set(&req, PA_SENDER, c->sender);
-    attr_set(&req, PA_SASL_USERNAME, c->auth_authen);
-    attr_set(&req, PA_ENCRYPTION_PROTOCOL, c->tls_version);
+    f.sender = fact(c->sender);
+    f.sasl_username = fact(c->auth_authen);
+    f.tls = c->tls_version[0] != 0;
     if (c->qid[0])
-        attr_set(&req, PA_QUEUE_ID, c->qid);
-    policy_eval(c->snap, &req, NULL, time(NULL), &v);
+        f.queue_id = fact(c->qid);
+    policy_eval(c->snap, &f, NULL, time(NULL), &v);
     if (v.action == POLICY_REJECT)
         return outcome_reply(ctx, c, SH_PERM, v.text);
-    /* DEFER_IF_PERMIT only comes from rate limits, not asked for here */
+    if (v.action == POLICY_DEFER_IF_PERMIT) /* rate limits: not asked in the MAIL state */
+        return outcome_reply(ctx, c, SH_TEMP, v.text);
     return SMFIS_CONTINUE;
 }
 

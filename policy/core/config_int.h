@@ -35,6 +35,15 @@ bool conf_strings(const config_setting_t *group, const char *name, bool required
                   bool (*fn)(void *ctx, const config_setting_t *st, const char *value),
                   void *ctx);
 
+/* sender rules and recipient transports (config_rules.c). Room for both lists
+ * (the file's and the managed one) is made once: the indexes point into it. */
+void conf_alloc_rules(struct sh_snapshot *s, const config_setting_t *list,
+                      const config_setting_t *managed);
+bool conf_load_senders(struct sh_snapshot *s, const config_setting_t *list, struct sh_error *err);
+void conf_alloc_transports(struct sh_snapshot *s, const config_setting_t *list,
+                           const config_setting_t *managed);
+bool conf_load_transports(struct sh_snapshot *s, const config_setting_t *list,
+                          struct sh_error *err);
 
 /* relays and credentials (config_relay.c) */
 bool conf_load_credentials(struct sh_snapshot *s, const config_setting_t *group,

@@ -21,75 +21,15 @@
 #define MAX_PATTERNS 1024
 #define MAX_VALUE    998 /* RFC 5322 line length */
 
-/* ---- sender sets ---- */
-
-static char set_member[] = "member"; /* strmap values are never NULL */
-
-struct set_walk {
-    const struct sh_sender_set *set;
-};
-
-static bool set_hit(void *ctx, const char *cand, size_t len, enum sh_via via)
+/* An optional list NAME of sender patterns in G (<> allowed); empty means all. */
+static bool load_senders(struct sh_snapshot *s, const config_setting_t *g, const char *name,
+                         struct sh_sender_set *set, struct sh_error *err)
 {
-    const struct set_walk *w = ctx;
-    (void)via;
-    return strmap_get(w->set->map, cand, len) != NULL;
-}
-
-bool sh_sender_set_has(const struct sh_sender_set *set, const char *sender, const char *delims)
-{
-    char key[SH_MAX_KEY + 1];
-    size_t len = strlen(sender);
-    int klen;
-    struct set_walk w = {.set = set};
-
-    if (set->n == 0)
-        return true;
-    if (len >= 2 && sender[0] == '<' && sender[len - 1] == '>') {
-        sender++;
-        len -= 2;
-    }
-    if ((klen = sh_sender_key(sender, len, key)) < 0)
-        return false;
-    if (klen == 0 || strcmp(key, "<>") == 0)
-        return strmap_get(set->map, "<>", 2) != NULL;
-    return sh_sender_walk(key, (size_t)klen, delims, set_hit, &w);
-}
-
-struct set_ctx {
-    struct sh_error *err; /* first: conf_strings() reports through it */
-    struct sh_sender_set *set;
-};
-
-static bool set_add(void *ctx, const config_setting_t *st, const char *v)
-{
-    struct set_ctx *sc = ctx;
-    char key[SH_MAX_KEY + 1];
-    enum sh_rule_kind kind;
-    const char *why;
-
-    if (sc->set->n >= MAX_PATTERNS)
-        return conf_fail(sc->err, st, "more than %d sender patterns", MAX_PATTERNS);
-    if (!sh_sender_pattern(v, key, &kind, &why))
-        return conf_fail(sc->err, st, "\"%.80s\": %s", v, why);
-    if (strmap_put(sc->set->map, key, set_member) != NULL)
-        return conf_fail(sc->err, st, "\"%s\" is listed twice", key);
-    sc->set->n++;
-    return true;
-}
-
-/* An optional list NAME of sender patterns in G. */
-static bool load_senders(const config_setting_t *g, const char *name, struct sh_sender_set *set,
-                         struct sh_error *err)
-{
-    struct set_ctx sc = {.err = err, .set = set};
     const config_setting_t *st = config_setting_get_member(g, name);
 
     if (st == NULL)
         return true;
-    if (set->map == NULL)
-        set->map = strmap_new(8);
-    if (!conf_strings(g, name, false, set_add, &sc))
+    if (!sh_sender_set_load(s, g, name, false, SH_SET_SENDERS_OR_NULL, set, err))
         return false;
     if (set->n == 0)
         return conf_fail(err, st, "an empty list would match no sender: leave it out for all");
@@ -101,7 +41,7 @@ void sh_milter_conf_free(struct sh_milter_conf *m)
     if (m == NULL)
         return;
     for (size_t i = 0; i < m->nrules; i++)
-        strmap_free(m->rules[i].senders.map);
+        sh_sender_set_free(&m->rules[i].senders);
     free(m->hostname);
     free(m->nets);
     for (size_t i = 0; i < m->nhost_patterns; i++)
@@ -114,7 +54,7 @@ void sh_milter_conf_free(struct sh_milter_conf *m)
     }
     free(m->rules);
     for (size_t i = 0; i < m->nunsubs; i++) {
-        strmap_free(m->unsubs[i].senders.map);
+        sh_sender_set_free(&m->unsubs[i].senders);
         free(m->unsubs[i].url);
     }
     free(m->unsubs);
@@ -266,7 +206,7 @@ static bool load_header_rule(struct sh_snapshot *s, struct sh_milter_conf *m,
     r.text = value ? xstrdup(value) : NULL;
     m->rules = xreallocarray(m->rules, m->nrules + 1, sizeof(*m->rules));
     m->rules[m->nrules++] = r; /* owned by M from here, also on error */
-    return load_senders(g, "senders", &m->rules[m->nrules - 1].senders, err);
+    return load_senders(s, g, "senders", &m->rules[m->nrules - 1].senders, err);
 }
 
 static bool load_header_rules(struct sh_snapshot *s, struct sh_milter_conf *m,
@@ -350,8 +290,8 @@ static bool load_header_checks(struct sh_milter_conf *m, const config_setting_t 
 /* One entry per sender set: `domain = "d"` (the sender domain itself) or
  * `senders = [ "@d", "@.d", "user@d", "<>" ]`. The first entry whose senders
  * match applies. */
-static bool load_unsubs(struct sh_milter_conf *m, const config_setting_t *list,
-                        struct sh_error *err)
+static bool load_unsubs(struct sh_snapshot *s, struct sh_milter_conf *m,
+                        const config_setting_t *list, struct sh_error *err)
 {
     static const char *const allowed[] = {"domain", "senders", "url", "one_click", NULL};
     int n = config_setting_length(list);
@@ -369,7 +309,7 @@ static bool load_unsubs(struct sh_milter_conf *m, const config_setting_t *list,
             return conf_fail(err, g, "must be a group { domain = ...; url = ...; }");
         if (!conf_only(g, allowed, err) || !conf_string(g, "domain", false, &domain, err) ||
             !conf_string(g, "url", true, &url, err) || !conf_bool(g, "one_click", &u->one_click, err) ||
-            !load_senders(g, "senders", &u->senders, err))
+            !load_senders(s, g, "senders", &u->senders, err))
             return false;
         if ((domain != NULL) == (u->senders.n > 0))
             return conf_fail(err, g, "needs exactly one of domain = \"example.com\" or "
@@ -380,9 +320,9 @@ static bool load_unsubs(struct sh_milter_conf *m, const config_setting_t *list,
             key[0] = '@';
             for (size_t k = 0; k <= strlen(domain); k++)
                 key[k + 1] = (char)tolower((unsigned char)domain[k]);
-            u->senders.map = strmap_new(1);
-            strmap_put(u->senders.map, key, set_member);
-            u->senders.n = 1;
+            if (!sh_sender_set_add(s, config_setting_get_member(g, "domain"), key,
+                                   SH_SET_SENDERS, &u->senders, err))
+                return false;
         }
         if (!value_valid(url) || url[0] != '<')
             return conf_fail(err, config_setting_get_member(g, "url"),
@@ -499,7 +439,8 @@ bool sh_milter_conf_load(struct sh_snapshot *s, const config_setting_t *group, s
     m->nconfig_rules = m->nrules;
     if (hc && !load_header_checks(m, config_setting_get_member(group, "header_checks"), hc, err))
         return false;
-    if ((st = config_setting_get_member(group, "list_unsubscribe")) && !load_unsubs(m, st, err))
+    if ((st = config_setting_get_member(group, "list_unsubscribe")) &&
+        !load_unsubs(s, m, st, err))
         return false;
     if ((st = config_setting_get_member(group, "sender_rewrite")) &&
         !load_rewrites(s, m, st, err))

@@ -1,4 +1,4 @@
-/* milter_conf.h - the `milter` group: header rules for smarthostd-milter (issue 4).
+/* milter_conf.h - the `milter` group: header rules for smarthostd-milter.
  *
  * Only data and its loader live here (the core knows no libmilter); the
  * engine that applies these rules to a message is milter/headers.c.
@@ -15,6 +15,7 @@
 
 #include "cidr.h"
 #include "config.h"
+#include "senderset.h"
 
 /* Bounds on what one message may carry to the milter (Postfix's own
  * header_size_limit is 100 KiB per header). Beyond them: reject, never pass. */
@@ -37,19 +38,6 @@ enum sh_local_submission {
     SH_LOCAL_ENFORCE, /* apply them as to SMTP mail, at end of message */
 };
 
-struct strmap;
-
-/* Sender patterns a rule is limited to (user@domain, @domain, @.domain, <>),
- * matched as the routing rules are: through sh_sender_walk(). Empty: all. */
-struct sh_sender_set {
-    struct strmap *map; /* normalized pattern -> itself */
-    size_t n;
-};
-
-/* Is the envelope SENDER (as given at MAIL, brackets or not) in SET? An
- * empty set holds every sender; an unparsable sender is in no other set. */
-bool sh_sender_set_has(const struct sh_sender_set *set, const char *sender, const char *delims);
-
 enum sh_hdr_op {
     SH_HDR_REMOVE,  /* drop the header (header_checks IGNORE) */
     SH_HDR_REPLACE, /* config: new value; header_checks: a whole new header line */
@@ -67,7 +55,7 @@ struct sh_hdr_rule {
     bool negate;      /* header_checks "!/re/" */
     char *text;       /* REPLACE/ADD value, or header_checks "Name: value" template */
     const struct sh_relay *relay; /* only for mail routed to this relay; NULL: all */
-    struct sh_sender_set senders; /* only for these senders (config rules) */
+    struct sh_sender_set senders; /* only for these senders (config rules); empty: all */
     struct sh_origin origin;
 };
 
@@ -111,6 +99,5 @@ struct sh_milter_conf {
  * sender rules are already loaded. false with err->text = "FILE:LINE: ..." */
 bool sh_milter_conf_load(struct sh_snapshot *s, const config_setting_t *group, struct sh_error *err);
 void sh_milter_conf_free(struct sh_milter_conf *p);
-
 
 #endif

@@ -1,4 +1,4 @@
-/* policy_conf.c - the `policy` group -> struct sh_policy_conf (issue 3).
+/* policy_conf.c - the `policy` group -> struct sh_policy_conf.
  *
  *   policy = {
  *     logins = ( { user = "alice@example.com"; senders = [ "alice@example.com", "@example.org" ]; } );
@@ -39,88 +39,6 @@ const char *policy_per_name(enum policy_per per)
     return "?";
 }
 
-/* ---- sets of sender patterns ---- */
-
-/* user@domain, @domain or @.domain, lowercased into KEY: the routing rules'
- * parser, without the null sender (the policy rules exempt it). */
-static bool sender_pattern(const char *in, char *key, const char **why)
-{
-    enum sh_rule_kind kind;
-
-    if (strchr(in, '@') != NULL && !sh_sender_pattern(in, key, &kind, why))
-        return false;
-    if (strchr(in, '@') == NULL || kind == SH_RULE_NULL) {
-        *why = "not a sender pattern: write user@domain, @domain or @.domain";
-        return false;
-    }
-    return true;
-}
-
-/* "domain" or ".domain", lowercased. */
-static bool domain_pattern(const char *in, char *key, const char **why)
-{
-    size_t len = strlen(in);
-
-    if (len == 0 || len > SH_MAX_HOST + 1) {
-        *why = "must be a domain name";
-        return false;
-    }
-    for (size_t i = 0; i <= len; i++)
-        key[i] = (char)((in[i] >= 'A' && in[i] <= 'Z') ? in[i] + 32 : in[i]);
-    if (!sh_domain_valid(key + (key[0] == '.'), strlen(key + (key[0] == '.')))) {
-        *why = "invalid domain (write example.com, or .example.com for its subdomains)";
-        return false;
-    }
-    return true;
-}
-
-static void set_free(struct policy_set *ps)
-{
-    for (size_t i = 0; i < ps->n; i++)
-        free(ps->items[i]);
-    free(ps->items);
-    strmap_free(ps->map);
-    memset(ps, 0, sizeof(*ps));
-}
-
-struct set_ctx {
-    struct sh_error *err; /* first: conf_strings() reports through it */
-    struct sh_snapshot *s;
-    struct policy_set *set;
-    bool (*norm)(const char *in, char *key, const char **why);
-};
-
-static bool set_add(void *ctx, const config_setting_t *st, const char *value)
-{
-    struct set_ctx *sc = ctx;
-    struct policy_set *ps = sc->set;
-    char key[SH_MAX_KEY + 1];
-    struct policy_item *it;
-    const char *why;
-
-    if (!sc->norm(value, key, &why))
-        return conf_fail(sc->err, st, "\"%.80s\": %s", value, why);
-    if (strmap_get(ps->map, key, strlen(key)) != NULL)
-        return conf_fail(sc->err, st, "\"%s\" is listed twice", key);
-    it = xcalloc(1, sizeof(*it) + strlen(key) + 1);
-    strcpy(it->key, key);
-    it->origin = conf_origin(sc->s, st);
-    ps->items = xreallocarray(ps->items, ps->n + 1, sizeof(*ps->items));
-    ps->items[ps->n++] = it;
-    strmap_put(ps->map, key, it);
-    return true;
-}
-
-static bool load_set(struct sh_snapshot *s, const config_setting_t *group, const char *name,
-                     bool required, bool (*norm)(const char *, char *, const char **),
-                     struct policy_set *ps, struct sh_error *err)
-{
-    struct set_ctx sc = {.err = err, .s = s, .set = ps, .norm = norm};
-
-    ps->map = strmap_new(8);
-    return conf_strings(group, name, required, set_add, &sc);
-}
-
 /* ---- logins ---- */
 
 static bool load_logins(struct sh_snapshot *s, struct sh_policy_conf *p,
@@ -157,7 +75,7 @@ static bool load_logins(struct sh_snapshot *s, struct sh_policy_conf *p,
         }
         l->origin = conf_origin(s, g);
         p->nlogins++;
-        if (!load_set(s, g, "senders", true, sender_pattern, &l->senders, err))
+        if (!sh_sender_set_load(s, g, "senders", true, SH_SET_SENDERS, &l->senders, err))
             return false;
         if (strmap_put(p->login_index, l->user, l) != NULL) {
             const struct policy_login *old = strmap_get(p->login_index, l->user, strlen(l->user));
@@ -183,7 +101,6 @@ static bool load_max_size(struct sh_snapshot *s, struct sh_policy_conf *p,
         return conf_fail(err, list, "more than %d size rules", POLICY_MAX_SIZE_RULES);
     for (int i = 0; i < n; i++) {
         const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
-        struct set_ctx sc = {.err = err, .s = s, .set = &p->max_size, .norm = sender_pattern};
         size_t first = p->max_size.n;
         int bytes = 0;
 
@@ -193,10 +110,10 @@ static bool load_max_size(struct sh_snapshot *s, struct sh_policy_conf *p,
             return false;
         if (bytes == 0)
             return conf_fail(err, g, "missing required setting 'bytes'");
-        if (!conf_strings(g, "match", true, set_add, &sc))
+        if (!sh_sender_set_load(s, g, "match", true, SH_SET_SENDERS, &p->max_size, err))
             return false;
         for (size_t k = first; k < p->max_size.n; k++)
-            p->max_size.items[k]->max_size = (unsigned long)bytes;
+            p->max_size.items[k]->value = (unsigned long)bytes;
     }
     return true;
 }
@@ -289,7 +206,7 @@ static bool load_limit(struct sh_snapshot *s, struct sh_policy_conf *p, const co
             return conf_fail(err, config_setting_get_member(g, "relay"),
                              "no relay named \"%.64s\"", relay);
     }
-    return load_set(s, g, "match", false, sender_pattern, &l->match, err);
+    return sh_sender_set_load(s, g, "match", false, SH_SET_SENDERS, &l->match, err);
 }
 
 static bool load_limits(struct sh_snapshot *s, struct sh_policy_conf *p,
@@ -376,16 +293,18 @@ static bool load(struct sh_snapshot *s, struct sh_policy_conf *p, const config_s
     if ((st = config_setting_get_member(group, "logins")) != NULL &&
         !load_logins(s, p, st, err))
         return false;
-    if (!load_set(s, group, "require_auth", false, sender_pattern, &p->require_auth, err) ||
-        !load_set(s, group, "require_tls", false, sender_pattern, &p->require_tls, err) ||
+    if (!sh_sender_set_load(s, group, "require_auth", false, SH_SET_SENDERS, &p->require_auth,
+                            err) ||
+        !sh_sender_set_load(s, group, "require_tls", false, SH_SET_SENDERS, &p->require_tls,
+                            err) ||
         !conf_bool(group, "relay_guard", &p->relay_guard, err) ||
-        !load_set(s, group, "local_domains", false, domain_pattern, &p->local_domains, err) ||
+        !sh_sender_set_load(s, group, "local_domains", false, SH_SET_DOMAINS, &p->local_domains,
+                            err) ||
         !conf_strings(group, "trusted_networks", false, add_cidr, &cc))
         return false;
     if (p->relay_guard && config_setting_get_member(group, "local_domains") == NULL)
         return conf_fail(err, config_setting_get_member(group, "relay_guard"),
                          "needs local_domains (an empty list if no domain is local)");
-    p->max_size.map = strmap_new(8);
     if ((st = config_setting_get_member(group, "max_size")) != NULL &&
         !load_max_size(s, p, st, err))
         return false;
@@ -410,18 +329,18 @@ void sh_policy_conf_free(struct sh_policy_conf *p)
         return;
     for (size_t i = 0; i < p->nlogins; i++) {
         free(p->logins[i].user);
-        set_free(&p->logins[i].senders);
+        sh_sender_set_free(&p->logins[i].senders);
     }
     free(p->logins);
     strmap_free(p->login_index);
-    set_free(&p->require_auth);
-    set_free(&p->require_tls);
-    set_free(&p->max_size);
-    set_free(&p->local_domains);
+    sh_sender_set_free(&p->require_auth);
+    sh_sender_set_free(&p->require_tls);
+    sh_sender_set_free(&p->max_size);
+    sh_sender_set_free(&p->local_domains);
     free(p->trusted);
     for (size_t i = 0; i < p->nlimits; i++) {
         free(p->limits[i].name);
-        set_free(&p->limits[i].match);
+        sh_sender_set_free(&p->limits[i].match);
     }
     free(p->limits);
     rl_store_free(p->redis);

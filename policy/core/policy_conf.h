@@ -1,8 +1,7 @@
-/* policy_conf.h - the `policy` group: SMTP-time rules for the policy service (issue 3).
+/* policy_conf.h - the `policy` group: SMTP-time rules for the policy service and the milter.
  *
  * Parsed once into the immutable snapshot; evaluated by policy_rules.c.
- * Sender patterns use the routing rules' syntax: user@domain, @domain,
- * @.domain (strict subdomains).
+ * Sender patterns use the routing rules' syntax (senderset.h).
  */
 #ifndef SH_POLICY_CONF_H
 #define SH_POLICY_CONF_H
@@ -12,26 +11,14 @@
 #include <libconfig.h>
 #include "cidr.h"
 #include "config.h"
+#include "senderset.h"
 
 struct strmap;
 struct rl_store;
 
-/* A set of sender patterns; strmap values are struct policy_item. */
-struct policy_item {
-    struct sh_origin origin;
-    unsigned long max_size; /* bytes, in the max_size set; 0 elsewhere */
-    char key[];             /* normalized pattern, as matched */
-};
-
-struct policy_set {
-    struct strmap *map;
-    struct policy_item **items;
-    size_t n;
-};
-
 struct policy_login {
     char *user; /* SASL login, lowercase */
-    struct policy_set senders;
+    struct sh_sender_set senders;
     struct sh_origin origin;
 };
 
@@ -47,7 +34,7 @@ const char *policy_per_name(enum policy_per per);
 struct policy_limit {
     char *name;                  /* [a-z0-9_-]{1,32}: log lines and store keys */
     enum policy_per per;
-    struct policy_set match;     /* empty: every sender */
+    struct sh_sender_set match;     /* empty: every sender */
     const struct sh_relay *relay; /* per relay: only this one (NULL: each relay) */
     unsigned messages;           /* per window; 0: not limited */
     unsigned recipients;         /* per window; 0: not limited */
@@ -64,12 +51,12 @@ struct sh_policy_conf {
     struct policy_login *logins; /* empty: no ownership rule */
     size_t nlogins;
     struct strmap *login_index;  /* user -> struct policy_login */
-    struct policy_set require_auth;
-    struct policy_set require_tls;
-    struct policy_set max_size;  /* sender pattern -> largest message, checked at END-OF-MESSAGE */
+    struct sh_sender_set require_auth;
+    struct sh_sender_set require_tls;
+    struct sh_sender_set max_size; /* item value: the largest message in bytes */
 
     bool relay_guard;
-    struct policy_set local_domains; /* "domain" or ".domain" */
+    struct sh_sender_set local_domains; /* "domain" or ".domain" */
     struct sh_cidr *trusted;
     size_t ntrusted;
 
@@ -92,7 +79,5 @@ struct sh_policy_conf {
  * already loaded (sh_snapshot_relay()). false with err->text = "FILE:LINE: ..." */
 bool sh_policy_conf_load(struct sh_snapshot *s, const config_setting_t *group, struct sh_error *err);
 void sh_policy_conf_free(struct sh_policy_conf *p);
-
-/* Parse "192.0.2.0/24", "2001:db8::/32" or a bare address. */
 
 #endif

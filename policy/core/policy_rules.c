@@ -19,79 +19,42 @@ const char *policy_reason_name(enum policy_reason r)
 {
     switch (r) {
     case PR_NONE: return "none";
-    case PR_NOT_POLICY: return "not-a-policy-request";
     case PR_BAD_SENDER: return "bad-sender";
+    case PR_BAD_RECIPIENT: return "bad-recipient";
+    case PR_BAD_LOGIN: return "bad-sasl-username";
     case PR_TLS_REQUIRED: return "require_tls";
     case PR_AUTH_REQUIRED: return "require_auth";
     case PR_NOT_OWNER: return "login-mismatch";
     case PR_RELAY_DENIED: return "relay_guard";
     case PR_SIZE_LIMIT: return "max_size";
     case PR_RATE_LIMIT: return "rate-limit";
+    case PR_STORE_FULL: return "rate-store-full";
     case PR_STORE_DOWN: return "rate-store-down";
     case PR_STORE_DOWN_ALLOWED: return "rate-store-down-allowed";
     }
     return "?";
 }
 
-struct match_ctx {
-    const struct policy_set *ps;
-    const struct policy_item *hit;
-};
-
-static bool match_one(void *ctx, const char *cand, size_t len, enum sh_via via)
+static const struct sh_sender_item *sender_match(const struct sh_sender_set *set, const char *key,
+                                                 const char *delims)
 {
-    struct match_ctx *m = ctx;
-
-    (void)via;
-    return (m->hit = strmap_get(m->ps->map, cand, len)) != NULL;
+    return sh_sender_set_match(set, key, delims);
 }
 
-/* The sender's candidate keys, most specific first, exactly as the routing
- * resolver tries them (sh_sender_walk). */
-static const struct policy_item *sender_match(const struct policy_set *ps, const char *key,
-                                              const char *delims)
-{
-    struct match_ctx m = {.ps = ps};
-
-    if (ps->n == 0)
-        return NULL;
-    sh_sender_walk(key, strlen(key), delims, match_one, &m);
-    return m.hit;
-}
-
-/* "domain" matches itself, ".domain" its strict subdomains. DOM is lowercase. */
-static bool domain_local(const struct policy_set *ps, const char *dom)
-{
-    if (strmap_get(ps->map, dom, strlen(dom)) != NULL)
-        return true;
-    for (const char *p = strchr(dom, '.'); p && p[1]; p = strchr(p + 1, '.'))
-        if (strmap_get(ps->map, p, strlen(p)) != NULL)
-            return true;
-    return false;
-}
-
-static bool client_trusted(const struct sh_policy_conf *p, const struct policy_value *addr)
+static bool client_trusted(const struct sh_policy_conf *p, const struct policy_fact *addr)
 {
     return addr->p != NULL && sh_cidr_match_text(p->trusted, p->ntrusted, addr->p, addr->len);
 }
 
-/* Lowercase, bounded copy of an attribute; false when too long or not printable. */
-static bool attr_copy(const struct policy_value *v, char *out, size_t cap)
+/* Lowercase copy of a value into OUT (SH_MAX_KEY + 1 bytes); false when it is
+ * too long or holds a control byte: a value no rule can judge. */
+static bool fact_copy(const struct policy_fact *v, char *out)
 {
     if (v->p == NULL) {
         out[0] = 0;
         return true;
     }
-    if (v->len >= cap)
-        return false;
-    for (size_t i = 0; i < v->len; i++) {
-        unsigned char c = (unsigned char)v->p[i];
-        if (c < 0x20 || c == 0x7f)
-            return false;
-        out[i] = (char)((c >= 'A' && c <= 'Z') ? c + 32 : c);
-    }
-    out[v->len] = 0;
-    return true;
+    return sh_sender_key(v->p, v->len, out) >= 0;
 }
 
 static void verdict(struct policy_verdict *v, enum policy_action a, enum policy_reason r,
@@ -120,18 +83,18 @@ struct ctx {
     char sender[SH_MAX_KEY + 1]; /* normalized; "" for the null sender */
     char noext[SH_MAX_KEY + 1];  /* without its extension: what rate limits count */
     char user[SH_MAX_KEY + 1];   /* sasl_username, lowercase; "" when unauthenticated */
+    char rcpt[SH_MAX_KEY + 1];   /* recipient, lowercase; "" when none */
     char shown[SH_LOG_TEXT_MAX]; /* the sender as the client wrote it, for reply texts */
 };
 
-static bool sender_rules(struct ctx *c, const struct policy_request *req, struct policy_verdict *v)
+static bool sender_rules(struct ctx *c, const struct policy_facts *f, struct policy_verdict *v)
 {
     const struct sh_policy_conf *p = c->p;
-    const struct policy_item *it;
-    const struct policy_value *tls = &req->attr[PA_ENCRYPTION_PROTOCOL];
+    const struct sh_sender_item *it;
 
     if (c->sender[0] == 0)
         return false; /* the null sender: bounces are nobody's to own */
-    if ((tls->p == NULL || tls->len == 0) &&
+    if (!f->tls &&
         (it = sender_match(&p->require_tls, c->sender, c->s->delimiters)) != NULL) {
         verdict(v, POLICY_REJECT, PR_TLS_REQUIRED, &it->origin, it->key,
                 "5.7.1 <%s>: Sender address rejected: must use STARTTLS", c->shown);
@@ -158,42 +121,42 @@ static bool sender_rules(struct ctx *c, const struct policy_request *req, struct
     return false;
 }
 
-static bool relay_guard(struct ctx *c, const struct policy_request *req, struct policy_verdict *v)
+/* Does RCPT (lowercase, not empty) reach a local domain as Postfix routes it?
+ * trivial-rewrite (ADDRESS_REWRITING_README) strips a route "@a,@b:user@c",
+ * turns "user%remote@local" into user@remote (allow_percent_hack),
+ * "remote!user@local" into user@remote (swap_bangpath), and looks inside a
+ * quoted local part for more of them (resolve_dequoted_address). Any of these
+ * operators, or a route, makes the recipient remote here: the destination is
+ * what Postfix would make of it, not the literal domain. (Postfix 3.7's smtpd
+ * was seen to pass "@a:user@b" as user@b and "a@b"@c as a@b@c.) */
+static bool recipient_local(const struct sh_policy_conf *p, char *rcpt)
+{
+    size_t len = strlen(rcpt);
+    char *at;
+
+    if (rcpt[0] == '@' || strpbrk(rcpt, "%!") != NULL)
+        return false;
+    if ((at = strrchr(rcpt, '@')) == NULL)
+        return true; /* a bare local name: Postfix appends $myorigin */
+    if (memchr(rcpt, '@', (size_t)(at - rcpt)) != NULL)
+        return false; /* "a@b"@local, a@b@local: the resolver sees the inner @ */
+    if (at[1] == 0)
+        return false;
+    if (len > 1 && rcpt[len - 1] == '.')
+        rcpt[len - 1] = 0;
+    return sh_domain_set_has(&p->local_domains, at + 1);
+}
+
+static bool relay_guard(struct ctx *c, const struct policy_facts *f, struct policy_verdict *v)
 {
     const struct sh_policy_conf *p = c->p;
-    char rcpt[SH_MAX_KEY + 1];
-    const char *at;
 
-    if (!p->relay_guard || c->user[0])
-        return false;
-    if (!attr_copy(&req->attr[PA_RECIPIENT], rcpt, sizeof(rcpt)) || rcpt[0] == 0)
-        return false; /* no recipient in this state; Postfix checks the syntax itself */
-    if ((at = strrchr(rcpt, '@')) == NULL || at[1] == 0)
-        return false; /* a bare local name is local */
-    if (rcpt[strlen(rcpt) - 1] == '.')
-        rcpt[strlen(rcpt) - 1] = 0;
-    if (domain_local(&p->local_domains, at + 1) || client_trusted(p, &req->attr[PA_CLIENT_ADDRESS]))
+    if (!p->relay_guard || c->user[0] || c->rcpt[0] == 0)
+        return false; /* no recipient in this state */
+    if (recipient_local(p, c->rcpt) || client_trusted(p, &f->client_address))
         return false;
     verdict(v, POLICY_REJECT, PR_RELAY_DENIED, &p->origin, "relay_guard",
             "5.7.1 Relay access denied");
-    return true;
-}
-
-/* The size attribute in bytes; false when absent, empty or not decimal. A value
- * past ULONG_MAX saturates: it is still too big. */
-static bool attr_size(const struct policy_value *v, unsigned long *out)
-{
-    unsigned long n = 0;
-
-    if (v->p == NULL || v->len == 0)
-        return false;
-    for (size_t i = 0; i < v->len; i++) {
-        unsigned d = (unsigned)(unsigned char)v->p[i] - '0';
-        if (d > 9)
-            return false;
-        n = n > (ULONG_MAX - d) / 10 ? ULONG_MAX : n * 10 + d;
-    }
-    *out = n;
     return true;
 }
 
@@ -201,23 +164,21 @@ static bool attr_size(const struct policy_value *v, unsigned long *out)
  * END-OF-MESSAGE; a SIZE= the client declared at MAIL FROM is already there
  * at RCPT (0 when none), so a declared oversize is refused before DATA, as
  * smtpd does for message_size_limit. */
-static bool size_rule(struct ctx *c, const struct policy_request *req, struct policy_verdict *v)
+static bool size_rule(struct ctx *c, const struct policy_facts *f, struct policy_verdict *v)
 {
-    const struct policy_item *it;
-    unsigned long size;
+    const struct sh_sender_item *it;
+    unsigned long size = f->size;
 
     if (c->sender[0] == 0 || c->p->max_size.n == 0 ||
-        !(policy_attr_is(req, PA_PROTOCOL_STATE, "END-OF-MESSAGE") ||
-          policy_attr_is(req, PA_PROTOCOL_STATE, "RCPT")) ||
-        !attr_size(&req->attr[PA_SIZE], &size) ||
+        !(f->state == POLICY_STATE_EOM || f->state == POLICY_STATE_RCPT) || !f->has_size ||
         (it = sender_match(&c->p->max_size, c->sender, c->s->delimiters)) == NULL ||
-        size <= it->max_size)
+        size <= it->value)
         return false;
     /* smtpd's own words for message_size_limit (552 5.3.4) */
     verdict(v, POLICY_REJECT, PR_SIZE_LIMIT, &it->origin, it->key,
             "5.3.4 Message size exceeds fixed limit");
     snprintf(v->detail + strlen(v->detail), sizeof(v->detail) - strlen(v->detail),
-             " size=%lu limit=%lu", size, it->max_size);
+             " size=%lu limit=%lu", size, it->value);
     return true;
 }
 
@@ -264,6 +225,11 @@ static bool limit_verdict(struct ctx *c, const struct policy_limit *l, const cha
                  " %s=%s limit=%u/%us", policy_per_name(l->per), shown, limit, l->window);
         return true;
     }
+    if (r == RL_FULL) { /* never a way past the limits, whatever the fail mode */
+        verdict(v, POLICY_DEFER_IF_PERMIT, PR_STORE_FULL, &l->origin, l->name,
+                "4.7.1 Rate limit service busy, retry later");
+        return true;
+    }
     if (c->p->fail_mode == POLICY_FAIL_DEFER) {
         verdict(v, POLICY_DEFER_IF_PERMIT, PR_STORE_DOWN, &l->origin, l->name,
                 "4.7.1 Rate limit service unavailable, retry later");
@@ -299,20 +265,22 @@ static void pend(struct pending *pd, const struct policy_limit *l, const char *v
     pd->kind[i] = kind;
 }
 
-static bool rate_limits(struct ctx *c, const struct policy_request *req, struct rl_store *memory,
+static bool rate_limits(struct ctx *c, const struct policy_facts *f, struct rl_store *memory,
                         time_t now, struct policy_verdict *v)
 {
     const struct sh_policy_conf *p = c->p;
     struct rl_store *st = p->redis ? p->redis : memory;
-    bool rcpt = policy_attr_is(req, PA_PROTOCOL_STATE, "RCPT");
-    bool eom = policy_attr_is(req, PA_PROTOCOL_STATE, "END-OF-MESSAGE");
+    bool rcpt = f->state == POLICY_STATE_RCPT;
+    bool eom = f->state == POLICY_STATE_EOM;
     struct pending pending, *pd = &pending;
     enum rl_result r;
     size_t failed;
     bool stop;
 
-    if (st == NULL || (!rcpt && !eom) || p->nlimits == 0)
+    if ((!rcpt && !eom) || p->nlimits == 0)
         return false;
+    if (st == NULL) /* the caller has no store for us: as if it were down */
+        return limit_verdict(c, &p->limits[0], "", 'm', 0, RL_UNAVAILABLE, v);
     if ((pd->key = malloc(2 * p->nlimits * sizeof(*pd->key))) == NULL)
         return limit_verdict(c, &p->limits[0], "", 'm', 0, RL_UNAVAILABLE, v);
     pd->n = 0;
@@ -336,41 +304,54 @@ static bool rate_limits(struct ctx *c, const struct policy_request *req, struct 
     return stop;
 }
 
-void policy_eval(const struct sh_snapshot *s, const struct policy_request *req,
+/* A value no rule can judge is refused, never waved past the rules. */
+static bool unjudgeable(struct policy_verdict *v, enum policy_reason r, const char *text)
+{
+    verdict(v, POLICY_REJECT, r, NULL, "input", "%s", text);
+    return true;
+}
+
+static bool load_facts(struct ctx *c, const struct policy_facts *f, struct policy_verdict *v)
+{
+    const struct policy_fact *sv = &f->sender;
+    const char *at;
+
+    /* RFC 3463: 5.1.7 bad sender mailbox syntax, 5.1.3 bad destination mailbox
+     * syntax, 5.7.0 a security matter (the login) */
+    if (!fact_copy(sv, c->sender))
+        return unjudgeable(v, PR_BAD_SENDER, "5.1.7 Sender address too long or malformed to judge");
+    if (!fact_copy(&f->recipient, c->rcpt))
+        return unjudgeable(v, PR_BAD_RECIPIENT,
+                           "5.1.3 Recipient address too long or malformed to judge");
+    if (!fact_copy(&f->sasl_username, c->user))
+        return unjudgeable(v, PR_BAD_LOGIN, "5.7.0 Login name too long or malformed to judge");
+    if (strcmp(c->sender, "<>") == 0)
+        c->sender[0] = 0;
+    msg_printable(c->shown, sizeof(c->shown), sv->p ? sv->p : "", sv->p ? sv->len : 0);
+    strcpy(c->noext, c->sender);
+    at = strrchr(c->sender, '@');
+    if (at && at > c->sender && c->s->delimiters[0]) {
+        size_t local = strcspn(c->sender, c->s->delimiters);
+        if (local > 0 && c->sender + local < at)
+            strcpy(c->noext + local, at);
+    }
+    return false;
+}
+
+void policy_eval(const struct sh_snapshot *s, const struct policy_facts *f,
                  struct rl_store *memory, time_t now, struct policy_verdict *v)
 {
-    const struct policy_value *sv = &req->attr[PA_SENDER];
     struct ctx c;
-    const char *at;
-    int klen;
 
     memset(v, 0, sizeof(*v));
     v->action = POLICY_DUNNO;
-    if (s == NULL || !policy_attr_is(req, PA_REQUEST, "smtpd_access_policy")) {
-        v->reason = PR_NOT_POLICY;
-        return;
-    }
-    if ((c.p = s->policy) == NULL)
-        return;
+    if (s == NULL || (c.p = s->policy) == NULL)
+        return; /* no policy group: no rule to apply */
     c.s = s;
-    klen = sh_sender_key(sv->p ? sv->p : "", sv->p ? sv->len : 0, c.sender);
-    if (klen < 0 || !attr_copy(&req->attr[PA_SASL_USERNAME], c.user, sizeof(c.user))) {
-        v->reason = PR_BAD_SENDER;
+    if (load_facts(&c, f, v) || sender_rules(&c, f, v) || relay_guard(&c, f, v) ||
+        size_rule(&c, f, v))
         return;
-    }
-    if (strcmp(c.sender, "<>") == 0)
-        c.sender[0] = 0;
-    msg_printable(c.shown, sizeof(c.shown), sv->p ? sv->p : "", sv->p ? sv->len : 0);
-    strcpy(c.noext, c.sender);
-    at = strrchr(c.sender, '@');
-    if (at && at > c.sender && s->delimiters[0]) {
-        size_t local = strcspn(c.sender, s->delimiters);
-        if (local > 0 && c.sender + local < at)
-            strcpy(c.noext + local, at);
-    }
-    if (sender_rules(&c, req, v) || relay_guard(&c, req, v) || size_rule(&c, req, v))
-        return;
-    rate_limits(&c, req, memory, now, v);
+    rate_limits(&c, f, memory, now, v);
 }
 
 /* ---- smarthostctl route ---- */
@@ -378,7 +359,7 @@ void policy_eval(const struct sh_snapshot *s, const struct policy_request *req,
 void sh_policy_explain(const struct sh_snapshot *s, const char *sender, FILE *out)
 {
     const struct sh_policy_conf *p = s->policy;
-    const struct policy_item *it;
+    const struct sh_sender_item *it;
     char key[SH_MAX_KEY + 1];
     struct ctx c = {.s = s, .p = p};
     size_t nusers = 0;
@@ -414,7 +395,7 @@ void sh_policy_explain(const struct sh_snapshot *s, const char *sender, FILE *ou
     }
     fprintf(out, "policy_relay_guard=%s\n", p->relay_guard ? "on" : "off");
     if (key[0] && (it = sender_match(&p->max_size, key, s->delimiters)) != NULL)
-        fprintf(out, "policy_max_size=%lu rule=%s origin=%s:%d\n", it->max_size, it->key,
+        fprintf(out, "policy_max_size=%lu rule=%s origin=%s:%d\n", it->value, it->key,
                 it->origin.file, it->origin.line);
     strcpy(c.sender, key);
     strcpy(c.noext, key); /* the per-sender key is not shown; the extension does not matter */

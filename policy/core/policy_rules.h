@@ -1,11 +1,15 @@
-/* policy_rules.h - one policy request + the snapshot -> one verdict.
+/* policy_rules.h - the facts of one request + the snapshot -> one verdict.
  *
- * Pure evaluation: no sockets, no wire format. Rate-limit state lives in a
- * store the caller passes (the snapshot's Redis store wins when configured)
- * and the clock is the caller's, so tests drive window edges.
+ * Pure evaluation: no sockets, no wire format. The policy adapter fills the
+ * facts from Postfix's name=value attributes, the milter from libmilter
+ * macros. Rate-limit state lives in a store the caller passes (the snapshot's
+ * Redis store wins when configured) and the clock is the caller's, so tests
+ * drive window edges.
  *
- * Order: require_tls, require_auth, login ownership, relay guard, max_size,
- * rate limits (so an oversized message spends no budget);
+ * First a sender, recipient or login the rules cannot judge (too long, a
+ * control byte) is refused. Then: require_tls, require_auth, login
+ * ownership, relay guard, max_size, rate limits (so an oversized message
+ * spends no budget);
  * the first rule that rejects or defers decides; otherwise DUNNO.
  * Rate limits: at RCPT each recipient counts against `recipients` and a full
  * `messages` budget defers; at END-OF-MESSAGE the message counts against
@@ -15,13 +19,41 @@
 #ifndef SH_POLICY_RULES_H
 #define SH_POLICY_RULES_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <time.h>
 
-#include "policy_codec.h"
 #include "snapshot.h"
 
 struct rl_store;
+
+/* One value of a request: bytes with a length, not NUL-terminated; p == NULL: absent. */
+struct policy_fact {
+    const char *p;
+    size_t len;
+};
+
+enum policy_state {
+    POLICY_STATE_OTHER, /* CONNECT, HELO, DATA, ...: only the non-counting rules */
+    POLICY_STATE_MAIL,
+    POLICY_STATE_RCPT,
+    POLICY_STATE_EOM, /* END-OF-MESSAGE */
+};
+
+/* What the rules know of a request. A value longer than SH_MAX_KEY or holding
+ * a control byte cannot be judged: the verdict refuses it. */
+struct policy_facts {
+    enum policy_state state;
+    struct policy_fact queue_id;       /* for log lines only */
+    struct policy_fact client_address; /* text form, as Postfix writes it */
+    struct policy_fact sasl_username;  /* absent or empty: not authenticated */
+    struct policy_fact sender;         /* without <>; empty: the null sender */
+    struct policy_fact recipient;      /* absent or empty: none in this state */
+    bool tls;                          /* the session is encrypted */
+    bool has_size;                     /* SIZE= at RCPT, the real size at END-OF-MESSAGE */
+    unsigned long size;                /* bytes; saturates */
+};
 
 enum policy_action {
     POLICY_DUNNO,
@@ -31,14 +63,16 @@ enum policy_action {
 
 enum policy_reason {
     PR_NONE,           /* no rule objected */
-    PR_NOT_POLICY,     /* request is not smtpd_access_policy, or no snapshot */
-    PR_BAD_SENDER,     /* sender too long or with control characters: not ours to judge */
+    PR_BAD_SENDER,     /* sender too long or with control characters: refused */
+    PR_BAD_RECIPIENT,  /* recipient likewise */
+    PR_BAD_LOGIN,      /* sasl_username likewise */
     PR_TLS_REQUIRED,
     PR_AUTH_REQUIRED,
     PR_NOT_OWNER,
     PR_RELAY_DENIED,
     PR_SIZE_LIMIT,     /* max_size for the sender's domain */
     PR_RATE_LIMIT,
+    PR_STORE_FULL,     /* the in-process counter table is full: a new key is deferred */
     PR_STORE_DOWN,     /* rate-limit store unavailable, fail mode defer */
     PR_STORE_DOWN_ALLOWED, /* ... fail mode allow: DUNNO, but worth a log line */
 };
@@ -54,7 +88,7 @@ struct policy_verdict {
     char detail[200];           /* for the log: which rule, file:line */
 };
 
-void policy_eval(const struct sh_snapshot *s, const struct policy_request *req,
+void policy_eval(const struct sh_snapshot *s, const struct policy_facts *f,
                  struct rl_store *memory, time_t now, struct policy_verdict *v);
 
 /* smarthostctl route: the SMTP-time rules that apply to SENDER, as key=value

@@ -4,7 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "msg.h"
 #include "ratelimit.h"
+
+#define FULL_LOG_SECONDS 10 /* at most one "table full" line per this many seconds */
 
 const char *rl_result_name(enum rl_result r)
 {
@@ -12,6 +15,7 @@ const char *rl_result_name(enum rl_result r)
     case RL_OK: return "ok";
     case RL_EXCEEDED: return "exceeded";
     case RL_UNAVAILABLE: return "unavailable";
+    case RL_FULL: return "full";
     }
     return "?";
 }
@@ -29,7 +33,16 @@ struct mem_store {
     pthread_mutex_t lock;
     struct counter **buckets;
     size_t nbuckets, nkeys, max_keys;
+    size_t bytes, max_bytes; /* what the counters take */
+    time_t last_sweep;       /* the clock second of the last full sweep */
+    time_t last_warn;        /* ... and of the last "full" log line */
+    unsigned long refused;   /* new keys refused since that line */
 };
+
+static size_t counter_size(size_t klen)
+{
+    return sizeof(struct counter) + klen + 1;
+}
 
 static size_t hash(const char *s)
 {
@@ -40,26 +53,55 @@ static size_t hash(const char *s)
     return (size_t)h;
 }
 
-/* Drop every counter whose window has passed; called only when full. */
-static void sweep(struct mem_store *m, time_t now)
+/* Drop the expired counters of one bucket. */
+static void sweep_bucket(struct mem_store *m, struct counter **pp, time_t now)
 {
-    for (size_t i = 0; i < m->nbuckets; i++) {
-        struct counter **pp = &m->buckets[i];
-        while (*pp) {
-            struct counter *c = *pp;
-            if (c->expires <= now) {
-                *pp = c->next;
-                free(c);
-                m->nkeys--;
-            } else {
-                pp = &c->next;
-            }
+    while (*pp) {
+        struct counter *c = *pp;
+        if (c->expires <= now) {
+            *pp = c->next;
+            m->bytes -= counter_size(strlen(c->key));
+            free(c);
+            m->nkeys--;
+        } else {
+            pp = &c->next;
         }
     }
 }
 
-/* The counter for T in its current window, created at zero; NULL when full. */
-static struct counter *counter(struct mem_store *m, const struct rl_take *t)
+static bool full(const struct mem_store *m, size_t klen)
+{
+    return m->nkeys >= m->max_keys || m->bytes + counter_size(klen) > m->max_bytes;
+}
+
+/* Room for a new key of KLEN bytes: when full, drop every expired counter, but
+ * walk the whole table at most once per clock second (a flood of new keys must
+ * not cost a full walk each). Still full: refuse, and say so now and then. */
+static bool make_room(struct mem_store *m, size_t klen, time_t now)
+{
+    if (!full(m, klen))
+        return true;
+    if (now != m->last_sweep) {
+        m->last_sweep = now;
+        for (size_t i = 0; i < m->nbuckets; i++)
+            sweep_bucket(m, &m->buckets[i], now);
+        if (!full(m, klen))
+            return true;
+    }
+    m->refused++;
+    if (m->last_warn == 0 || now - m->last_warn >= FULL_LOG_SECONDS || now < m->last_warn) {
+        msg_warn("rate limits: counter table full (%zu keys, %zu bytes): %lu new key(s) "
+                 "deferred until their windows expire",
+                 m->nkeys, m->bytes, m->refused);
+        m->last_warn = now;
+        m->refused = 0;
+    }
+    return false;
+}
+
+/* The counter for T in its current window, created at zero; NULL with *R set
+ * when there is no room (RL_FULL) or no memory (RL_UNAVAILABLE). */
+static struct counter *counter(struct mem_store *m, const struct rl_take *t, enum rl_result *r)
 {
     time_t slot = t->now / (time_t)t->window;
     size_t klen = strlen(t->key);
@@ -68,15 +110,21 @@ static struct counter *counter(struct mem_store *m, const struct rl_take *t)
     for (c = *head; c && strcmp(c->key, t->key) != 0; c = c->next)
         ;
     if (c == NULL) {
-        if (m->nkeys >= m->max_keys)
-            sweep(m, t->now);
-        if (m->nkeys >= m->max_keys || (c = calloc(1, sizeof(*c) + klen + 1)) == NULL)
+        sweep_bucket(m, head, t->now); /* cheap: reclaim on the way */
+        if (!make_room(m, klen, t->now)) {
+            *r = RL_FULL;
             return NULL;
+        }
+        if ((c = calloc(1, counter_size(klen))) == NULL) {
+            *r = RL_UNAVAILABLE;
+            return NULL;
+        }
         memcpy(c->key, t->key, klen + 1);
         c->slot = slot;
         c->next = *head;
         *head = c;
         m->nkeys++;
+        m->bytes += counter_size(klen);
     }
     if (c->slot != slot) { /* a new window starts from zero */
         c->slot = slot;
@@ -99,8 +147,8 @@ static enum rl_result mem_take(struct rl_store *st, const struct rl_take *t, siz
             return RL_UNAVAILABLE;
     pthread_mutex_lock(&m->lock);
     for (size_t i = 0; i < n && r == RL_OK; i++) {
-        if ((c[i] = counter(m, &t[i])) == NULL)
-            r = RL_UNAVAILABLE;
+        if ((c[i] = counter(m, &t[i], &r)) == NULL)
+            *failed = i;
         else if (c[i]->count + t[i].n > t[i].limit) {
             *failed = i;
             r = RL_EXCEEDED;
@@ -134,6 +182,7 @@ struct rl_store *rl_memory_new(size_t max_keys)
     if (m == NULL)
         return NULL;
     m->max_keys = max_keys ? max_keys : 1;
+    m->max_bytes = RL_MEMORY_MAX_BYTES;
     for (m->nbuckets = 64; m->nbuckets < m->max_keys && m->nbuckets < (1u << 20); m->nbuckets *= 2)
         ;
     if ((m->buckets = calloc(m->nbuckets, sizeof(*m->buckets))) == NULL) {

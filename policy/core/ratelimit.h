@@ -15,12 +15,14 @@
 #include <time.h>
 
 #define RL_MAX_KEY        600    /* limit name + counted value, bounded by SH_MAX_KEY */
-#define RL_MEMORY_MAX_KEYS 200000 /* in-process counters; full -> the fail mode applies */
+#define RL_MEMORY_MAX_KEYS  200000            /* in-process counters ... */
+#define RL_MEMORY_MAX_BYTES (64u * 1024 * 1024) /* ... and the memory they may take */
 
 enum rl_result {
     RL_OK,          /* fits (and was added when commit) */
     RL_EXCEEDED,    /* N more would pass the limit; nothing added */
-    RL_UNAVAILABLE, /* the store cannot answer (Redis down, memory full) */
+    RL_UNAVAILABLE, /* the store cannot answer (Redis down): the fail mode applies */
+    RL_FULL,        /* no room for a new key until windows expire: always deferred */
 };
 
 struct rl_take {
@@ -67,7 +69,10 @@ static inline void rl_store_free(struct rl_store *st)
 const char *rl_result_name(enum rl_result r);
 
 /* In-process store: a mutex-guarded hash of counters, at most MAX_KEYS of them
- * (expired ones are swept when it is full). Thread-safe. */
+ * and at most RL_MEMORY_MAX_BYTES. Expired counters are reclaimed as the
+ * table fills (a full sweep at most once per second of the caller's clock);
+ * when it is still full, a new key gets RL_FULL (existing keys keep counting)
+ * and a warning is logged, rate-limited. Thread-safe. */
 struct rl_store *rl_memory_new(size_t max_keys);
 
 /* Redis store (hiredis). ADDRESS is "inet:HOST:PORT" or "unix:PATH";

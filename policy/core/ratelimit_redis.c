@@ -159,6 +159,11 @@ static enum rl_result redis_take(struct rl_store *st, const struct rl_take *t, s
         res = rep->integer == 0 ? RL_OK : RL_EXCEEDED;
         if (rep->integer > 0)
             *failed = (size_t)rep->integer - 1;
+    } else if (rep->type == REDIS_REPLY_ERROR && rep->str && strncmp(rep->str, "OOM", 3) == 0) {
+        /* maxmemory reached with noeviction: full, as a full in-process table
+         * is: deferred whatever the fail mode, or a flood would switch limits off */
+        msg_warn("redis %s: %.120s; new counters are deferred", r->label, rep->str);
+        res = RL_FULL;
     } else {
         msg_warn("redis: unexpected reply type %d%s%.120s", rep->type,
                  rep->type == REDIS_REPLY_ERROR ? ": " : "",

@@ -75,9 +75,9 @@ struct sh_transport_rule {
     struct sh_origin origin;
 };
 
-/* Seams for later features; each owns its part of the snapshot and its free. */
-struct sh_policy_conf; /* issue 3: policy service rules, policy/policy_conf.c */
-struct sh_milter_conf; /* issue 4: milter header rules, milter/ */
+/* Parts of the snapshot with their own loader and free. */
+struct sh_policy_conf; /* SMTP-time rules: policy_conf.c */
+struct sh_milter_conf; /* milter header rules: milter_conf.c */
 
 struct sh_snapshot {
     int refs; /* atomic */

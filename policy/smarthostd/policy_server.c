@@ -5,8 +5,7 @@
 #include <time.h>
 
 #include "msg.h"
-#include "policy_codec.h"
-#include "policy_rules.h"
+#include "policy_facts.h"
 #include "policy_server.h"
 #include "ratelimit.h"
 #include "snapshot.h"
@@ -72,10 +71,14 @@ static void log_decision(struct sh_conn *c, const struct sh_snapshot *s,
              v->detail[0] ? " " : "", v->detail);
 }
 
+/* Peers can send malformed requests at will: their warnings share one budget. */
+static struct msg_rate bad_input_rate = MSG_RATE_INIT;
+
 static ssize_t on_input(struct sh_conn *c, const char *buf, size_t len, void *wake)
 {
     const struct sh_snapshot *s = wake;
     struct policy_request req;
+    struct policy_facts f;
     struct policy_verdict v;
     const char *why;
     size_t used;
@@ -84,13 +87,15 @@ static ssize_t on_input(struct sh_conn *c, const char *buf, size_t len, void *wa
     case POLICY_NEED_MORE:
         return SH_INPUT_NEED_MORE;
     case POLICY_MALFORMED:
-        msg_warn("policy: %s: malformed request (%s); disconnecting", sh_conn_peer(c), why);
+        msg_warn_rate(&bad_input_rate, "policy: %s: malformed request (%s); disconnecting",
+                      sh_conn_peer(c), why);
         return SH_INPUT_CLOSE;
     case POLICY_OK:
         break;
     }
     if (s == NULL) {
-        msg_warn("policy: %s: no configuration loaded; disconnecting", sh_conn_peer(c));
+        msg_warn_rate(&bad_input_rate, "policy: %s: no configuration loaded; disconnecting",
+                      sh_conn_peer(c));
         return SH_INPUT_CLOSE;
     }
     /* SMTPD_POLICY_README: "The request attribute is required"; Postfix's own
@@ -98,15 +103,17 @@ static ssize_t on_input(struct sh_conn *c, const char *buf, size_t len, void *wa
      * misconfigured client pass mail unchecked: treat it as malformed. */
     if (!policy_attr_is(&req, PA_REQUEST, "smtpd_access_policy")) {
         char rb[64];
-        msg_warn("policy: %s: unrecognized request type \"%s\"; disconnecting", sh_conn_peer(c),
-                 show(rb, sizeof(rb), &req.attr[PA_REQUEST], ""));
+        msg_warn_rate(&bad_input_rate, "policy: %s: unrecognized request type \"%s\"; disconnecting",
+                      sh_conn_peer(c), show(rb, sizeof(rb), &req.attr[PA_REQUEST], ""));
         return SH_INPUT_CLOSE;
     }
     pthread_once(&memory_once, memory_init);
-    policy_eval(s, &req, memory_store, time(NULL), &v);
+    policy_facts_of(&req, &f);
+    policy_eval(s, &f, memory_store, time(NULL), &v);
     log_decision(c, s, &req, &v);
     if (!reply(c, &v)) {
-        msg_warn("policy: %s: cannot queue the reply; disconnecting", sh_conn_peer(c));
+        msg_warn_rate(&bad_input_rate, "policy: %s: cannot queue the reply; disconnecting",
+                      sh_conn_peer(c));
         return SH_INPUT_CLOSE;
     }
     return (ssize_t)used;

@@ -10,8 +10,7 @@
 #include <string.h>
 
 #include "config.h"
-#include "policy_codec.h"
-#include "policy_rules.h"
+#include "policy_facts.h"
 #include "ratelimit.h"
 #include "snapshot.h"
 
@@ -43,6 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *buf = (const char *)data, *why;
     struct policy_request req;
+    struct policy_facts f;
     struct policy_verdict v;
     size_t off = 0, used;
 
@@ -52,7 +52,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         if (used == 0 || used > size - off)
             abort(); /* the codec must always make progress within the input */
-        policy_eval(snap, &req, mem, 1000, &v);
+        policy_facts_of(&req, &f);
+        policy_eval(snap, &f, mem, 1000, &v);
         if (v.action != POLICY_DUNNO && (v.text[0] == 0 || strchr(v.text, '\n')))
             abort(); /* a reply text must be one non-empty line */
         off += used;

@@ -39,9 +39,42 @@ static void test_capacity(void)
 
     ok(take(st, "a", 100, 10, 5, true) == RL_OK && take(st, "b", 100, 10, 5, true) == RL_OK
            && take(st, "c", 100, 10, 5, true) == RL_OK, "three keys fit");
-    ok(take(st, "d", 105, 10, 5, true) == RL_UNAVAILABLE, "a fourth live key: unavailable (fail mode)");
+    ok(take(st, "d", 105, 10, 5, true) == RL_FULL, "a fourth live key: full, never unavailable");
+    ok(take(st, "d", 105, 10, 5, false) == RL_FULL, "... also when only asked");
     ok(take(st, "a", 105, 10, 5, true) == RL_OK, "existing keys still count");
     ok(take(st, "d", 110, 10, 5, true) == RL_OK, "expired keys are swept when full");
+    rl_store_free(st);
+}
+
+/* A flood of distinct keys fills the table within one window: every new key
+ * after that is refused (RL_FULL) until the windows end, and then the whole
+ * table is reclaimed and new keys are admitted again. */
+static void test_flood(void)
+{
+    enum { CAP = 1000, FLOOD = 20000 };
+    struct rl_store *st = rl_memory_new(CAP);
+    char key[32];
+    size_t okn = 0, full = 0, other = 0;
+
+    for (int i = 0; i < FLOOD; i++) {
+        snprintf(key, sizeof(key), "s|m|flood%d@x", i);
+        switch (take(st, key, 1020 + i / 5000, 60, 5, true)) {
+        case RL_OK: okn++; break;
+        case RL_FULL: full++; break;
+        default: other++; break;
+        }
+    }
+    ok(okn == CAP && full == FLOOD - CAP && other == 0,
+       "flood: %zu admitted (the table), %zu refused as full, %zu otherwise", okn, full, other);
+    ok(take(st, "s|m|fresh@x", 1079, 60, 5, true) == RL_FULL, "a fresh key at the window's end: full");
+    ok(take(st, "s|m|flood7@x", 1079, 60, 5, true) == RL_OK, "a counted key still counts");
+    ok(take(st, "s|m|fresh@x", 1080, 60, 5, true) == RL_OK, "the next window: reclaimed, admitted");
+    okn = 0;
+    for (int i = 0; i < CAP - 1; i++) {
+        snprintf(key, sizeof(key), "s|m|later%d@x", i);
+        okn += take(st, key, 1081, 60, 5, true) == RL_OK;
+    }
+    ok(okn == CAP - 1, "the whole table is free again (%zu of %d)", okn, CAP - 1);
     rl_store_free(st);
 }
 
@@ -87,6 +120,7 @@ int main(void)
 {
     test_windows();
     test_capacity();
+    test_flood();
     test_race();
     {
         struct rl_store *st = rl_memory_new(100);

@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <hiredis.h>
+
 #include "ratelimit.h"
 #include "rl_all_or_nothing.h"
 #include "tap.h"
@@ -153,6 +155,18 @@ int main(void)
            && take(other, "k", base + 10, 10, 2, true) == RL_EXCEEDED,
        "a second store (another smarthostd) shares the budget");
     rl_store_free(other);
+
+    /* A Redis at maxmemory (noeviction) refuses writes with an OOM error: full, deferred. */
+    redisContext *admin = redisConnectUnix(sock);
+    redisReply *rep = admin ? redisCommand(admin, "CONFIG SET maxmemory 1") : NULL;
+    ok(rep && rep->type == REDIS_REPLY_STATUS, "maxmemory set to 1 byte");
+    freeReplyObject(rep);
+    ok(take(st, "k-full", base, 10, 5, true) == RL_FULL, "redis at maxmemory: full, not unavailable");
+    rep = admin ? redisCommand(admin, "CONFIG SET maxmemory 0") : NULL;
+    freeReplyObject(rep);
+    ok(take(st, "k-full", base, 10, 5, true) == RL_OK, "room again: counted");
+    if (admin)
+        redisFree(admin);
 
     kill(redis_pid, SIGSTOP);
     t0 = now_ms();

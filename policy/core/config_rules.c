@@ -1,0 +1,199 @@
+/* config_rules.c - the `senders` (sender -> relay) and `transports` (recipient lane) lists. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config_int.h"
+#include "hostaddr.h"
+#include "resolve.h"
+#include "strmap.h"
+
+#define MAX_TRANSPORT 256
+
+/* ---- sender rules ---- */
+
+struct rules_ctx {
+    struct sh_error *err; /* first: conf_strings() reports through it */
+    struct sh_snapshot *s;
+    const struct sh_relay *relay;
+};
+
+static bool add_rule(void *ctx, const config_setting_t *st, const char *value)
+{
+    struct rules_ctx *rc = ctx;
+    struct sh_snapshot *s = rc->s;
+    char key[SH_MAX_KEY + 1];
+    enum sh_rule_kind kind;
+    const char *why;
+    struct sh_rule *r;
+
+    if (!sh_sender_pattern(value, key, &kind, &why))
+        return conf_fail(rc->err, st, "\"%.80s\": %s", value, why);
+    r = &s->rules[s->nrules];
+    r->key = xstrdup(key);
+    r->kind = kind;
+    r->relay = rc->relay;
+    r->origin = conf_origin(s, st);
+    if (strmap_put(s->rule_index, key, r) != NULL) {
+        const struct sh_rule *old = strmap_get(s->rule_index, key, strlen(key));
+        free(r->key);
+        return conf_fail(rc->err, st, "\"%s\" already has a rule at %s:%d", key, old->origin.file,
+                         old->origin.line);
+    }
+    s->nrules++;
+    return true;
+}
+
+static size_t count_matches(const config_setting_t *list)
+{
+    size_t n = 0;
+    for (int i = 0; i < config_setting_length(list); i++) {
+        const config_setting_t *m =
+            config_setting_get_member(config_setting_get_elem(list, (unsigned)i), "match");
+        n += (m && config_setting_is_aggregate(m)) ? (size_t)config_setting_length(m) : 1;
+    }
+    return n;
+}
+
+/* Room for the rules of both sender lists (the file's and the managed one):
+ * rule_index points into s->rules, so it is allocated once. */
+void conf_alloc_rules(struct sh_snapshot *s, const config_setting_t *list,
+                        const config_setting_t *managed)
+{
+    size_t cap = 0;
+
+    if (list && (config_setting_is_list(list) || config_setting_is_array(list)))
+        cap += count_matches(list);
+    if (managed && (config_setting_is_list(managed) || config_setting_is_array(managed)))
+        cap += count_matches(managed);
+    s->rules = xcalloc(cap, sizeof(*s->rules));
+    s->rule_index = strmap_new(cap);
+}
+
+bool conf_load_senders(struct sh_snapshot *s, const config_setting_t *list, struct sh_error *err)
+{
+    static const char *const allowed[] = {"match", "relay", NULL};
+
+    if (!config_setting_is_list(list) && !config_setting_is_array(list))
+        return conf_fail(err, list, "must be a list: ( { match = ...; relay = ...; }, ... )");
+    for (int i = 0; i < config_setting_length(list); i++) {
+        const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
+        struct rules_ctx rc = {.err = err, .s = s};
+        const char *relay = NULL;
+
+        if (!config_setting_is_group(g))
+            return conf_fail(err, g, "must be a group { match = ...; relay = ...; }");
+        if (!conf_only(g, allowed, err) || !conf_string(g, "relay", true, &relay, err))
+            return false;
+        if (strcmp(relay, "direct") != 0 && (rc.relay = sh_snapshot_relay(s, relay)) == NULL)
+            return conf_fail(err, config_setting_get_member(g, "relay"),
+                             "no relay named \"%.64s\" (define it under relays, or use \"direct\")",
+                             relay);
+        if (!conf_strings(g, "match", true, add_rule, &rc))
+            return false;
+    }
+    return true;
+}
+
+/* ---- recipient transports ---- */
+
+static bool transport_valid(const char *t)
+{
+    const char *colon = strchr(t, ':');
+
+    if (colon == NULL || colon == t || strlen(t) > MAX_TRANSPORT)
+        return false;
+    for (const char *p = t; p < colon; p++)
+        if (!(isalnum((unsigned char)*p) || *p == '-' || *p == '_' || *p == '.'))
+            return false;
+    for (const char *p = colon + 1; *p; p++)
+        if ((unsigned char)*p <= 0x20 || *p == 0x7f)
+            return false;
+    return true;
+}
+
+/* Does any sender reach a relay (a default relay, or a rule naming one)? */
+static bool relays_in_use(const struct sh_snapshot *s)
+{
+    if (s->default_relay)
+        return true;
+    for (size_t i = 0; i < s->nrules; i++)
+        if (s->rules[i].relay)
+            return true;
+    return false;
+}
+
+bool conf_load_transports(struct sh_snapshot *s, const config_setting_t *list,
+                            struct sh_error *err)
+{
+    static const char *const allowed[] = {"domain", "transport", NULL};
+    size_t n;
+
+    if (!config_setting_is_list(list) && !config_setting_is_array(list))
+        return conf_fail(err, list, "must be a list: ( { domain = ...; transport = ...; }, ... )");
+    n = (size_t)config_setting_length(list); /* room made by alloc_transports() */
+    for (size_t i = 0; i < n; i++) {
+        const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
+        const char *domain = NULL, *transport = NULL, *d;
+        char key[SH_MAX_KEY + 1];
+        struct sh_transport_rule *t;
+        enum sh_rule_kind kind;
+        const char *why;
+
+        if (!config_setting_is_group(g))
+            return conf_fail(err, g, "must be a group { domain = ...; transport = ...; }");
+        if (!conf_only(g, allowed, err) || !conf_string(g, "domain", true, &domain, err) ||
+            !conf_string(g, "transport", true, &transport, err))
+            return false;
+        /* Reuse the sender-key parser: "user@domain" as is, "domain" as "@domain". */
+        if (strchr(domain, '@')) {
+            if (!sh_sender_pattern(domain, key, &kind, &why) || kind != SH_RULE_ADDRESS)
+                return conf_fail(err, config_setting_get_member(g, "domain"),
+                                 "\"%.80s\": write domain, .domain or user@domain", domain);
+        } else {
+            d = domain[0] == '.' ? domain + 1 : domain;
+            if (!sh_domain_valid(d, strlen(d)))
+                return conf_fail(err, config_setting_get_member(g, "domain"),
+                                 "\"%.80s\": invalid domain", domain);
+            for (size_t k = 0; k <= strlen(domain); k++)
+                key[k] = (char)tolower((unsigned char)domain[k]);
+        }
+        if (!transport_valid(transport))
+            return conf_fail(err, config_setting_get_member(g, "transport"),
+                             "\"%.80s\": write transport:nexthop (nexthop may be empty)",
+                             transport);
+        t = &s->transports[s->ntransports];
+        t->key = xstrdup(key);
+        t->transport = xstrdup(transport);
+        t->origin = conf_origin(s, g);
+        /* transport(5): no nexthop means the recipient domain's MX hosts. */
+        if (strchr(transport, ':')[1] == 0 && relays_in_use(s))
+            conf_warn(s, g,
+                      "\"%s\" -> \"%s\": an empty nexthop delivers to the recipient domain's "
+                      "MX hosts, bypassing every sender's relay (Postfix transport(5)); "
+                      "give the lane a nexthop to keep relaying",
+                      key, transport);
+        if (strmap_put(s->transport_index, key, t) != NULL) {
+            free(t->key);
+            free(t->transport);
+            return conf_fail(err, g, "\"%s\" has a transport already", key);
+        }
+        s->ntransports++;
+    }
+    return true;
+}
+
+/* Room for both transport lists (the file's and the managed one): the index points
+ * into s->transports, so it is allocated once. */
+void conf_alloc_transports(struct sh_snapshot *s, const config_setting_t *list,
+                             const config_setting_t *managed)
+{
+    size_t cap = 0;
+
+    if (list && config_setting_is_aggregate(list))
+        cap += (size_t)config_setting_length(list);
+    if (managed && config_setting_is_aggregate(managed))
+        cap += (size_t)config_setting_length(managed);
+    s->transports = xcalloc(cap ? cap : 1, sizeof(*s->transports));
+    s->transport_index = strmap_new(cap);
+}
