@@ -38,5 +38,6 @@ int ctl_key(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_relay(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_import(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_probe(struct ctl_ctx *ctx, int argc, char **argv);
+int ctl_report(struct ctl_ctx *ctx, int argc, char **argv);
 
 #endif

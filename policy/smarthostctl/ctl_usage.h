@@ -12,5 +12,6 @@ ctl_usage_fn ctl_key_usage;
 ctl_usage_fn ctl_relay_usage;
 ctl_usage_fn ctl_import_usage;
 ctl_usage_fn ctl_probe_usage;
+ctl_usage_fn ctl_report_usage;
 
 #endif
