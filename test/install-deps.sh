@@ -12,6 +12,8 @@ PACKAGES=(
     # test peers and tools
     openssl miltertest swaks python3 python3-aiosmtpd postfwd sasl2-bin libsasl2-modules
     redis-server ca-certificates procps iproute2
+    # promtool (checks the Prometheus text smarthostctl report --prometheus writes)
+    prometheus
     # the Debian package (test/deb/ci-deb.sh: dpkg-buildpackage, lintian)
     debhelper devscripts lintian dpkg-dev fakeroot adduser
     # its units: systemd-analyze verify/security. Harmless without systemd as PID 1: its
