@@ -65,6 +65,32 @@ else
     printf '%s\n' "$out" | sed 's/^/# /'
 fi
 
+# No LOGFILE and no readable /var/log/mail.log: the journal, through a stand-in journalctl
+# that records its arguments and prints two short-iso lines.
+n=$((n + 1))
+if [ -r /var/log/mail.log ]; then
+    echo "ok $n # SKIP /var/log/mail.log exists here"
+else
+    mkdir "$tmp/bin"
+    cat >"$tmp/bin/journalctl" <<JOURNAL
+#!/bin/sh
+printf '%s\\n' "\$*" >"$tmp/journal-args"
+echo '2026-11-30T19:50:00+0000 mail postfix/qmgr[3]: ABCDEF12: from=<a@alpha.test>, size=1, nrcpt=1 (queue active)'
+echo '2026-11-30T19:50:01+0000 mail postfix/smtp[4]: ABCDEF12: to=<u@x>, relay=127.0.0.1[127.0.0.1]:2601, dsn=2.0.0, status=sent (250 ok)'
+JOURNAL
+    chmod +x "$tmp/bin/journalctl"
+    out=$(PATH="$tmp/bin:$PATH" "$ctl" -c report.conf report 2>&1 | sed -n '1,5p')
+    args=$(cat "$tmp/journal-args" 2>/dev/null)
+    if [ "$args" = "-q --no-pager -o short-iso -u postfix*" ] &&
+        printf '%s\n' "$out" | grep -q '^source: journalctl -u postfix\*$' &&
+        printf '%s\n' "$out" | grep -qE '^alpha +1 +0 +0 +0$'; then
+        echo "ok $n - without a log file the journal is read (journalctl -o short-iso -u postfix*)"
+    else
+        echo "not ok $n - without a log file the journal is read"; failed=$((failed + 1))
+        printf 'args: %s\n%s\n' "$args" "$out" | sed 's/^/# /'
+    fi
+fi
+
 gzip -c maillog >"$tmp/maillog.gz"
 compare "a gzip'ed log is refused with a hint" "$(report "$tmp/maillog.gz" | sed "s|$tmp|TMP|")" gzip.ref
 compare "usage errors" "$(report --since 5x maillog; report --bogus; report a b)" usage.ref
