@@ -10,19 +10,7 @@ ctl=${SMARTHOSTCTL:?}
 n=0 failed=0
 tmp=$(mktemp -d) && trap 'rm -rf "$tmp"' EXIT
 
-compare() { # name, actual output, ref file
-    n=$((n + 1))
-    if [ "${GOLDEN_UPDATE:-}" = 1 ]; then
-        printf '%s\n' "$2" >"$3"
-    fi
-    if [ "$2" = "$(cat "$3" 2>/dev/null)" ]; then
-        echo "ok $n - $1"
-    else
-        echo "not ok $n - $1"
-        diff -u "$3" <(printf '%s\n' "$2") | sed 's/^/# /'
-        failed=$((failed + 1))
-    fi
-}
+. "$(dirname "$0")/compare.sh"
 
 cd "$here" || exit 1
 report() { "$ctl" -c report.conf report "$@" 2>&1; echo "exit=$?"; }

@@ -8,20 +8,7 @@ ctl=${SMARTHOSTCTL:?}
 unset RELAY_HOST RELAY_PORT DEFAULT_RELAY_HOST RELAY_USER RELAY_PASSWORD
 n=0 failed=0
 
-compare() { # name, actual output, ref file
-    n=$((n + 1))
-    set -- "$1" "$(printf '%s' "$2")" "$3" # command substitution drops trailing newlines: both sides alike
-    if [ "${GOLDEN_UPDATE:-}" = 1 ]; then
-        printf '%s' "$2" > "$3"
-    fi
-    if [ "$2" = "$(cat "$3" 2>/dev/null)" ]; then
-        echo "ok $n - $1"
-    else
-        echo "not ok $n - $1"
-        diff -u "$3" <(printf '%s\n' "$2") | sed 's/^/# /'
-        failed=$((failed + 1))
-    fi
-}
+. "$(dirname "$0")/compare.sh"
 
 cd "$here/config" || exit 1
 for conf in *.conf; do
