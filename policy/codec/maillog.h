@@ -49,8 +49,8 @@ struct maillog_rec {
     char to[MAILLOG_MAX_ADDR + 1];
     char relay[MAILLOG_MAX_RELAY + 1]; /* "host[addr]:port", "none", "local", ... */
     char dsn[MAILLOG_MAX_WORD + 1];
-    char status[MAILLOG_MAX_WORD + 1];     /* "sent", "deferred", "bounced", ... */
-    char reason[MAILLOG_MAX_REASON + 1];   /* the text in the parentheses after status= */
+    char status[MAILLOG_MAX_WORD + 1];   /* "sent", "deferred", "bounced", ... */
+    char reason[MAILLOG_MAX_REASON + 1]; /* the text in the parentheses after status= */
 };
 
 /* Parse LEN bytes (no newline; NULs allowed). False when the line has no time stamp,

@@ -92,8 +92,8 @@ static bool sample_head(FILE *out, const char *name, const struct prom_label *la
     return true;
 }
 
-bool prom_sample_u64(FILE *out, const char *name, const struct prom_label *labels,
-                     size_t nlabels, uint64_t value)
+bool prom_sample_u64(FILE *out, const char *name, const struct prom_label *labels, size_t nlabels,
+                     uint64_t value)
 {
     if (!sample_head(out, name, labels, nlabels))
         return false;

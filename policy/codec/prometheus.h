@@ -35,8 +35,8 @@ bool prom_label_name_valid(const char *name);
 bool prom_family(FILE *out, const char *name, enum prom_type type, const char *help);
 
 /* "NAME{l1="v1",...} VALUE". NLABELS <= PROM_MAX_LABELS, names unique. */
-bool prom_sample_u64(FILE *out, const char *name, const struct prom_label *labels,
-                     size_t nlabels, uint64_t value);
+bool prom_sample_u64(FILE *out, const char *name, const struct prom_label *labels, size_t nlabels,
+                     uint64_t value);
 /* The same for a float: NaN, +Inf and -Inf are written as the format spells them. */
 bool prom_sample_double(FILE *out, const char *name, const struct prom_label *labels,
                         size_t nlabels, double value);

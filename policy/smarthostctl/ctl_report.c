@@ -47,12 +47,23 @@ static bool parse_duration(const char *s, long *out)
         if (s == start)
             return false;
         switch (*s++) {
-        case 's': unit = 1; break;
-        case 'm': unit = 60; break;
-        case 'h': unit = 3600; break;
-        case 'd': unit = 86400; break;
-        case 'w': unit = 7 * 86400; break;
-        default: return false;
+        case 's':
+            unit = 1;
+            break;
+        case 'm':
+            unit = 60;
+            break;
+        case 'h':
+            unit = 3600;
+            break;
+        case 'd':
+            unit = 86400;
+            break;
+        case 'w':
+            unit = 7 * 86400;
+            break;
+        default:
+            return false;
         }
         if (v > MAX_SINCE / unit || (total += v * unit) > MAX_SINCE)
             return false;
@@ -203,8 +214,8 @@ static void print_text(struct report *rp, const char *source, const char *since_
     int w = width("relay", nrows, row_name, rows), wr, wd;
 
     printf("source: %s%s%s\n", source, since_arg ? ", since " : "", since_arg ? since_arg : "");
-    printf("lines: %llu read, %llu deliveries counted, %llu not log lines, %llu too long",
-           ln->read, ln->deliveries, ln->unparsed, ln->too_long);
+    printf("lines: %llu read, %llu deliveries counted, %llu not log lines, %llu too long", ln->read,
+           ln->deliveries, ln->unparsed, ln->too_long);
     if (since_arg)
         printf(", %llu deliveries before the cut", ln->before_since);
     printf("\n\n%-*s %8s %8s %8s %9s\n", w, "relay", "sent", "deferred", "bounced", "deferrals");
@@ -278,8 +289,10 @@ static void print_prometheus(struct report *rp, const struct lines *ln)
     const struct {
         const char *kind;
         unsigned long long n;
-    } kinds[] = {{"read", ln->read},           {"delivery", ln->deliveries},
-                 {"unparsed", ln->unparsed},   {"too_long", ln->too_long},
+    } kinds[] = {{"read", ln->read},
+                 {"delivery", ln->deliveries},
+                 {"unparsed", ln->unparsed},
+                 {"too_long", ln->too_long},
                  {"before_since", ln->before_since}};
     for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
         l[0] = (struct prom_label){"kind", kinds[i].kind};

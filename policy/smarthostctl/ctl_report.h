@@ -30,7 +30,7 @@ struct report_reason {
 };
 
 struct report_domain {
-    char name[MAILLOG_MAX_ADDR + 1]; /* lowercase; "<>" for the null sender */
+    char name[MAILLOG_MAX_ADDR + 1];   /* lowercase; "<>" for the null sender */
     char relay[MAILLOG_MAX_RELAY + 1]; /* the row's name */
     uint64_t sent, deferred, bounced;
 };

@@ -34,8 +34,9 @@ int main(void)
     ok(prom_family(f, "x_total", PROM_COUNTER, "Help with \\ and\nnewline and \"quotes\"."),
        "family accepted");
     fclose(f);
-    is_str(buf, "# HELP x_total Help with \\\\ and\\nnewline and \"quotes\".\n"
-                "# TYPE x_total counter\n",
+    is_str(buf,
+           "# HELP x_total Help with \\\\ and\\nnewline and \"quotes\".\n"
+           "# TYPE x_total counter\n",
            "HELP escapes backslash and newline (not quotes), TYPE follows");
 
     f = open_buf();
@@ -50,7 +51,8 @@ int main(void)
     ok(prom_sample_u64(f, "x_total", l, 2, 18446744073709551615ull), "sample accepted");
     ok(prom_sample_u64(f, "x_total", NULL, 0, 0), "sample without labels");
     fclose(f);
-    is_str(buf, "x_total{relay=\"a\\\\b\\\"c\\nd\",status=\"sent\"} 18446744073709551615\nx_total 0\n",
+    is_str(buf,
+           "x_total{relay=\"a\\\\b\\\"c\\nd\",status=\"sent\"} 18446744073709551615\nx_total 0\n",
            "label values escape backslash, quote and newline; u64 max is exact");
 
     f = open_buf();
