@@ -316,13 +316,14 @@ static void print_prometheus(struct report *rp, const struct lines *ln)
 
 void ctl_report_usage(FILE *out)
 {
-    fprintf(out, "usage: smarthostctl [-c FILE] report [--since DURATION] [--prometheus] "
-                 "[LOGFILE|-]\n"
-                 "  LOGFILE: default " DEFAULT_LOG ", or the journal (journalctl) when that cannot\n"
-                 "  be read; - is stdin. DURATION: 90s, 30m, 1h, 2d, 1w or sums like 1h30m\n"
-                 "  prints per configured relay (and direct) the deliveries sent, deferred and\n"
-                 "  bounced, the top deferral reasons, and the relay per sender domain;\n"
-                 "  --prometheus prints the per-relay counts in the Prometheus text format\n");
+    fprintf(out,
+            "usage: smarthostctl [-c FILE] report [--since DURATION] [--prometheus] "
+            "[LOGFILE|-]\n"
+            "  LOGFILE: default " DEFAULT_LOG ", or the journal (journalctl) when that cannot\n"
+            "  be read; - is stdin. DURATION: 90s, 30m, 1h, 2d, 1w or sums like 1h30m\n"
+            "  prints per configured relay (and direct) the deliveries sent, deferred and\n"
+            "  bounced, the top deferral reasons, and the relay per sender domain;\n"
+            "  --prometheus prints the per-relay counts in the Prometheus text format\n");
 }
 
 static int usage_err(void)
