@@ -113,5 +113,5 @@ qid=$(lab_maillog_qid "demo-5" || true)
 
 ok=$(grep -c '"event": "message"' "$LAB/fake.jsonl" || true)
 echo "== $ok of ${#SENDERS[@]} messages delivered; cleaning up (Postfix, smarthostd, fakes, $LAB)"
-echo "   next: meson test -C build --print-errorlogs"
+echo "   next: ./test/run-tests   (meson test -C build --print-errorlogs)"
 [ "$ok" = "${#SENDERS[@]}" ]
