@@ -95,10 +95,29 @@ static void follow_config_group(const char *path, const char *config)
          strerror(errno));
 }
 
+/* flock the lock file LOCK for M. The file is removed when the lock is released
+ * (ctl_managed_close), so a lock taken on a file already unlinked by the previous
+ * holder does not count: the path must still name the locked inode. */
+static bool take_lock(struct ctl_managed *m, const char *lock)
+{
+    struct stat held, named;
+
+    if ((m->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
+        return false;
+    if (flock(m->lock_fd, LOCK_EX | LOCK_NB) == 0 && fstat(m->lock_fd, &held) == 0 &&
+        lstat(lock, &named) == 0 && held.st_ino == named.st_ino && held.st_dev == named.st_dev)
+        return true;
+    close(m->lock_fd);
+    m->lock_fd = -1;
+    errno = EWOULDBLOCK;
+    return false;
+}
+
 bool ctl_managed_open(struct ctl_managed *m, const struct ctl_ctx *ctx)
 {
     char dir[PATH_MAX], lock[PATH_MAX + 8];
     struct stat st;
+    bool made = false;
 
     memset(m, 0, sizeof(*m));
     m->lock_fd = -1;
@@ -108,10 +127,9 @@ bool ctl_managed_open(struct ctl_managed *m, const struct ctl_ctx *ctx)
     snprintf(m->path, sizeof(m->path), "%s/%s", dirname(dir), CTL_MANAGED_NAME);
     snprintf(m->vault_key, sizeof(m->vault_key), "%s", SH_DEFAULT_VAULT_KEY);
     snprintf(lock, sizeof(lock), "%s.lock", m->path);
-    if ((m->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0 ||
-        flock(m->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    if (!take_lock(m, lock)) {
         ctl_err("%s: %s", lock,
-        errno == EWOULDBLOCK ? "another smarthostctl is writing" : strerror(errno));
+                errno == EWOULDBLOCK ? "another smarthostctl is writing" : strerror(errno));
         return false;
     }
     if (lstat(m->path, &st) != 0) {
@@ -126,9 +144,13 @@ bool ctl_managed_open(struct ctl_managed *m, const struct ctl_ctx *ctx)
             return false;
         }
         follow_config_group(m->path, m->config); /* a reload may read it before any write */
+        made = true;
     }
-    if (!check_included(m))
+    if (!check_included(m)) {
+        if (made) /* useless without the @include: leave nothing behind */
+            unlink(m->path);
         return false;
+    }
     if (config_read_file(&m->cf, m->path) != CONFIG_TRUE) {
         fprintf(stderr, "%s:%d: %s\n", m->path, config_error_line(&m->cf),
                 config_error_text(&m->cf));
@@ -141,9 +163,14 @@ bool ctl_managed_open(struct ctl_managed *m, const struct ctl_ctx *ctx)
 
 void ctl_managed_close(struct ctl_managed *m)
 {
+    char lock[PATH_MAX + 8];
+
     config_destroy(&m->cf);
-    if (m->lock_fd >= 0)
+    if (m->lock_fd >= 0) { /* held: removed while still locked (see take_lock) */
+        snprintf(lock, sizeof(lock), "%s.lock", m->path);
+        unlink(lock);
         close(m->lock_fd); /* drops the flock */
+    }
 }
 
 config_setting_t *ctl_managed_section(struct ctl_managed *m, const char *name, int type)
