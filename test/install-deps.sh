@@ -16,6 +16,9 @@ PACKAGES=(
     prometheus
     # the Debian package (test/deb/ci-deb.sh: dpkg-buildpackage, lintian)
     debhelper devscripts lintian dpkg-dev fakeroot adduser
+    # a real syslog daemon: ci-deb.sh starts rsyslogd itself (no systemd) and checks that
+    # the packaged daemons' lines reach /var/log/mail.log (facility mail)
+    rsyslog
     # its units: systemd-analyze verify/security. Harmless without systemd as PID 1: its
     # maintainer scripts start or restart nothing unless /run/systemd/system exists, and
     # PID 1 stays whatever booted (init comes from systemd-sysv, which this does not pull in)

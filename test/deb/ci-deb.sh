@@ -1,8 +1,12 @@
 #!/bin/bash
 # ci-deb.sh - the package on this machine, end to end (issue 6):
 #   build the .deb (dpkg-buildpackage in a copy of the tree), lintian (errors fail),
-#   apt-get install it, start both daemons exactly as the units' ExecStart lines say
-#   (no systemd here: as root, and their -u smarthostd makes them drop to it), give the
+#   apt-get install it; on the fresh install, a first `relay add-domain` and `add-auth`
+#   with no other step (the conffile's @include, managed.conf and the vault key come
+#   with the package); start both daemons with the packaged init.d scripts (no systemd
+#   here: start, status, stop; their -u smarthostd makes them drop from root), with a
+#   real syslog daemon (rsyslogd, Debian's rsyslog.conf, started here and stopped after)
+#   whose /var/log/mail.log must receive their lines (facility mail); give the
 #   machine's Postfix a minimal main.cf if it has none, `smarthostctl postfix-setup
 #   --apply`, start Postfix, send one message to a fake smarthost and check relay + AUTH,
 #   `--undo` and byte-compare main.cf/master.cf, stop everything, `dpkg --purge` and
@@ -11,8 +15,8 @@
 # runs without systemd as PID 1 (package systemd, test/install-deps.sh says why harmless).
 # Upgrade: the tree is built twice, as the changelog's version V and as V+test1 (a
 # changelog entry and a changed conffile made in the temporary copy only); V is installed,
-# the admin edits the conffile, makes a vault key and managed.conf (key init, relay
-# add-domain/add-auth), the daemons run, then `apt-get install ./V+test1.deb` with
+# the admin edits the conffile and adds an encrypted credential to managed.conf (relay
+# add-domain/add-auth, under the key the package made), the daemons run, then `apt-get install ./V+test1.deb` with
 # --force-confold; the admin's files must be byte-identical afterwards, the account and
 # the socket directory intact, the new files in place, and the daemons must start and answer.
 #
@@ -35,13 +39,26 @@ T0=$SECONDS
 PF=/etc/postfix
 SPOOL=/var/spool/postfix/smarthostd
 DAEMON_PIDS=()
-MADE_MAINCF=0 INSTALLED=0 PF_STARTED=0
+MADE_MAINCF=0 INSTALLED=0 PF_STARTED=0 SYSLOG_PID=
+MAILLOG=/var/log/mail.log
+# What rsyslogd may create with Debian's rsyslog.conf; removed after if it was not there.
+RSYSLOG_FILES="/var/log/syslog /var/log/auth.log /var/log/cron.log /var/log/kern.log $MAILLOG /var/log/user.log"
+RSYSLOG_NEW=
 
 lab_init # $LAB, fake smarthosts; its EXIT trap is chained below
+syslog_stop() { # the rsyslogd this run started, and the log files it made
+    local f
+    [ -n "$SYSLOG_PID" ] || return 0
+    kill "$SYSLOG_PID" 2>/dev/null
+    lab_wait_gone 10 "$SYSLOG_PID"
+    SYSLOG_PID=
+    for f in $RSYSLOG_NEW; do rm -f "$f"; done
+}
 ci_cleanup() {
     local rc=$?
     [ "$PF_STARTED" = 1 ] && postfix stop >/dev/null 2>&1
     for p in "${DAEMON_PIDS[@]}"; do kill "$p" 2>/dev/null; lab_wait_gone 10 "$p"; done
+    syslog_stop
     if [ -e /var/lib/smarthostd/postfix-setup.state ] && command -v smarthostctl >/dev/null; then
         smarthostctl postfix-setup --undo >/dev/null 2>&1
     fi
@@ -100,6 +117,29 @@ is "$(stat -c '%U:%G %a' "$SPOOL")" "smarthostd:postfix 2750" "socket directory 
 is "$(stat -c '%U:%G %a' /etc/smarthostd)" "root:smarthostd 750" "config directory group-readable by the daemons"
 is "$(stat -c '%U:%G %a' /etc/smarthostd/smarthostd.conf)" "root:smarthostd 640" "config file too (managed.conf takes its group)"
 ok "the shipped config is valid" smarthostctl check
+ok "README.md and the conffile as shipped under /usr/share/doc/smarthostd" bash -c \
+    "[ -f /usr/share/doc/smarthostd/README.md.gz ] &&
+     cmp -s /usr/share/doc/smarthostd/examples/smarthostd.conf /etc/smarthostd/smarthostd.conf"
+
+# --- first run: the first relay commands, with no other step ---------------------------
+E=/etc/smarthostd
+ok "the conffile includes managed.conf" grep -qx '@include "managed.conf"' $E/smarthostd.conf
+is "$(stat -c '%U:%G %a' $E/managed.conf $E/vault.key 2>&1 | tr '\n' ' ')" \
+    "root:smarthostd 640 root:smarthostd 640 " "postinst made managed.conf and the vault key: root:smarthostd 0640"
+P_FIRST=$(lab_free_port) # only looked up, never connected to
+smarthostctl relay add-domain first.example 127.0.0.1 "$P_FIRST" >"$LAB/first.out" 2>&1
+rc=$?
+sed 's/^/# /' "$LAB/first.out"
+is "$rc" 0 "first command on the fresh install: relay add-domain"
+echo first-pass-3 | smarthostctl relay add-auth first.example first-user --password-stdin >"$LAB/first.out" 2>&1
+rc=$?
+sed 's/^/# /' "$LAB/first.out"
+is "$rc" 0 "then relay add-auth (encrypted under the package's vault key)"
+ok "the route uses them" bash -c \
+    "smarthostctl route a@first.example | grep -qx 'sasl_user=first-user' &&
+     smarthostctl route a@first.example | grep -q '127.0.0.1\]:$P_FIRST'"
+ok "no lock or temp file left in $E" bash -c "! ls $E | grep -q -e '\.lock\$' -e '\.tmp\$'"
+ok "relay del-domain takes it away again" smarthostctl relay del-domain first.example
 
 # --- the units ---------------------------------------------------------------------
 # systemd-analyze reads unit files without a running systemd; verify exits 0 even for
@@ -124,19 +164,39 @@ for u in $UNITS; do
          grep -qx 'SystemCallFilter=@system-service' \$u"
 done
 
-# --- the daemons, as the units start them -------------------------------------------
-execstart() { sed -n 's/^ExecStart=//p' "/lib/systemd/system/$1.service"; }
-start_daemons() { # as root, like a container would; -u in ExecStart drops to smarthostd
-    local unit cmd p SU
-    mkdir -p /run/smarthostd /run/smarthostd-milter # RuntimeDirectory= (systemd would make them)
+# --- the daemons, through the init.d scripts, logging to a real syslog daemon --------
+ok "init.d scripts for both daemons" test -x /etc/init.d/smarthostd -a -x /etc/init.d/smarthostd-milter
+# The scripts run the units' command lines without -f (the daemons detach).
+for unit in smarthostd smarthostd-milter; do
+    unit_cmd=$(sed -n 's/^ExecStart=//p' "/lib/systemd/system/$unit.service" | sed 's/ -f / /')
+    init_cmd=$(sh -c '. "$1"; eval "echo $DAEMON $DAEMON_ARGS"' sh "/etc/init.d/$unit")
+    is "$init_cmd" "$unit_cmd" "/etc/init.d/$unit runs $unit.service's ExecStart without -f"
+done
+command -v rsyslogd >/dev/null || bail "no rsyslogd: install rsyslog (test/install-deps.sh)"
+if pgrep -x rsyslogd >/dev/null; then
+    diag "rsyslogd already runs: using it"
+else
+    for f in $RSYSLOG_FILES; do [ -e "$f" ] || RSYSLOG_NEW+=" $f"; done
+    rsyslogd -i "$LAB/rsyslogd.pid" 2>"$LAB/rsyslogd.err"
+    lab_wait 10 test -s "$LAB/rsyslogd.pid" || bail "rsyslogd did not start: $(cat "$LAB/rsyslogd.err")"
+    SYSLOG_PID=$(cat "$LAB/rsyslogd.pid")
+fi
+touch "$MAILLOG"
+MAILLOG_FROM=$(($(stat -c %s "$MAILLOG") + 1))
+maillog() { tail -c "+$MAILLOG_FROM" "$MAILLOG"; } # what this run added
+start_daemons() { # as root, like a container would; -u in the scripts drops to smarthostd
+    local unit p SU
     for unit in smarthostd smarthostd-milter; do
-        read -r -a cmd <<<"$(execstart "$unit")"
-        diag "$unit: ${cmd[*]}"
-        "${cmd[@]}" >>"$LAB/$unit.log" 2>&1 &
-        DAEMON_PIDS+=($!)
+        timeout -k 5 30 /etc/init.d/$unit start >"$LAB/$unit.init" 2>&1
+        rc=$?
+        p=$(cat /run/$unit/$unit.pid 2>/dev/null)
+        [ -n "$p" ] && DAEMON_PIDS+=("$p")
+        [ $rc = 0 ] || sed "s/^/# $unit: /" "$LAB/$unit.init"
+        is "$rc" 0 "/etc/init.d/$unit start returns (the daemon detached)"
+        ok "/etc/init.d/$unit status: running" /etc/init.d/$unit status
     done
     lab_wait 20 test -S "$SPOOL/socketmap" -a -S "$SPOOL/policy" -a -S "$SPOOL/milter" ||
-        { cat "$LAB"/smarthostd*.log >&2; bail "daemons did not create their sockets"; }
+        { maillog >&2; bail "daemons did not create their sockets"; }
     SU=$(id -u smarthostd)
     for p in "${DAEMON_PIDS[@]}"; do
         ok "pid $p ($(tr -d '\0' </proc/$p/comm)) runs as smarthostd (uid $SU), no capabilities" bash -c \
@@ -144,8 +204,13 @@ start_daemons() { # as root, like a container would; -u in ExecStart drops to sm
     done
 }
 stop_daemons() {
-    local p
-    for p in "${DAEMON_PIDS[@]}"; do kill "$p"; lab_wait_gone 10 "$p"; done
+    local unit p
+    for unit in smarthostd smarthostd-milter; do
+        ok "/etc/init.d/$unit stop" /etc/init.d/$unit stop
+        /etc/init.d/$unit status >/dev/null 2>&1
+        is "$?" 3 "/etc/init.d/$unit status: not running (3)"
+    done
+    for p in "${DAEMON_PIDS[@]}"; do kill "$p" 2>/dev/null; lab_wait_gone 10 "$p"; done
     DAEMON_PIDS=()
     ok "stopped daemons removed their sockets" bash -c "[ -z \"\$(ls -A '$SPOOL')\" ]"
 }
@@ -206,11 +271,18 @@ swaks --server 127.0.0.1:25 --helo ci-client.test --from alice@example.com --to 
 lab_wait 60 lab_fake_has ci-deb-one || diag "the fake smarthost saw nothing within 60 s"
 is "$(lab_fake_find ci-deb-one)" "relay	$P_RELAY	alice@example.com	ci-user	ci-pass-42	yes" \
     "relayed by the machine's Postfix (chrooted smtp) to the smarthost, AUTH over STARTTLS"
-ok "the policy service was consulted" grep -q 'policy: sender=<alice@example.com>' "$LAB/smarthostd.log"
-ok "no password in the daemons' logs" bash -c "! grep -q ci-pass-42 '$LAB/smarthostd.log' '$LAB/smarthostd-milter.log'"
-kill -HUP "${DAEMON_PIDS[0]}"
-ok "SIGHUP after the drop reloads (config and password file group-readable)" \
-    lab_wait 10 grep -q 'reloaded configuration' "$LAB/smarthostd.log"
+ok "$MAILLOG: smarthostd's lines (syslog facility mail)" \
+    lab_wait 10 bash -c "tail -c +$MAILLOG_FROM $MAILLOG | grep -q ' smarthostd\\[[0-9]*\\]: '"
+ok "$MAILLOG: smarthostd-milter's lines" \
+    bash -c "tail -c +$MAILLOG_FROM $MAILLOG | grep -q ' smarthostd-milter\\[[0-9]*\\]: '"
+ok "$MAILLOG: no doubled program prefix" \
+    bash -c "! tail -c +$MAILLOG_FROM $MAILLOG | grep -q ']: smarthostd\\(-milter\\)\\?: '"
+ok "$MAILLOG: the policy service was consulted for the sender" \
+    bash -c "tail -c +$MAILLOG_FROM $MAILLOG | grep ' smarthostd\\[' | grep -i policy | grep -q 'alice@example.com'"
+ok "no password in $MAILLOG" bash -c "! tail -c +$MAILLOG_FROM $MAILLOG | grep -q ci-pass-42"
+/etc/init.d/smarthostd reload >/dev/null 2>&1
+ok "init.d reload (SIGHUP) after the drop reloads (config and password file group-readable)" \
+    lab_wait 10 bash -c "tail -c +$MAILLOG_FROM $MAILLOG | grep -q 'reloaded configuration'"
 postfix stop >/dev/null 2>&1
 lab_wait 20 bash -c '! postfix status >/dev/null 2>&1'
 PF_STARTED=0
@@ -224,9 +296,9 @@ ok "master.cf byte-identical to the original" cmp "$LAB/master.cf.orig" "$PF/mas
 # As an admin would: the conffile edited (the relay above, plus the include), a vault key
 # and an encrypted credential in managed.conf; the running smarthostd reloads each change.
 # From / on purpose: the verbs must not depend on the working directory.
-E=/etc/smarthostd
 echo '@include "managed.conf"' >>$E/smarthostd.conf
-ok "key init (the admin's vault key)" bash -c "cd / && smarthostctl key init"
+ok "key init refuses: the package made the key, it is never replaced" bash -c \
+    "cd / && ! smarthostctl key init >/dev/null 2>&1"
 P_UP=$(lab_free_port) # only looked up below, never connected to
 ok "relay add-domain: accepted by both running daemons" bash -c \
     "cd / && smarthostctl relay add-domain upgrade.example 127.0.0.1 $P_UP >$LAB/add.out &&
@@ -263,7 +335,7 @@ ok "new binaries in place: replaced files (new inodes), identical to the $V2 pac
     "[ \"\$(stat -c %i /usr/sbin/smarthostd /usr/sbin/smarthostd-milter /usr/sbin/smarthostctl)\" != '$ino_before' ] &&
      for f in smarthostd smarthostd-milter smarthostctl; do cmp -s /usr/sbin/\$f '$LAB/new/usr/sbin/'\$f || exit 1; done"
 ok "changelog of $V2 installed" bash -c "zcat /usr/share/doc/smarthostd/changelog.gz | head -n 1 | grep -qF '($V2)'"
-ok "no daemon was restarted by the upgrade without systemd (the old ones still run)" \
+ok "the upgrade restarted no daemon here (policy-rc.d, no systemd): the old ones still run" \
     bash -c "kill -0 ${DAEMON_PIDS[*]}"
 stop_daemons
 start_daemons
@@ -275,6 +347,7 @@ is "$(postmap -q a@upgrade.example "$SMQ:relay")" "[127.0.0.1]:$P_UP" "after the
 
 # --- stop, purge --------------------------------------------------------------------
 stop_daemons
+syslog_stop
 rm -f /etc/smarthostd/ci-relay.pass
 if [ "$MADE_MAINCF" = 1 ]; then rm -f "$PF/main.cf" /var/log/smarthostd-ci-maillog; MADE_MAINCF=0; fi
 dpkg --purge smarthostd >"$LAB/purge.log" 2>&1
