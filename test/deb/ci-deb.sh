@@ -39,7 +39,7 @@ T0=$SECONDS
 PF=/etc/postfix
 SPOOL=/var/spool/postfix/smarthostd
 DAEMON_PIDS=()
-MADE_MAINCF=0 INSTALLED=0 PF_STARTED=0 SYSLOG_PID=
+MADE_MAINCF=0 INSTALLED=0 PF_STARTED=0 SYSLOG_PID= had_user=1
 MAILLOG=/var/log/mail.log
 # What rsyslogd may create with Debian's rsyslog.conf; removed after if it was not there.
 RSYSLOG_FILES="/var/log/syslog /var/log/auth.log /var/log/cron.log /var/log/kern.log $MAILLOG /var/log/user.log"
@@ -65,6 +65,9 @@ ci_cleanup() {
     if [ "$MADE_MAINCF" = 1 ]; then rm -f "$PF/main.cf" /var/log/smarthostd-ci-maillog; fi
     rm -f /etc/smarthostd/ci-relay.pass
     [ "$INSTALLED" = 1 ] && dpkg --purge smarthostd >/dev/null 2>&1
+    if [ "$had_user" = 0 ] && getent passwd smarthostd >/dev/null; then # made by this run
+        userdel smarthostd >/dev/null 2>&1; groupdel smarthostd >/dev/null 2>&1
+    fi
     (exit "$rc"); lab_cleanup
 }
 trap ci_cleanup EXIT
@@ -191,7 +194,7 @@ start_daemons() { # as root, like a container would; -u in the scripts drops to 
         rc=$?
         p=$(cat /run/$unit/$unit.pid 2>/dev/null)
         [ -n "$p" ] && DAEMON_PIDS+=("$p")
-        [ $rc = 0 ] || sed "s/^/# $unit: /" "$LAB/$unit.init"
+        [ $rc = 0 ] || { cat "$LAB/$unit.init"; echo; } | sed "s/^/# $unit: /"
         is "$rc" 0 "/etc/init.d/$unit start returns (the daemon detached)"
         ok "/etc/init.d/$unit status: running" /etc/init.d/$unit status
     done
@@ -366,6 +369,7 @@ if [ "$had_user" = 0 ]; then
     # The test's own cleanup, not the package's: leave the machine as this run found it.
     userdel smarthostd >/dev/null 2>&1; groupdel smarthostd >/dev/null 2>&1
     diag "removed the smarthostd account this run created (test cleanup)"
+    had_user=1
 fi
 diag "ci-deb.sh took $((SECONDS - T0)) s"
 tap_done
