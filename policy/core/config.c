@@ -13,10 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "config_int.h"
 #include "milter_conf.h"
 #include "policy_conf.h"
+#include "regfile.h"
 #include "vault.h"
 
 #define DEFAULT_IMPLICIT_TLS_TRANSPORT "smarthost-smtps"
@@ -142,12 +144,22 @@ static bool load_root(struct sh_snapshot *s, const config_setting_t *root,
 
 static bool read_file(config_t *cf, const char *path, struct sh_error *err)
 {
-    char dir[PATH_MAX];
+    char dir[PATH_MAX], why[600];
+    int fd;
 
     config_init(cf);
     /* @include "x.conf" is relative to the including file's directory. */
     snprintf(dir, sizeof(dir), "%s", path);
     config_set_include_dir(cf, dirname(dir));
+    /* A FIFO or device here would stall libconfig's blocking fopen(): judge the file
+     * first without blocking (regular files only). libconfig reads it by name, so its
+     * settings carry the file name for FILE:LINE errors. */
+    if ((fd = sh_regfile_open(path, SH_REGFILE_FOLLOW, NULL, why, sizeof(why))) < 0) {
+        snprintf(err->text, sizeof(err->text), "cannot read %.600s", why);
+        config_destroy(cf);
+        return false;
+    }
+    close(fd);
     if (config_read_file(cf, path) == CONFIG_TRUE)
         return true;
     if (config_error_type(cf) == CONFIG_ERR_FILE_IO) {

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "config_int.h"
+#include "regfile.h"
 #include "vault.h"
 
 #define MAX_PASSWORD 1024
@@ -34,15 +35,11 @@ static bool read_secret_file(const char *name, const char *path, char **out, str
     ssize_t n;
     int fd;
 
-    if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-        snprintf(err->text, sizeof(err->text), "credentials %s: open %.200s: %s", name, path,
-                 strerror(errno));
-        return false;
-    }
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        snprintf(err->text, sizeof(err->text), "credentials %s: %.200s is not a regular file",
-                 name, path);
-        close(fd);
+    char why[600];
+
+    /* no FIFO can stall the load, no link can point us elsewhere; regular files only */
+    if ((fd = sh_regfile_open(path, 0, &st, why, sizeof(why))) < 0) {
+        snprintf(err->text, sizeof(err->text), "credentials %s: %.600s", name, why);
         return false;
     }
     if (st.st_mode & (S_IWGRP | S_IRWXO)) {

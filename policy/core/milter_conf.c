@@ -15,6 +15,7 @@
 #include "header_checks.h"
 #include "hostaddr.h"
 #include "milter_conf.h"
+#include "regfile.h"
 #include "resolve.h"
 #include "strmap.h"
 
@@ -228,6 +229,7 @@ static bool load_header_checks(struct sh_milter_conf *m, const config_setting_t 
     struct sh_hc_error hc = {0};
     struct sh_hc_rule *hcr = NULL;
     size_t nhcr = 0;
+    char why[600];
     struct stat sb;
     char *buf;
     ssize_t got;
@@ -240,11 +242,11 @@ static bool load_header_checks(struct sh_milter_conf *m, const config_setting_t 
         path += 7;
     else if (strncmp(path, "pcre:", 5) == 0)
         path += 5;
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-        return conf_fail(err, st, "%.200s: %s", path, strerror(errno));
-    if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_size > SH_MILTER_MAX_HC_FILE) {
+    if ((fd = sh_regfile_open(path, SH_REGFILE_FOLLOW, &sb, why, sizeof(why))) < 0)
+        return conf_fail(err, st, "%.600s", why);
+    if (sb.st_size > SH_MILTER_MAX_HC_FILE) {
         close(fd);
-        return conf_fail(err, st, "%.200s: not a regular file of at most %d bytes", path,
+        return conf_fail(err, st, "%.200s: larger than %d bytes", path,
                          SH_MILTER_MAX_HC_FILE);
     }
     buf = xcalloc((size_t)sb.st_size + 1, 1);

@@ -1,9 +1,11 @@
 /* reload_status.c - the daemon's load verdict file, see reload_status.h. */
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "reload_status.h"
@@ -19,8 +21,18 @@ int sh_reload_status_open(const char *pidfile)
 {
     char path[PATH_MAX + 8];
 
+    struct stat st;
+    int fd;
+
     status_path(pidfile, path, sizeof(path));
-    return open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+    /* O_NONBLOCK: a FIFO planted here fails (ENXIO) instead of stalling the start */
+    fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+    if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1)) {
+        close(fd);
+        errno = EINVAL;
+        return -1;
+    }
+    return fd;
 }
 
 void sh_reload_status_write(int fd, unsigned long generation, bool ok, const char *error)

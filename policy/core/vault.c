@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "regfile.h"
 #include "vault.h"
 
 #define NONCE_LEN 12
@@ -146,12 +147,11 @@ bool sh_vault_key_read(const char *path, unsigned char key[SH_VAULT_KEY_LEN],
     ssize_t n;
     int fd, k;
 
-    if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-        return fail(err, "vault key %.200s: %s", path, strerror(errno));
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return fail(err, "vault key %.200s: not a regular file", path);
-    }
+    char why[600];
+
+    /* no FIFO can stall the load, no link can point us elsewhere; regular files only */
+    if ((fd = sh_regfile_open(path, 0, &st, why, sizeof(why))) < 0)
+        return fail(err, "vault key %.600s", why);
     if ((st.st_mode & (S_IWGRP | S_IRWXO)) || (st.st_uid != 0 && st.st_uid != geteuid())) {
         close(fd);
         return fail(err,
