@@ -2,7 +2,9 @@
  *
  * info  = a decision or an event worth a line;  warn = trouble, carry on;
  * fatal = startup or configuration error, exit(1);  panic = a bug, abort().
- * Syslog (LOG_MAIL) by default, stderr when the daemon runs in the foreground.
+ * A CLI logs to stderr (msg_open(ident, true)); a daemon logs to syslog, facility
+ * mail, and copies each line to stderr while it has a terminal or log file there
+ * (msg_open_daemon), never to the journal, which has the syslog line already.
  * Never pass a secret to any of these. Untrusted text goes through msg_printable().
  */
 #ifndef SH_MSG_H
@@ -13,7 +15,12 @@
 
 #define SH_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
+/* TO_STDERR: stderr only; otherwise syslog only. */
 void msg_open(const char *ident, bool to_stderr);
+/* Syslog (LOG_MAIL, ident IDENT, with pid) plus, when COPY_TO_STDERR, "IDENT: " lines on
+ * stderr, unless stderr is the systemd journal ($JOURNAL_STREAM). */
+void msg_open_daemon(const char *ident, bool copy_to_stderr);
+void msg_set_stderr(bool on);
 void msg_set_verbose(int level);
 extern int msg_verbose;
 
