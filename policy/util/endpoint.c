@@ -1,9 +1,12 @@
 /* endpoint.c - parse Postfix-style endpoint names, bind and listen. */
 #include <errno.h>
+#include <libgen.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -99,7 +102,7 @@ static bool errno_fail(char *err, size_t errlen, const char *what, const char *t
 }
 
 /* A socket file at PATH: remove it when nobody listens there any more. */
-static bool remove_stale(const struct sh_endpoint *ep, char *err, size_t errlen)
+bool sh_unix_socket_remove_stale(const struct sh_endpoint *ep, char *err, size_t errlen)
 {
     struct sockaddr_un sun = {.sun_family = AF_UNIX};
     struct stat st;
@@ -121,37 +124,74 @@ static bool remove_stale(const struct sh_endpoint *ep, char *err, size_t errlen)
     return true;
 }
 
-static bool listen_unix(struct sh_endpoint *ep, gid_t gid, char *err, size_t errlen)
+bool sh_unix_socket_place(const char *path, mode_t mode, gid_t gid,
+                          bool (*make)(const char *tmp, void *ctx, char *err, size_t errlen),
+                          void *ctx, char *err, size_t errlen)
+{
+    char dir[PATH_MAX], tmpdir[PATH_MAX], tmp[PATH_MAX];
+    bool ok = false;
+
+    /* Why this is race-free: the socket is made, chmod'ed and chown'ed inside a fresh
+     * directory that mkdtemp() creates with mode 0700 for us alone, so no other user can
+     * swap the name for a link between bind() and chmod()/chown(). rename() then moves
+     * the finished socket to PATH in one step; whatever was at PATH (a stale socket, a
+     * planted link) is replaced, never followed. */
+    if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir) ||
+        snprintf(tmpdir, sizeof(tmpdir), "%s/.sock.XXXXXX", dirname(dir)) >= (int)sizeof(tmpdir))
+        return fail(err, errlen, "%s: path too long", path);
+    if (strlen(tmpdir) + 2 >= sizeof(((struct sockaddr_un *)0)->sun_path))
+        return fail(err, errlen, "%s: directory name too long for a unix socket", path);
+    if (mkdtemp(tmpdir) == NULL)
+        return errno_fail(err, errlen, "mkdtemp next to it", path);
+    snprintf(tmp, sizeof(tmp), "%s/s", tmpdir);
+    if (make(tmp, ctx, err, errlen)) {
+        if (chmod(tmp, mode) < 0)
+            errno_fail(err, errlen, "chmod", path);
+        else if (gid != (gid_t)-1 && chown(tmp, (uid_t)-1, gid) < 0)
+            errno_fail(err, errlen, "chown", path);
+        else if (rename(tmp, path) < 0)
+            errno_fail(err, errlen, "rename into place", path);
+        else
+            ok = true;
+    }
+    if (!ok)
+        unlink(tmp);
+    rmdir(tmpdir);
+    return ok;
+}
+
+static bool bind_fd(const char *tmp, void *ctx, char *err, size_t errlen)
 {
     struct sockaddr_un sun = {.sun_family = AF_UNIX};
+
+    snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", tmp);
+    return bind(*(int *)ctx, (struct sockaddr *)&sun, sizeof(sun)) == 0 ||
+           errno_fail(err, errlen, "bind", tmp);
+}
+
+static bool listen_unix(struct sh_endpoint *ep, gid_t gid, char *err, size_t errlen)
+{
     int fd;
 
-    if (!remove_stale(ep, err, errlen))
+    if (!sh_unix_socket_remove_stale(ep, err, errlen))
         return false;
-    strcpy(sun.sun_path, ep->path);
     if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0)
         return errno_fail(err, errlen, "socket", ep->text);
-    if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-        errno_fail(err, errlen, "bind", ep->text);
+    /* Nobody can connect before listen(): the socket is placed with its final mode first. */
+    if (!sh_unix_socket_place(ep->path, SH_UNIX_SOCKET_MODE, gid, bind_fd, &fd, err, errlen)) {
         close(fd);
         return false;
     }
     ep->bound_path = true;
-    /* Nobody can connect before listen(), so the umask window is harmless. */
-    if (chmod(ep->path, SH_UNIX_SOCKET_MODE) < 0)
-        errno_fail(err, errlen, "chmod", ep->text);
-    else if (gid != (gid_t)-1 && chown(ep->path, (uid_t)-1, gid) < 0)
-        errno_fail(err, errlen, "chown", ep->text);
-    else if (listen(fd, LISTEN_BACKLOG) < 0)
+    if (listen(fd, LISTEN_BACKLOG) < 0) {
         errno_fail(err, errlen, "listen", ep->text);
-    else {
-        ep->fds[ep->nfds++] = fd;
-        return true;
+        close(fd);
+        unlink(ep->path);
+        ep->bound_path = false;
+        return false;
     }
-    close(fd);
-    unlink(ep->path);
-    ep->bound_path = false;
-    return false;
+    ep->fds[ep->nfds++] = fd;
+    return true;
 }
 
 static bool listen_inet(struct sh_endpoint *ep, char *err, size_t errlen)

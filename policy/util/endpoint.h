@@ -37,6 +37,17 @@ bool sh_endpoint_listen(struct sh_endpoint *ep, gid_t gid, char *err, size_t err
  * listening); inet tries each address of the host. -1 with errno set. */
 int sh_endpoint_connect(const struct sh_endpoint *ep);
 
+/* A unix socket at PATH with MODE and group GID (unless (gid_t)-1), without a path race:
+ * MAKE(TMP, CTX, ...) creates the socket at TMP, inside a fresh mode-0700 directory next
+ * to PATH; there it gets its mode and group, then rename() puts it at PATH. */
+bool sh_unix_socket_place(const char *path, mode_t mode, gid_t gid,
+                          bool (*make)(const char *tmp, void *ctx, char *err, size_t errlen),
+                          void *ctx, char *err, size_t errlen);
+
+/* Before binding EP (unix): a stale socket at its path is removed; a live one (someone
+ * accepts connections) or anything that is not a socket is an error. */
+bool sh_unix_socket_remove_stale(const struct sh_endpoint *ep, char *err, size_t errlen);
+
 /* Close the listening sockets; unlink a unix socket we created. */
 void sh_endpoint_close(struct sh_endpoint *ep);
 
