@@ -1,16 +1,19 @@
 /* smarthostd-milter - header privacy/hygiene and per-relay sender rewrite for Postfix.
  *
- *   smarthostd-milter -c FILE [-f] [-v] -p SOCKET     (unix:PATH, inet:PORT@HOST)
- *   smarthostd-milter -c FILE -n                      check the configuration
+ *   smarthostd-milter [-c FILE] [-f] [-v] [-u USER] [--pidfile FILE] -p SOCKET
+ *   smarthostd-milter [-c FILE] -n
  *
- * Signals: libmilter's own signal thread stops the filter on SIGHUP, so
- * smfi_main() runs in a second thread with every signal blocked and the main
- * thread (the one the kernel prefers for process signals) waits for them:
- * SIGHUP reloads (a bad file keeps the old snapshot), SIGTERM/SIGINT stop.
+ * Options, configuration lifecycle, signals, pidfile and privileges are the shared
+ * daemon skeleton's (core/lifecycle.c); this file supplies libmilter as the service.
+ * Signals: libmilter's own signal thread stops the filter on SIGHUP, so smfi_main()
+ * runs in a second thread with every signal blocked (blocked before the first load)
+ * and the main thread (the one the kernel prefers for process signals) takes them
+ * with sigwaitinfo(): SIGHUP reloads (a bad file keeps the old snapshot), SIGTERM and
+ * SIGINT stop.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -19,115 +22,51 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "daemon.h"
+#include "endpoint.h"
+#include "lifecycle.h"
 #include "milter_conf.h"
 #include "mlfi.h"
 #include "msg.h"
-#include "privs.h"
-#include "reload_status.h"
 #include "snapshot.h"
 
-struct opts {
-    const char *config;
-    const char *socket;
-    const char *user; /* -u: NULL = see sh_privs_drop() */
-    const char *pidfile;
-    bool foreground, check;
-    int verbose;
-};
+static const char *socket_spec; /* -p, in libmilter notation */
+static char *socket_path;       /* unix:PATH / local:PATH: PATH made absolute */
 
-static _Noreturn void usage(const char *prog, int code)
+static bool option(int ch, const char *arg)
 {
-    fprintf(code ? stderr : stdout,
-            "usage: %s [-c FILE] [-f] [-v] [-u USER] [--pidfile FILE] -p SOCKET\n"
-            "       %s [-c FILE] -n\n"
-            "  -c FILE    configuration (default " SH_DEFAULT_CONFIG ")\n"
-            "  -p SOCKET  libmilter socket: unix:PATH or inet:PORT@HOST\n"
-            "  -f         stay in the foreground, log to stderr\n"
-            "  -n         check the configuration and exit\n"
-            "  -u USER    as root: run as USER once bound (the units say -u " SH_DEFAULT_USER ")\n"
-            "  -v         more logging\n"
-            "  --pidfile FILE  write the pid there, and each load's verdict to FILE.status\n"
-            "             (smarthostctl waits for it after a change)\n",
-            prog, prog);
-    exit(code);
+    if (ch != 'p')
+        return false;
+    socket_spec = arg;
+    if (strncmp(arg, "unix:", 5) == 0 || strncmp(arg, "local:", 6) == 0) {
+        socket_path = sh_daemon_abspath(strchr(arg, ':') + 1);
+        return socket_path[strlen(socket_path) - 1] != '/';
+    }
+    if (strncmp(arg, "inet:", 5) == 0 || strncmp(arg, "inet6:", 6) == 0)
+        return true;
+    fprintf(stderr, "smarthostd-milter: -p %s: write unix:PATH or inet:PORT@HOST\n", arg);
+    return false;
 }
 
-static void parse_args(int argc, char **argv, struct opts *o)
+static bool args_ok(void)
 {
-    static const struct option longopts[] = {{"pidfile", required_argument, NULL, 'P'},
-                                              {NULL, 0, NULL, 0}};
-    int ch;
-
-    o->config = SH_DEFAULT_CONFIG;
-    while ((ch = getopt_long(argc, argv, "c:p:u:fnvh", longopts, NULL)) != -1) {
-        switch (ch) {
-        case 'P': o->pidfile = optarg; break;
-        case 'c': o->config = optarg; break;
-        case 'p': o->socket = optarg; break;
-        case 'u': o->user = optarg; break;
-        case 'f': o->foreground = true; break;
-        case 'n': o->check = true; break;
-        case 'v': o->verbose++; break;
-        case 'h': usage(argv[0], 0);
-        default: usage(argv[0], 2);
-        }
-    }
-    if (optind != argc || (!o->check && o->socket == NULL))
-        usage(argv[0], 2);
-    if (o->socket && strncmp(o->socket, "unix:", 5) != 0 && strncmp(o->socket, "local:", 6) != 0 &&
-        strncmp(o->socket, "inet:", 5) != 0 && strncmp(o->socket, "inet6:", 6) != 0) {
-        fprintf(stderr, "%s: -p %s: write unix:PATH or inet:PORT@HOST\n", argv[0], o->socket);
-        exit(2);
-    }
+    return socket_spec != NULL;
 }
 
-static void log_loaded(const struct sh_snapshot *s, const char *what)
+static void check(const struct sh_snapshot *s)
 {
-    for (size_t i = 0; i < s->nwarnings; i++)
-        msg_warn("%s", s->warnings[i]);
-    if (s->milter == NULL)
-        msg_warn("%s: no milter group: messages pass unchanged", s->path);
-    msg_info("%s %s: %zu header rule(s)", what, s->path, s->milter ? s->milter->nrules : 0);
-}
-
-static int check_config(const char *path)
-{
-    struct sh_error err;
-    struct sh_snapshot *s = sh_config_load(path, &err);
-
-    if (s == NULL) {
-        fprintf(stderr, "%s\n", err.text);
-        return 1;
-    }
-    for (size_t i = 0; i < s->nwarnings; i++)
-        fprintf(stderr, "warning: %s\n", s->warnings[i]);
     if (s->milter == NULL)
         fprintf(stderr, "warning: no milter group: messages would pass unchanged\n");
-    sh_snapshot_free(s);
-    printf("configuration OK\n");
-    return 0;
 }
 
-/* With --pidfile, every load's verdict goes to PIDFILE.status for smarthostctl. */
-static int status_fd = -1;
-static unsigned long generation;
-
-static void reload(const char *path)
+static void loaded(const struct sh_snapshot *s, bool first)
 {
-    struct sh_error err;
-    struct sh_snapshot *s = sh_config_load(path, &err);
-
-    sh_reload_status_write(status_fd, ++generation, s != NULL, err.text);
-    if (s == NULL) {
-        msg_warn("reload failed, keeping the previous configuration: %s", err.text);
-        return;
-    }
-    sh_snapshot_publish(s);
-    log_loaded(s, "reloaded");
+    if (s->milter == NULL)
+        msg_warn("%s: no milter group: messages pass unchanged", s->path);
+    msg_info("%s %s: %zu header rule(s)", first ? "loaded" : "reloaded", s->path,
+             s->milter ? s->milter->nrules : 0);
 }
 
 static pthread_t main_thread;
@@ -166,83 +105,85 @@ static void *milter_thread(void *arg)
     return NULL;
 }
 
-int main(int argc, char **argv)
+/* libmilter binds the socket itself: let it bind at the private temporary name. */
+static bool open_milter_socket(const char *tmp, void *ctx, char *err, size_t errlen)
 {
-    struct opts o = {0};
-    struct sh_error err;
-    struct sh_snapshot *s;
-    sigset_t set;
-    pthread_t tid;
-    char host[256];
-    int sig, pid_fd = -1;
+    char spec[PATH_MAX + 8];
 
-    parse_args(argc, argv, &o);
-    if (o.check)
-        return check_config(o.config);
-    sh_privs_no_core_dumps(); /* the snapshot holds relay passwords */
-    msg_open("smarthostd-milter", o.foreground);
-    msg_set_verbose(o.verbose);
-    if ((s = sh_config_load(o.config, &err)) == NULL)
-        msg_fatal("%s", err.text);
-    sh_snapshot_publish(s);
-    log_loaded(s, "loaded");
+    (void)ctx;
+    snprintf(spec, sizeof(spec), "unix:%s", tmp);
+    if (smfi_setconn(spec) != MI_SUCCESS || smfi_opensocket(true) != MI_SUCCESS) {
+        snprintf(err, errlen, "cannot listen on %s", socket_spec);
+        return false;
+    }
+    return true;
+}
+
+static void listen_milter(void)
+{
+    struct sh_endpoint ep;
+    char host[256], err[600], spec[sizeof(ep.text)];
+
     if (gethostname(host, sizeof(host)) == 0) {
         host[sizeof(host) - 1] = 0;
         sh_mlfi_set_hostname(host);
     }
-
     if (smfi_register(sh_mlfi_desc) != MI_SUCCESS)
         msg_fatal("smfi_register failed");
-    if (smfi_setconn((char *)o.socket) != MI_SUCCESS)
-        msg_fatal("smfi_setconn %s failed", o.socket);
-    /* Postfix (group postfix) connects to a unix socket: group rw, no others. */
-    umask(007);
-    if (smfi_opensocket(true) != MI_SUCCESS)
-        msg_fatal("cannot listen on %s", o.socket);
-    listener_nodelay();
-    /* Opened while privileged (the run directory may be root's), written below. */
-    if (o.pidfile) {
-        if ((pid_fd = open(o.pidfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
-            msg_fatal("pidfile %s: %m", o.pidfile);
-        if ((status_fd = sh_reload_status_open(o.pidfile)) < 0)
-            msg_warn("%s.status: %m; smarthostctl cannot confirm reloads", o.pidfile);
+    if (socket_path == NULL) { /* inet */
+        if (smfi_setconn((char *)socket_spec) != MI_SUCCESS)
+            msg_fatal("smfi_setconn %s failed", socket_spec);
+        if (smfi_opensocket(true) != MI_SUCCESS)
+            msg_fatal("cannot listen on %s", socket_spec);
+        listener_nodelay();
+        return;
     }
-    sh_privs_drop(o.user, NULL); /* bound and secrets read: give up root before serving */
-    if (!o.foreground && daemon(0, 0) < 0)
-        msg_fatal("daemon: %s", strerror(errno));
-    if (pid_fd >= 0) { /* after daemon(): the pid that serves */
-        if (dprintf(pid_fd, "%ld\n", (long)getpid()) < 0 || close(pid_fd) < 0)
-            msg_fatal("pidfile %s: %m", o.pidfile);
-        sh_reload_status_write(status_fd, ++generation, true, NULL);
-    }
+    /* Postfix (group postfix, from the setgid socket directory) connects: rw for owner
+     * and group, nothing for others, set before the socket appears at its path. */
+    snprintf(spec, sizeof(spec), "unix:%s", socket_path);
+    if (!sh_endpoint_parse(spec, &ep, err, sizeof(err)) ||
+        !sh_unix_socket_remove_stale(&ep, err, sizeof(err)) ||
+        !sh_unix_socket_place(socket_path, SH_UNIX_SOCKET_MODE, (gid_t)-1, open_milter_socket,
+                              NULL, err, sizeof(err)))
+        msg_fatal("%s", err);
+}
 
-    sigemptyset(&set);
-    sigaddset(&set, SIGHUP);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &set, NULL); /* inherited by every thread */
+static pthread_t milter_tid;
+
+static void start(void)
+{
     main_thread = pthread_self();
-    if ((errno = pthread_create(&tid, NULL, milter_thread, NULL)) != 0)
+    if ((errno = pthread_create(&milter_tid, NULL, milter_thread, NULL)) != 0)
         msg_fatal("pthread_create: %s", strerror(errno));
-    msg_info("listening on %s", o.socket);
-    for (;;) {
-        if (sigwait(&set, &sig) != 0)
-            continue;
-        if (sig == SIGHUP) {
-            reload(o.config);
-            continue;
-        }
-        if (sig == SIGPIPE)
-            continue;
-        break;
-    }
-    msg_info("stopping");
+    msg_info("listening on %s", socket_spec);
+}
+
+static void stop(void)
+{
     smfi_stop();
-    pthread_join(tid, NULL);
-    if (o.pidfile) {
-        unlink(o.pidfile);
-        sh_reload_status_unlink(o.pidfile);
-    }
-    return 0;
+    pthread_join(milter_tid, NULL);
+    if (socket_path != NULL)
+        unlink(socket_path);
+}
+
+static const struct option longopts[] = {{NULL, 0, NULL, 0}};
+
+static const struct sh_service service = {
+    .name = "smarthostd-milter",
+    .synopsis = "-p SOCKET",
+    .help = "  -p SOCKET       libmilter socket: unix:PATH (mode 0660) or inet:PORT@HOST\n",
+    .shortopts = "p:",
+    .longopts = longopts,
+    .option = option,
+    .args_ok = args_ok,
+    .check = check,
+    .loaded = loaded,
+    .listen = listen_milter,
+    .start = start,
+    .stop = stop,
+};
+
+int main(int argc, char **argv)
+{
+    return sh_daemon_main(argc, argv, &service);
 }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "ctl_managed.h"
+#include "pidfile.h"
 #include "reload_status.h"
 
 #define DEFAULT_PIDFILE        "/run/smarthostd/smarthostd.pid"
@@ -25,23 +26,24 @@ static bool reload_one(const struct daemon *d)
 {
     const char *pidfile = getenv(d->env);
     struct sh_reload_status before, now;
+    char why[600];
     bool had;
-    char buf[32];
-    FILE *fp;
     long pid;
 
     if (pidfile == NULL || *pidfile == 0)
         pidfile = d->pidfile;
-    if ((fp = fopen(pidfile, "r")) == NULL) {
-        printf("no running %s (%s): the change applies when it starts\n", d->name, pidfile);
+    /* Signal only the process that holds the pidfile's lock: a stale or planted pidfile
+     * may name any process. */
+    if ((pid = sh_pidfile_holder(pidfile, why, sizeof(why))) <= 0) {
+        printf(pid == 0 ? "no running %s (%s): the change applies when it starts\n"
+                        : "%s not signalled (%s); reload it by hand\n",
+               d->name, why);
         return true;
     }
-    pid = fgets(buf, sizeof(buf), fp) ? strtol(buf, NULL, 10) : 0;
-    fclose(fp);
     had = sh_reload_status_read(pidfile, &before) && before.pid == pid;
-    if (pid <= 1 || kill((pid_t)pid, SIGHUP) != 0) {
+    if (kill((pid_t)pid, SIGHUP) != 0) {
         printf("%s (%s, pid %ld) not signalled: %s; reload it by hand\n", d->name, pidfile, pid,
-               pid <= 1 ? "bad pid file" : strerror(errno));
+               strerror(errno));
         return true;
     }
     /* Its verdict: a status of this pid with a newer generation (bounded wait). */
