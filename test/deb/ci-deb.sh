@@ -159,7 +159,7 @@ for u in $UNITS; do
     ok "$(basename "$u"): $(grep -o 'exposure level.*' "$LAB/security.log" | tr -cd '[:print:]') (at most 2.0)" \
         test "$rc" = 0
     ok "$(basename "$u"): the issue's directives, with these values" bash -c \
-        "u=$u; grep -qx Type=simple \$u && grep -qx User=smarthostd \$u && grep -q '^ExecStart=/usr/sbin/' \$u &&
+        "u=$u; grep -qx Type=notify \$u && grep -qx User=smarthostd \$u && grep -q '^ExecStart=/usr/sbin/' \$u &&
          grep -qx 'ExecReload=/bin/kill -HUP \$MAINPID' \$u && grep -q '^RuntimeDirectory=smarthostd' \$u &&
          grep -qx ProtectSystem=strict \$u && grep -qx ProtectHome=yes \$u && grep -qx NoNewPrivileges=yes \$u &&
          grep -qx PrivateTmp=yes \$u && grep -qx 'CapabilityBoundingSet=' \$u &&
