@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -158,10 +159,31 @@ static void start(void)
     msg_info("listening on %s", socket_spec);
 }
 
+/* smfi_stop() waits for a lock libmilter's listener holds through its poll (about 5 s):
+ * ask from a helper thread and wait for smfi_main() at most STOP_GRACE seconds, so a
+ * stop is prompt (a session cut short gets Postfix's milter_default_action). */
+#define STOP_GRACE 1
+
+static void *stopper(void *arg)
+{
+    (void)arg;
+    smfi_stop();
+    return NULL;
+}
+
 static void stop(void)
 {
-    smfi_stop();
-    pthread_join(milter_tid, NULL);
+    struct timespec until;
+    pthread_t tid;
+
+    if ((errno = pthread_create(&tid, NULL, stopper, NULL)) == 0)
+        pthread_detach(tid);
+    else
+        msg_warn("pthread_create: %m");
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += STOP_GRACE;
+    if (pthread_timedjoin_np(milter_tid, NULL, &until) != 0)
+        msg_info("libmilter still winding down after %d s: leaving without it", STOP_GRACE);
     if (socket_path != NULL)
         unlink(socket_path);
 }
