@@ -31,7 +31,7 @@ done
 # Detach: both daemons.
 P=$(lab_free_port)
 start=$SECONDS
-timeout 10 "$SMARTHOSTD" -c "$T/c.conf" --socketmap "inet:127.0.0.1:$P" --pidfile "$T/d.pid" \
+timeout -k 2 10 "$SMARTHOSTD" -c "$T/c.conf" --socketmap "inet:127.0.0.1:$P" --pidfile "$T/d.pid" \
     >"$T/d.out" 2>&1; rc=$?
 is "$rc" 0 "smarthostd without -f: the starting command returns 0"
 ok "smarthostd without -f: ... within 5 s" test $((SECONDS - start)) -le 5
@@ -40,7 +40,7 @@ ok "smarthostd without -f: the pidfile names a live process" alive "$dpid"
 ok "smarthostd without -f: it answers lookups" answers "$P"
 ok "smarthostd without -f: it left the terminal (own session)" \
     test "$(ps -o sid= -p "$dpid" | tr -d ' ')" = "$dpid"
-timeout 10 "$SMARTHOSTD_MILTER" -c "$T/c.conf" -p "unix:$T/m.sock" --pidfile "$T/m.pid" \
+timeout -k 2 10 "$SMARTHOSTD_MILTER" -c "$T/c.conf" -p "unix:$T/m.sock" --pidfile "$T/m.pid" \
     >"$T/m.out" 2>&1; rc=$?
 is "$rc" 0 "milter without -f: the starting command returns 0"
 mpid=$(cat "$T/m.pid" 2>/dev/null); PIDS+=("$mpid")
@@ -49,7 +49,7 @@ ok "milter without -f: its socket exists" test -S "$T/m.sock"
 kill "$dpid" "$mpid"
 ok "detached daemons stop on SIGTERM and remove their pidfiles" \
     lab_wait 5 test ! -e "$T/d.pid" -a ! -e "$T/m.pid" -a ! -e "$T/m.sock"
-out=$(timeout 10 "$SMARTHOSTD" -c "$T/missing.conf" --socketmap "inet:127.0.0.1:$P" 2>&1); rc=$?
+out=$(timeout -k 2 10 "$SMARTHOSTD" -c "$T/missing.conf" --socketmap "inet:127.0.0.1:$P" 2>&1); rc=$?
 is "$rc" 1 "without -f, a startup error: exit 1"
 ok "without -f, a startup error: shown on stderr" grep -q "missing.conf" <<<"$out"
 

@@ -17,35 +17,35 @@ mkfifo "$T/pw.fifo" "$T/key.fifo" "$T/inc.fifo"
 printf 'secret\n' >"$T/pw" && chmod 600 "$T/pw" && ln -s "$T/pw" "$T/pw.link"
 
 printf 'credentials = { c = { user = "u"; password = "file:%s"; }; };\n%s\n' "$T/pw.fifo" "$relay" >"$T/fifo.conf"
-out=$(timeout 10 "$SMARTHOSTD" -n -c "$T/fifo.conf" 2>&1); rc=$?
+out=$(timeout -k 2 10 "$SMARTHOSTD" -n -c "$T/fifo.conf" 2>&1); rc=$?
 is "$rc" 1 "FIFO as file: password: -n answers (exit 1), no hang"
 ok "FIFO as file: password: the error names the path and says FIFO" \
     grep -q "$T/pw.fifo: is a FIFO, not a regular file" <<<"$out"
-out=$(timeout 10 "$SMARTHOSTD" -f -c "$T/fifo.conf" --socketmap "inet:127.0.0.1:$(lab_free_port)" 2>&1); rc=$?
+out=$(timeout -k 2 10 "$SMARTHOSTD" -f -c "$T/fifo.conf" --socketmap "inet:127.0.0.1:$(lab_free_port)" 2>&1); rc=$?
 is "$rc" 1 "FIFO as file: password: the daemon exits 1 at startup instead of hanging"
 
 printf 'vault_key = "%s";\ncredentials = { c = { user = "u"; password = "enc:v1:AAAA"; }; };\n%s\n' \
     "$T/key.fifo" "$relay" >"$T/key.conf"
-out=$(timeout 10 "$SMARTHOSTD" -n -c "$T/key.conf" 2>&1); rc=$?
+out=$(timeout -k 2 10 "$SMARTHOSTD" -n -c "$T/key.conf" 2>&1); rc=$?
 is "$rc" 1 "FIFO as vault key: -n answers (exit 1), no hang"
 ok "FIFO as vault key: the error names the path" grep -q "vault key $T/key.fifo: is a FIFO" <<<"$out"
-out=$(timeout 10 "$SMARTHOSTD_MILTER" -n -c "$T/key.conf" 2>&1); rc=$?
+out=$(timeout -k 2 10 "$SMARTHOSTD_MILTER" -n -c "$T/key.conf" 2>&1); rc=$?
 is "$rc" 1 "FIFO as vault key: the milter's -n answers too"
 
 printf 'credentials = { c = { user = "u"; password = "file:%s"; }; };\n%s\n' "$T/pw.link" "$relay" >"$T/link.conf"
-out=$(timeout 10 "$SMARTHOSTD" -n -c "$T/link.conf" 2>&1); rc=$?
+out=$(timeout -k 2 10 "$SMARTHOSTD" -n -c "$T/link.conf" 2>&1); rc=$?
 is "$rc" 1 "symlink as the secret file: refused"
 ok "symlink as the secret file: the error says so" grep -q "pw.link: is a symbolic link" <<<"$out"
 
 printf '%s\nmilter = { header_checks = "%s"; };\n' "$relay" "$T/inc.fifo" >"$T/hc.conf"
-out=$(timeout 10 "$SMARTHOSTD_MILTER" -n -c "$T/hc.conf" 2>&1); rc=$?
+out=$(timeout -k 2 10 "$SMARTHOSTD_MILTER" -n -c "$T/hc.conf" 2>&1); rc=$?
 is "$rc" 1 "FIFO as header_checks file: refused, no hang"
 printf '@include "%s"\n' "$T/inc.fifo" >"$T/main-fifo.conf"
-out=$(timeout 10 "$SMARTHOSTD" -n -c "$T/inc.fifo" 2>&1); rc=$?
+out=$(timeout -k 2 10 "$SMARTHOSTD" -n -c "$T/inc.fifo" 2>&1); rc=$?
 is "$rc" 1 "FIFO as the configuration file: refused, no hang"
 
 printf '@include "%s"\n' "$T/inc.fifo" >"$T/main-fifo.conf"
-out=$(timeout 10 "$SMARTHOSTD" -n -c "$T/main-fifo.conf" 2>&1); rc=$?
+out=$(timeout -k 2 10 "$SMARTHOSTD" -n -c "$T/main-fifo.conf" 2>&1); rc=$?
 is "$rc" 1 "FIFO pulled in by @include: refused, no hang"
 
 # Loads cannot block on a file any more; SIGTERM during startup and right after a

@@ -22,11 +22,11 @@ s.sendall(b"%d:%s," % (len(q), q)); print(s.recv(512).decode())' "$1"; }
 printf 'victim\n' >"$T/victim"
 ln -s "$T/victim" "$T/link.pid"
 P=$(lab_free_port)
-out=$(timeout 10 "$SMARTHOSTD" -f -c "$T/c.conf" --socketmap "inet:127.0.0.1:$P" --pidfile "$T/link.pid" 2>&1); rc=$?
+out=$(timeout -k 2 10 "$SMARTHOSTD" -f -c "$T/c.conf" --socketmap "inet:127.0.0.1:$P" --pidfile "$T/link.pid" 2>&1); rc=$?
 is "$rc" 1 "smarthostd: symlink at the pidfile path: refuses to start"
 ok "smarthostd: says why" grep -q "symbolic link" <<<"$out"
 is "$(cat "$T/victim")" "victim" "smarthostd: the link's target is unchanged"
-out=$(timeout 10 "$SMARTHOSTD_MILTER" -f -c "$T/c.conf" -p "unix:$T/m.sock" --pidfile "$T/link.pid" 2>&1); rc=$?
+out=$(timeout -k 2 10 "$SMARTHOSTD_MILTER" -f -c "$T/c.conf" -p "unix:$T/m.sock" --pidfile "$T/link.pid" 2>&1); rc=$?
 is "$rc" 1 "milter: symlink at the pidfile path: refuses to start"
 is "$(cat "$T/victim")" "victim" "milter: the link's target is unchanged"
 ok "milter: no socket bound" test ! -e "$T/m.sock"
@@ -36,11 +36,11 @@ P=$(lab_free_port)
 "$SMARTHOSTD" -f -c "$T/c.conf" --socketmap "inet:127.0.0.1:$P" --pidfile "$T/sh.pid" 2>"$T/first.log" &
 first=$!; PIDS+=("$first")
 lab_wait 10 grep -qs "started with" "$T/first.log" || bail "first instance did not start"
-out=$(timeout 10 "$SMARTHOSTD" -f -c "$T/c.conf" --socketmap "unix:$T/second.sock" --pidfile "$T/sh.pid" 2>&1); rc=$?
+out=$(timeout -k 2 10 "$SMARTHOSTD" -f -c "$T/c.conf" --socketmap "unix:$T/second.sock" --pidfile "$T/sh.pid" 2>&1); rc=$?
 is "$rc" 1 "second smarthostd with the same pidfile: exit 1"
 ok "second smarthostd: 'already running (pid $first)'" grep -q "already running (pid $first)" <<<"$out"
 ok "second smarthostd: checked before binding (no socket made)" test ! -e "$T/second.sock"
-out=$(timeout 10 "$SMARTHOSTD" -c "$T/c.conf" --socketmap "unix:$T/second.sock" --pidfile "$T/sh.pid" 2>&1); rc=$?
+out=$(timeout -k 2 10 "$SMARTHOSTD" -c "$T/c.conf" --socketmap "unix:$T/second.sock" --pidfile "$T/sh.pid" 2>&1); rc=$?
 is "$rc" 1 "second smarthostd, detaching: the starting command exits 1 too"
 is "$(cat "$T/sh.pid")" "$first" "the pidfile still names the first instance"
 answers() { lookup "$P" a@b.example | grep -q '^[0-9]*:OK '; }
@@ -50,7 +50,7 @@ M=$T/m2.sock
 PIDS+=("$!")
 lab_wait 10 test -S "$M" || bail "milter did not start"
 ino=$(stat -c %i "$M")
-out=$(timeout 10 "$SMARTHOSTD_MILTER" -f -c "$T/c.conf" -p "unix:$M" --pidfile "$T/m.pid" 2>&1); rc=$?
+out=$(timeout -k 2 10 "$SMARTHOSTD_MILTER" -f -c "$T/c.conf" -p "unix:$M" --pidfile "$T/m.pid" 2>&1); rc=$?
 is "$rc" 1 "second milter with the same pidfile: exit 1"
 ok "second milter: already running" grep -q "already running (pid $!)" <<<"$out"
 is "$(stat -c %i "$M")" "$ino" "second milter: the first one's socket was not replaced"

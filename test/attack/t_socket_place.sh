@@ -32,10 +32,10 @@ import socket, sys; s = socket.socket(socket.AF_UNIX); s.connect('$T/run/milter'
 printf 'victim\n' >"$T/victim" && chmod 0644 "$T/victim"
 ln -s "$T/victim" "$T/run/planted"
 before=$(stat -c '%a %U:%G' "$T/victim")
-out=$(timeout 10 "$SMARTHOSTD" -f -c "$T/c.conf" --socketmap "unix:$T/run/planted" --socket-group "$G" 2>&1); rc=$?
+out=$(timeout -k 2 10 "$SMARTHOSTD" -f -c "$T/c.conf" --socketmap "unix:$T/run/planted" --socket-group "$G" 2>&1); rc=$?
 is "$rc" 1 "smarthostd: a link at the socket path: refused"
 is "$(stat -c '%a %U:%G' "$T/victim")" "$before" "smarthostd: the link's target keeps its mode and owner"
-out=$(timeout 10 "$SMARTHOSTD_MILTER" -f -c "$T/c.conf" -p "unix:$T/run/planted" 2>&1); rc=$?
+out=$(timeout -k 2 10 "$SMARTHOSTD_MILTER" -f -c "$T/c.conf" -p "unix:$T/run/planted" 2>&1); rc=$?
 is "$rc" 1 "milter: a link at the socket path: refused"
 is "$(stat -c '%a %U:%G' "$T/victim")" "$before" "milter: the link's target keeps its mode and owner"
 is "$(cat "$T/victim")" "victim" "the link's target is unchanged"
