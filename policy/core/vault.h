@@ -1,4 +1,4 @@
-/* vault.h - encrypted credentials at rest (issue 5): "enc:v1:<base64(nonce|ct|tag)>",
+/* vault.h - encrypted credentials at rest: "enc:v1:<base64(nonce|ct|tag)>",
  * AES-256-GCM (12-byte random nonce, 16-byte tag) with the credential's name as
  * associated data, so a value copied to another credential fails to decrypt.
  *
