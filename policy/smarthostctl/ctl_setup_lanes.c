@@ -68,7 +68,10 @@ static bool judge_existing(const struct setup *s, const char *name, bool *exists
         *exists = false;
         return false;
     }
-    *exists = strspn(out, " \t\n") != strlen(out);
+    if (!(*exists = strspn(out, " \t\n") != strlen(out))) {
+        free(out);
+        return false;
+    }
     /* name type private unpriv chroot wakeup maxproc command args... */
     sscanf(out, "%*s %*s %*s %*s %*s %*s %*s %63s", cmd);
     safe = strcmp(cmd, "smtp") != 0 || strstr(out, "smtp_sasl_auth_enable=no") != NULL ||
