@@ -123,6 +123,21 @@ static bool relays_in_use(const struct sh_snapshot *s)
     return false;
 }
 
+/* Does any relay carry credentials? */
+static bool creds_in_use(const struct sh_snapshot *s)
+{
+    for (size_t i = 0; i < s->nrelays; i++)
+        if (s->relays[i]->cred)
+            return true;
+    return false;
+}
+
+/* Postfix's own smtp(8) transports, which the hookup gives sender-dependent AUTH. */
+static bool default_smtp_transport(const char *t)
+{
+    return strncmp(t, "smtp:", 5) == 0 || strncmp(t, "relay:", 6) == 0;
+}
+
 bool conf_load_transports(struct sh_snapshot *s, const config_setting_t *list,
                             struct sh_error *err)
 {
@@ -173,6 +188,15 @@ bool conf_load_transports(struct sh_snapshot *s, const config_setting_t *list,
                       "MX hosts, bypassing every sender's relay (Postfix transport(5)); "
                       "give the lane a nexthop to keep relaying",
                       key, transport);
+        /* smtp_sender_dependent_authentication: smtp(8) offers the sender's relay
+         * password to any server that advertises AUTH, a lane server included. */
+        if (default_smtp_transport(transport) && creds_in_use(s))
+            conf_warn(s, g,
+                      "\"%s\" -> \"%s\": Postfix's %.*s transport offers the sender's relay "
+                      "password to a lane server that advertises AUTH "
+                      "(smtp_sender_dependent_authentication); name a transport of its own "
+                      "(smarthostctl postfix-setup defines it with smtp_sasl_auth_enable=no)",
+                      key, transport, (int)strcspn(transport, ":"), transport);
         if (strmap_put(s->transport_index, key, t) != NULL) {
             free(t->key);
             free(t->transport);

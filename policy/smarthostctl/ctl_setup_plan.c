@@ -1,18 +1,27 @@
-/* ctl_setup_plan.c - what `postfix-setup` sets: our values and what main.cf has now. */
+/* ctl_setup_plan.c - what `postfix-setup` sets: our values and what main.cf has now.
+ *
+ * The admin's own settings keep working: a map the admin already has is chained
+ * with ours, a milter list keeps its other milters and their defaults, the policy
+ * check goes first but keeps the rest, and only what the config uses is hooked. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ctl.h"
 #include "ctl_postconf.h"
 #include "ctl_postfix.h"
 #include "ctl_setup.h"
+#include "ctl_snapshot.h"
+#include "milter_conf.h"
+#include "policy_conf.h"
 #include "xalloc.h"
 
-/* The effective value of NAME (default included), trailing newline removed. */
-static char *effective(const struct setup *s, const char *name)
+/* postconf -h (raw) or -xh (expanded) NAME, trailing newline removed. */
+static char *value_of(const struct setup *s, const char *name, bool expand)
 {
-    const char *args[] = {"-h", name, NULL};
+    const char *args[] = {expand ? "-xh" : "-h", name, NULL};
     char *out = NULL;
 
     if (ctl_postconf(s->dir, args, &out) != 0) {
@@ -46,36 +55,99 @@ static bool read_explicit(struct setup *s)
     return true;
 }
 
-/* ---- what to set -------------------------------------------------------------- */
-
-static void add(struct setup *s, const char *name, const char *value)
+static struct param *add(struct setup *s, const char *name)
 {
     if (s->np == MAX_PARAMS) {
         ctl_err("too many parameters (a bug)");
         exit(CTL_FAIL);
     }
-    s->p[s->np++] = (struct param){.name = name, .new = xstrdup(value)};
+    s->p[s->np] = (struct param){.name = name};
+    return &s->p[s->np++];
+}
+
+/* "A, B" (either may be empty). */
+static char *join(const char *a, const char *b)
+{
+    size_t n = strlen(a) + strlen(b) + 3;
+    char *v = xmalloc(n);
+
+    snprintf(v, n, "%s%s%s", a, *a && *b ? ", " : "", b);
+    return v;
+}
+
+/* Is ITEM one of the list's elements (separated by space, comma or braces)? */
+static bool has_element(const char *list, const char *item)
+{
+    size_t n = strlen(item);
+
+    for (const char *p = list; *p;) {
+        size_t k = strcspn(p, " \t,{}");
+        if (k == n && strncmp(p, item, n) == 0)
+            return true;
+        p += k ? k : 1;
+    }
+    return false;
+}
+
+/* Does VALUE refer to the parameter NAME ($NAME, ${NAME}, $(NAME))? */
+static bool refers_to(const char *value, const char *name)
+{
+    size_t n = strlen(name);
+
+    for (const char *p = strchr(value, '$'); p; p = strchr(p + 1, '$')) {
+        const char *q = p + 1 + (p[1] == '{' || p[1] == '(');
+        if (strncmp(q, name, n) == 0 && !(isalnum((unsigned char)q[n]) || q[n] == '_'))
+            return true;
+    }
+    return false;
+}
+
+/* ---- what to set -------------------------------------------------------------- */
+
+/* Our map MINE in NAME, chained with the admin's OLD. Postfix takes the first
+ * table that answers. Sender- and nexthop-keyed maps: ours first, because one
+ * decision binds relay, credentials and TLS per sender, and a sender for whom
+ * smarthostd has no answer still reaches the admin's tables. transport_maps: the
+ * admin's first, so their explicit entries keep routing (our socketmap answers
+ * the full address, so a smarthostd lane still wins over a domain key in an
+ * indexed table of theirs: Postfix asks pattern tables before partial keys). */
+static void set_map(struct param *p, const char *mine)
+{
+    if (p->old == NULL || *p->old == 0 || strstr(p->old, mine) != NULL) {
+        p->new = xstrdup(p->old && *p->old ? p->old : mine);
+        return;
+    }
+    if (strcmp(p->name, "transport_maps") == 0) {
+        p->new = join(p->old, mine);
+        p->note = "chained: the admin's tables first, then smarthostd's";
+    } else {
+        p->new = join(mine, p->old);
+        p->note = "chained: smarthostd first, then the admin's tables";
+    }
 }
 
 /* NAME = ITEM first, then what is there now (its default included): the policy
  * check must come before any permit_* (README "Policy service"), and our milter
- * before a signing milter so the signature covers the cleaned headers. */
-static bool add_first(struct setup *s, const char *name, const char *item)
+ * before a signing milter so the signature covers the cleaned headers. ADDR is
+ * what marks ITEM as present already. */
+static bool set_first(struct setup *s, struct param *p, const char *item, const char *addr)
 {
-    char *cur = effective(s, name), *v;
-    size_t n;
+    char *cur = value_of(s, p->name, false), *x;
 
     if (cur == NULL)
         return false;
-    n = strlen(item) + strlen(cur) + 3;
-    if ((v = malloc(n)) == NULL)
+    if ((x = value_of(s, p->name, true)) == NULL) {
+        free(cur);
         return false;
-    if (strstr(cur, item) != NULL)
-        snprintf(v, n, "%s", cur); /* already there: keep it as it is */
-    else
-        snprintf(v, n, "%s%s%s", item, *cur ? ", " : "", cur);
-    add(s, name, v);
-    free(v);
+    }
+    if (has_element(x, addr)) {
+        p->new = xstrdup(cur);
+        p->note = "kept: it has smarthostd already";
+    } else {
+        p->new = join(item, cur);
+        p->note = *cur ? "smarthostd first, the rest kept" : NULL;
+    }
+    free(x);
     free(cur);
     return true;
 }
@@ -103,10 +175,123 @@ static const char *milter_addr(const char *spec, const char *queue, char *buf, s
     return ctl_pf_relative(tmp, queue, buf, cap) == buf ? buf : strcpy(buf, tmp);
 }
 
+/* Our milter in both lists, with its own default_action (Postfix >= 3.0): the
+ * global milter_default_action stays the admin's, for the other milters. */
+static bool plan_milter(struct setup *s)
+{
+    char addr[700], item[800];
+    struct param *smtpd = add(s, "smtpd_milters"), *non = add(s, "non_smtpd_milters");
+    char *raw;
+
+    milter_addr(s->milter, s->queue, addr, sizeof(addr));
+    snprintf(item, sizeof(item), "{ %s, default_action=tempfail }", addr);
+    if (!set_first(s, smtpd, item, addr))
+        return false;
+    if ((raw = value_of(s, non->name, false)) == NULL)
+        return false;
+    if (refers_to(raw, "smtpd_milters") && has_element(smtpd->new, addr)) {
+        non->new = raw; /* "$smtpd_milters" already brings ours */
+        non->note = "kept: $smtpd_milters brings smarthostd's milter";
+        return true;
+    }
+    free(raw);
+    return set_first(s, non, item, addr);
+}
+
+static bool plan_policy(struct setup *s)
+{
+    char rel[600], item[700];
+
+    snprintf(item, sizeof(item), "check_policy_service %s",
+             ctl_pf_relative(s->policy, s->queue, rel, sizeof(rel)));
+    return set_first(s, add(s, "smtpd_recipient_restrictions"), item, item) &&
+           set_first(s, add(s, "smtpd_end_of_data_restrictions"), item, item);
+}
+
+/* smtp_tls_security_level: "may" only where the admin has nothing stronger. */
+static bool plan_tls_level(struct setup *s, struct param *p, const char *ours)
+{
+    char *cur = value_of(s, p->name, true);
+
+    if (cur == NULL)
+        return false;
+    if (*cur && strcmp(cur, "none") != 0 && strcmp(cur, ours) != 0) {
+        p->new = xstrdup(p->old ? p->old : cur);
+        p->note = "kept: the admin's level is not weaker than ours";
+    } else {
+        p->new = xstrdup(ours);
+    }
+    free(cur);
+    return true;
+}
+
+/* Our params whose value is what main.cf has already are left alone. */
+static void drop_unchanged(struct setup *s)
+{
+    size_t j = 0;
+
+    for (size_t i = 0; i < s->np; i++) {
+        struct param *p = &s->p[i];
+        if (p->old && strcmp(p->old, p->new) == 0) {
+            printf("main.cf   %s = %s    (unchanged%s%s)\n", p->name, p->new, p->note ? "; " : "",
+                   p->note ? p->note : "");
+            free(p->old);
+            free(p->new);
+            continue;
+        }
+        s->p[j++] = *p;
+    }
+    s->np = j;
+}
+
+bool setup_master_entry(struct setup *s, const char *name, const char *const *opts)
+{
+    struct master_entry *m;
+    const char *args[] = {"-M", NULL, NULL};
+    char line[512], *out = NULL;
+    int n;
+
+    if (s->nm == MAX_MASTER)
+        return ctl_err("more than %d master.cf transports to define", MAX_MASTER - 1), false;
+    m = &s->m[s->nm++];
+    snprintf(m->service, sizeof(m->service), "%s/unix", name);
+    n = snprintf(line, sizeof(line), "%s = %s " CTL_PF_SMTPS_FIELDS, m->service, name);
+    for (size_t i = 0; opts[i] && n > 0 && (size_t)n < sizeof(line); i++)
+        n += snprintf(line + n, sizeof(line) - (size_t)n, " -o %s", opts[i]);
+    m->new = xstrdup(line);
+    args[1] = m->service;
+    if (ctl_postconf(s->dir, args, &out) != 0) {
+        free(out);
+        return false;
+    }
+    out[strcspn(out, "\n")] = 0;
+    m->old = *out ? out : NULL;
+    if (!*out)
+        free(out);
+    return true;
+}
+
+/* Rules the policy service would apply (an empty `policy` group has none). */
+static bool policy_used(const struct sh_policy_conf *p)
+{
+    return p && (p->nlogins || p->require_auth.n || p->require_tls.n || p->max_size.n ||
+                 p->relay_guard || p->nlimits);
+}
+
+/* Anything the milter would do to a message (an empty `milter` group still adds
+ * Date: and Message-ID: where they are missing, unless turned off). */
+static bool milter_used(const struct sh_milter_conf *m)
+{
+    return m && (m->add_date || m->add_message_id || m->privacy || m->nrules || m->nunsubs ||
+                 m->nrewrites);
+}
+
 bool setup_plan(struct setup *s, const char *config_path)
 {
-    char *q = effective(s, "queue_directory"), rel[600], item[700], value[700], tr[128];
+    char *q = value_of(s, "queue_directory", false), rel[600], value[700];
+    struct sh_snapshot *snap;
     const char *map;
+    bool ok = false;
 
     if (q == NULL) {
         ctl_err("postconf -c %s failed (is there a main.cf?)", s->dir);
@@ -114,42 +299,55 @@ bool setup_plan(struct setup *s, const char *config_path)
     }
     snprintf(s->queue, sizeof(s->queue), "%s", q);
     free(q);
-    map = ctl_pf_relative(s->socketmap, s->queue, rel, sizeof(rel));
+    if ((snap = ctl_load(config_path)) == NULL) {
+        ctl_err("%s does not load: fix it first (smarthostctl check)", config_path);
+        return false;
+    }
+    /* Hook only what the config uses: a hooked service that is not running
+     * answers every SMTP session with a temporary error. */
+    if (s->milter && !milter_used(snap->milter)) {
+        printf("milter: not hooked: the config has no milter rules\n");
+        s->milter = NULL;
+    }
+    if (s->policy && !policy_used(snap->policy)) {
+        printf("policy: not hooked: the config has no policy rules\n");
+        s->policy = NULL;
+    }
     for (size_t i = 0; i < ctl_pf_nmain; i++)
-        add(s, ctl_pf_main[i].name, ctl_pf_value(&ctl_pf_main[i], map, value, sizeof(value)));
-    if (s->policy) {
-        snprintf(item, sizeof(item), "check_policy_service %s",
-                 ctl_pf_relative(s->policy, s->queue, rel, sizeof(rel)));
-        if (!add_first(s, "smtpd_recipient_restrictions", item) ||
-            !add_first(s, "smtpd_end_of_data_restrictions", item))
-            return false;
-    }
-    if (s->milter) {
-        milter_addr(s->milter, s->queue, item, sizeof(item));
-        if (!add_first(s, "smtpd_milters", item) || !add_first(s, "non_smtpd_milters", item))
-            return false;
-        add(s, "milter_default_action", "tempfail");
-    }
+        add(s, ctl_pf_main[i].name);
     if (!read_explicit(s))
-        return false;
-
-    ctl_pf_transport(config_path, tr, sizeof(tr));
-    snprintf(s->service, sizeof(s->service), "%s/unix", tr);
-    int n = snprintf(s->master_new, sizeof(s->master_new), "%s = %s " CTL_PF_SMTPS_FIELDS,
-                     s->service, tr);
-    for (size_t i = 0; ctl_pf_smtps_opts[i] && n > 0 && (size_t)n < sizeof(s->master_new); i++)
-        n += snprintf(s->master_new + n, sizeof(s->master_new) - (size_t)n, " -o %s",
-                      ctl_pf_smtps_opts[i]);
-    const char *args[] = {"-M", s->service, NULL};
-    char *out = NULL;
-    if (ctl_postconf(s->dir, args, &out) != 0) {
-        free(out);
-        return false;
+        goto out;
+    map = ctl_pf_relative(s->socketmap, s->queue, rel, sizeof(rel));
+    for (size_t i = 0; i < ctl_pf_nmain; i++) {
+        const char *mine = ctl_pf_value(&ctl_pf_main[i], map, value, sizeof(value));
+        if (ctl_pf_main[i].map)
+            set_map(&s->p[i], mine);
+        else if (strcmp(s->p[i].name, "smtp_tls_security_level") == 0) {
+            if (!plan_tls_level(s, &s->p[i], mine))
+                goto out;
+        } else {
+            s->p[i].new = xstrdup(mine);
+        }
+        if (strcmp(s->p[i].name, "relayhost") == 0 && s->p[i].old && *s->p[i].old)
+            s->p[i].note = "smarthostd's default_relay decides now";
     }
-    out[strcspn(out, "\n")] = 0;
-    s->master_old = *out ? out : NULL;
-    if (!*out)
-        free(out);
-    return true;
+    {
+        size_t first = s->np;
+        if ((s->policy && !plan_policy(s)) || (s->milter && !plan_milter(s)))
+            goto out;
+        struct setup tmp = {.dir = s->dir};
+        for (size_t i = first; i < s->np; i++)
+            tmp.p[tmp.np++] = (struct param){.name = s->p[i].name};
+        if (!read_explicit(&tmp))
+            goto out;
+        for (size_t i = first; i < s->np; i++)
+            s->p[i].old = tmp.p[i - first].old;
+    }
+    drop_unchanged(s);
+    if (!setup_master_entry(s, snap->implicit_tls_transport, ctl_pf_smtps_opts) || !setup_lanes(s, snap))
+        goto out;
+    ok = true;
+out:
+    sh_snapshot_free(snap);
+    return ok;
 }
-

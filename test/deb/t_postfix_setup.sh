@@ -15,6 +15,11 @@ lab_auth_relay setup-user setup-pass-9 || bail "fake relay"
 P_SMTPD=$(lab_free_port)
 RCPT='rcpt@[127.0.0.2]'
 
+# A policy rule and a milter group: postfix-setup hooks only what the config uses.
+cat >>"$LAB/smarthostd.conf" <<'CONF'
+policy = { require_tls = [ "@nobody.invalid" ]; };
+milter = { };
+CONF
 lab_postfix_init "$P_SMTPD"
 # Values the setup must keep after its own (and put back on undo).
 lab_postconf -e "smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination" \
@@ -62,8 +67,10 @@ is "$(lab_postconf -nh smtpd_recipient_restrictions)" \
    "policy check first, the old restrictions after it"
 is "$(lab_postconf -nh smtpd_end_of_data_restrictions)" "check_policy_service unix:smarthostd/policy" \
    "policy check at end of data"
-is "$(lab_postconf -nh smtpd_milters non_smtpd_milters milter_default_action | tr '\n' ' ')" \
-   "unix:smarthostd/milter unix:smarthostd/milter tempfail " "milters and milter_default_action"
+milter='{ unix:smarthostd/milter, default_action=tempfail }'
+is "$(lab_postconf -nh smtpd_milters non_smtpd_milters | tr '\n' ' ')" "$milter $milter " \
+   "our milter in both lists, tempfail as its own default action"
+is "$(lab_postconf -n milter_default_action)" "" "milter_default_action untouched"
 is "$(lab_postconf -M smarthost-smtps/unix | tr -s ' ')" \
    "smarthost-smtps unix - - n - - smtp -o smtp_tls_wrappermode=yes -o smtp_tls_security_level=encrypt" \
    "the 465 transport in master.cf"

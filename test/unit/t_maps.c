@@ -93,7 +93,12 @@ int main(void)
     ok(has_warning(s, "relays at shared.example use different credentials"), "ambiguity is a warning");
     ok(has_warning(s, "\"gmail.com\" -> \"slow:\": an empty nexthop delivers to the recipient"),
        "an empty-nexthop lane beside relays is a warning");
-    ok(!has_warning(s, ".corp.test"), "a lane with its own nexthop is not");
+    ok(!has_warning(s, "\".corp.test\" -> \"smtp:[192.0.2.9]:25\": an empty nexthop"),
+       "a lane with its own nexthop is not");
+    ok(has_warning(s, "\".corp.test\" -> \"smtp:[192.0.2.9]:25\": Postfix's smtp transport "
+                      "offers the sender's relay password"),
+       "a lane through Postfix's own smtp transport is a warning (sender-dependent AUTH)");
+    ok(!has_warning(s, "\"ceo@corp.test\" -> \"vip:\": Postfix's"), "a lane transport of its own is not");
 
     is_str(q(s, SH_MAP_TLS, "[smtp.mg.example]:587"), "OK secure match=nexthop:.mg.example", "tls secure");
     is_str(q(s, SH_MAP_TLS, "[SMTP2.mg.example]:587"), "OK encrypt", "tls default with credentials");
