@@ -301,6 +301,7 @@ static bool serve(struct sh_conn *c, struct wake *wk)
 static void conn_event(struct sh_conn *c, uint32_t ev, struct wake *wk)
 {
     uint32_t want;
+    bool served;
 
     if (ev & EPOLLERR)
         goto close;
@@ -320,7 +321,11 @@ static void conn_event(struct sh_conn *c, uint32_t ev, struct wake *wk)
             goto close;
         }
     }
-    if (!serve(c, wk) || !flush(c))
+    /* Replies queued before a protocol error (answers to earlier pipelined
+     * requests, or the protocol's last word on why it closes) go out first, as
+     * far as the socket takes them now. */
+    served = serve(c, wk);
+    if (!flush(c) || !served)
         goto close;
     if (c->in_len == c->in_cap && pending(c) < OUT_HIGHWATER) {
         /* The protocol should have refused it already; this is the backstop. */
