@@ -17,8 +17,10 @@
 
 void ctl_route_usage(FILE *out)
 {
-    fprintf(out, "usage: smarthostctl [-c FILE] route SENDER [RECIPIENT]\n"
+    fprintf(out, "usage: smarthostctl [-c FILE] route [--control PATH] SENDER [RECIPIENT]\n"
                  "  SENDER: user@domain or <>; RECIPIENT: user@domain\n"
+                 "  without RECIPIENT and -c, or with --control, the running daemon answers first\n"
+                 "  (source=daemon; default " CTL_CONTROL_DEFAULT "), else the files\n"
                  "  prints the relay, transport, tls level, login and SMTP-time rules as key=value;\n"
                  "  a password is shown only as where it lives and a fingerprint\n");
 }
@@ -45,13 +47,16 @@ int ctl_route(struct ctl_ctx *ctx, int argc, char **argv)
     char secret[CTL_SECRET_MAX], tkey[600], domain[600];
     struct sh_snapshot *s;
     const char *control = CTL_CONTROL_DEFAULT;
+    bool ask = strcmp(ctx->config_path, SH_DEFAULT_CONFIG) == 0;
 
-    /* A running daemon answers first: what Postfix gets, environment included. */
+    /* A running daemon answers first (what Postfix gets, environment included), unless
+     * -c names another configuration than the one the daemon loads by default. */
     if (argc > 2 && strcmp(argv[1], "--control") == 0) {
         control = argv[2];
         argc -= 2, argv += 2;
+        ask = true;
     }
-    if (argc == 2 && argv[1][0] != '-') {
+    if (ask && argc == 2 && argv[1][0] != '-') {
         char req[CTL_MAX_LINE + 1], *ans = NULL;
         size_t alen = 0;
         FILE *fp = open_memstream(&ans, &alen);
