@@ -57,7 +57,8 @@ static void init(void)
 
     for (int m = 0; m <= SH_MAP_TRANSPORT; m++)
         for (int o = 0; o <= SH_PERM; o++) {
-            const char *n[2] = {"map", "outcome"}, *v[2] = {sh_map_name((enum sh_map)m), outcome[o]};
+            const char *n[2] = {"map", "outcome"},
+                       *v[2] = {sh_map_name((enum sh_map)m), outcome[o]};
             sh_mid.lookup[m][o] = sh_ctr_register(fam("lookups_total"), 2, n, v);
         }
     sh_mid.route_direct = reg1("relay_routes_total", "relay", "direct");
@@ -91,8 +92,8 @@ void sh_metrics_bind(struct sh_snapshot *s, const struct sh_snapshot *prev)
     for (size_t i = 0; i < s->nrelays; i++)
         s->relays[i]->ctr_routes = reg1("relay_routes_total", "relay", s->relays[i]->name);
     for (size_t i = 0; i < s->ncreds; i++)
-        s->creds[i]->ctr_answers = reg1("credentials_answers_total", "credentials",
-                                        s->creds[i]->name);
+        s->creds[i]->ctr_answers =
+            reg1("credentials_answers_total", "credentials", s->creds[i]->name);
     if (s->policy)
         for (size_t i = 0; i < s->policy->nlimits; i++)
             s->policy->limits[i].ctr_deferrals =
@@ -244,8 +245,8 @@ bool sh_metrics_table(FILE *out, const struct sh_snapshot *s)
         if (in.nlabels == 1)
             snprintf(labels, sizeof(labels), "%s=%s", in.lname[0], in.lvalue[0]);
         else if (in.nlabels == 2)
-            snprintf(labels, sizeof(labels), "%s=%s %s=%s", in.lname[0], in.lvalue[0],
-                     in.lname[1], in.lvalue[1]);
+            snprintf(labels, sizeof(labels), "%s=%s %s=%s", in.lname[0], in.lvalue[0], in.lname[1],
+                     in.lvalue[1]);
         fprintf(out, "%-34s %-44s %12llu\n", in.family, labels, (unsigned long long)w->v[id]);
     }
     for (size_t i = 0; s && s->rule_hits && i < s->nrules; i++) {

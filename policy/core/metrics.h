@@ -23,15 +23,15 @@
 #include "policy_rules.h"
 #include "snapshot.h"
 
-#define SH_METRIC_REASONS (PR_STORE_DOWN_ALLOWED + 1)
+#define SH_METRIC_REASONS     (PR_STORE_DOWN_ALLOWED + 1)
 #define SH_METRIC_RULES_SHOWN 1000 /* rules with hits listed one by one; the rest summed */
 
 enum sh_milter_verdict { SH_MV_CONTINUE, SH_MV_ACCEPT, SH_MV_REJECT, SH_MV_TEMPFAIL, SH_MV_COUNT_ };
 
 struct sh_metric_ids {
     unsigned lookup[SH_MAP_TRANSPORT + 1][SH_PERM + 1];
-    unsigned route_direct;  /* relay map answers that deliver directly */
-    unsigned rule_default;  /* sender map decisions by the default relay */
+    unsigned route_direct; /* relay map answers that deliver directly */
+    unsigned rule_default; /* sender map decisions by the default relay */
     unsigned policy[SH_METRIC_REASONS];
     unsigned milter[SH_MV_COUNT_];
 };

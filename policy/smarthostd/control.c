@@ -127,8 +127,9 @@ static void route(FILE *out, const struct sh_snapshot *s, const char *sender)
     if (a.has_decision) {
         fprintf(out, "relay_name=%s\n", a.decision.relay ? a.decision.relay->name : "direct");
         fprintf(out, "rule=%s\nmatch=%s\n",
-                a.decision.rule ? a.decision.rule->key
-                : a.decision.via == SH_VIA_DEFAULT ? "default_relay" : "none",
+                a.decision.rule                    ? a.decision.rule->key
+                : a.decision.via == SH_VIA_DEFAULT ? "default_relay"
+                                                   : "none",
                 sh_via_name(a.decision.via));
     }
     fprintf(out, "sender_transport_map=%s %s\n", sh_outcome_name(ot),

@@ -12,10 +12,11 @@ struct slot {
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static struct slot slots[SH_CTR_MAX] = {[SH_CTR_OVERFLOW] = {{"counters_overflow_total", 0, {0}, {0}}}};
+static struct slot slots[SH_CTR_MAX] = {
+    [SH_CTR_OVERFLOW] = {{"counters_overflow_total", 0, {0}, {0}}}};
 static _Atomic unsigned nslots = 1;
-static struct sh_ctr_block *blocks;  /* live threads' blocks, under lock */
-static struct sh_ctr_block retired;  /* exited threads' sums, under lock */
+static struct sh_ctr_block *blocks; /* live threads' blocks, under lock */
+static struct sh_ctr_block retired; /* exited threads' sums, under lock */
 static pthread_key_t exit_key;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 
@@ -67,8 +68,8 @@ static bool same(const struct sh_ctr_info *a, const char *family, size_t n,
     if (strcmp(a->family, family) != 0 || a->nlabels != n)
         return false;
     for (size_t i = 0; i < n; i++)
-        if (strcmp(a->lname[i], lname[i]) != 0 || strncmp(a->lvalue[i], lvalue[i],
-                                                           SH_CTR_LABEL_MAX - 1) != 0)
+        if (strcmp(a->lname[i], lname[i]) != 0 ||
+            strncmp(a->lvalue[i], lvalue[i], SH_CTR_LABEL_MAX - 1) != 0)
             return false;
     return true;
 }

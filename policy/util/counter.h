@@ -23,8 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SH_CTR_MAX      2048 /* slots per process, the overflow slot included */
-#define SH_CTR_OVERFLOW 0
+#define SH_CTR_MAX       2048 /* slots per process, the overflow slot included */
+#define SH_CTR_OVERFLOW  0
 #define SH_CTR_LABEL_MAX 128 /* bytes of one label value, longer ones are cut */
 
 struct sh_ctr_block {
