@@ -192,6 +192,11 @@ static void lock_pidfile(void)
         msg_fatal("%s", err);
 }
 
+const char *sh_daemon_config(void)
+{
+    return opt.config;
+}
+
 int sh_daemon_main(int argc, char **argv, const struct sh_service *service)
 {
     struct sh_error err = {{0}};
@@ -242,7 +247,12 @@ int sh_daemon_main(int argc, char **argv, const struct sh_service *service)
         }
         if (sig == SIGHUP)
             reload();
-        else
+        else if (sig == SIGUSR1) { /* postfwd's habit: a one-line summary in the log */
+            char line[512] = "stats: none";
+            if (svc->summary)
+                svc->summary(line, sizeof(line));
+            msg_info("%s", line);
+        } else
             stop_signal = sig;
     }
     sh_notify_stopping();

@@ -8,6 +8,7 @@
  *   -> pidfile locked (a second instance stops here, before any socket is touched)
  *   -> first load -> listen (privileged) -> status file -> drop privileges -> serve
  *   -> ready (the starting parent exits 0; systemd gets READY=1)
+ *   -> SIGUSR1: the service's one-line summary to the log
  *   -> SIGHUP: reload (new snapshot, swap, keep the old one on error, verdict to
  *      PIDFILE.status) | SIGTERM, SIGINT: stop, remove sockets and pidfile.
  *
@@ -44,7 +45,12 @@ struct sh_service {
     void (*start)(void);
     /* Stop serving and remove the sockets made by listen(). */
     void (*stop)(void);
+    /* SIGUSR1: a one-line summary for the log, into BUF (optional). */
+    void (*summary)(char *buf, size_t cap);
 };
+
+/* The configuration file's absolute path, once the options are parsed. */
+const char *sh_daemon_config(void);
 
 /* Run the daemon; returns its exit status. */
 int sh_daemon_main(int argc, char **argv, const struct sh_service *svc);

@@ -40,6 +40,7 @@ struct policy_limit {
     unsigned recipients;         /* per window; 0: not limited */
     unsigned window;             /* seconds */
     struct sh_origin origin;
+    unsigned ctr_deferrals;      /* counter slot: requests deferred by this limit (metrics.h) */
 };
 
 enum policy_fail_mode {

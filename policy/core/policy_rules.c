@@ -216,6 +216,7 @@ static bool limit_verdict(struct ctx *c, const struct policy_limit *l, const cha
 {
     char shown[SH_LOG_TEXT_MAX];
 
+    v->limit = l;
     if (r == RL_EXCEEDED) {
         msg_printable(shown, sizeof(shown), value, strlen(value));
         verdict(v, POLICY_DEFER_IF_PERMIT, PR_RATE_LIMIT, &l->origin, l->name,

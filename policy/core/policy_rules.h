@@ -86,6 +86,7 @@ struct policy_verdict {
     enum policy_reason reason;
     char text[POLICY_TEXT_MAX]; /* "5.7.1 <a@b>: Sender address rejected: ..." (no action word) */
     char detail[200];           /* for the log: which rule, file:line */
+    const struct policy_limit *limit; /* PR_RATE_LIMIT and the store reasons: which limit */
 };
 
 void policy_eval(const struct sh_snapshot *s, const struct policy_facts *f,

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "metrics.h"
 #include "reload_status.h"
 
 #define STATUS_MAX 1400
@@ -40,6 +41,8 @@ void sh_reload_status_write(int fd, unsigned long generation, bool ok, const cha
     char buf[STATUS_MAX], line[1024];
     int n;
 
+    if (!ok) /* every load's verdict passes here: status shows the last refusal */
+        sh_metrics_load_failed(error);
     if (fd < 0)
         return;
     /* one line: the loader's text never holds a secret, but may hold a newline */

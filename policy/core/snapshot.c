@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metrics.h"
 #include "milter_conf.h"
 #include "policy_conf.h"
 #include "snapshot.h"
@@ -49,6 +50,7 @@ void sh_snapshot_free(struct sh_snapshot *s)
         free(c);
     }
     free(s->creds);
+    free((void *)s->rule_hits);
     for (size_t i = 0; i < s->nrelays; i++) {
         struct sh_relay *r = s->relays[i];
         free(r->name);
@@ -89,6 +91,7 @@ void sh_snapshot_publish(struct sh_snapshot *s)
 {
     struct sh_snapshot *old;
 
+    sh_metrics_bind(s, current); /* only this thread writes current */
     __atomic_store_n(&s->refs, 1, __ATOMIC_RELEASE); /* the "current" reference */
     pthread_mutex_lock(&current_lock);
     old = current;

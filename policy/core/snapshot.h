@@ -9,8 +9,10 @@
 #ifndef SH_SNAPSHOT_H
 #define SH_SNAPSHOT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct strmap;
 
@@ -38,6 +40,7 @@ struct sh_cred {
     char *sasl_answer; /* "user:password" as smtp_sasl_password_maps wants it; wiped too */
     const char *kind;  /* where the password lives: "vault", "file", "cred", "literal", "env" */
     struct sh_origin origin;
+    unsigned ctr_answers; /* counter slot: sasl map answers (metrics.h) */
 };
 
 struct sh_relay {
@@ -53,6 +56,7 @@ struct sh_relay {
     char *nexthop;  /* "[host]:port" */
     char *nexthops; /* relay map value: own nexthop then the failovers', ", " joined */
     struct sh_origin origin;
+    unsigned ctr_routes; /* counter slot: relay map answers naming this relay (metrics.h) */
 };
 
 enum sh_rule_kind {
@@ -98,6 +102,7 @@ struct sh_snapshot {
 
     struct sh_rule *rules;
     size_t nrules;
+    _Atomic uint64_t *rule_hits; /* per rule, set when published (metrics.h) */
     struct strmap *rule_index; /* key -> struct sh_rule */
 
     struct sh_transport_rule *transports;

@@ -39,5 +39,7 @@ int ctl_relay(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_import(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_probe(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_report(struct ctl_ctx *ctx, int argc, char **argv);
+int ctl_status(struct ctl_ctx *ctx, int argc, char **argv);
+int ctl_stats(struct ctl_ctx *ctx, int argc, char **argv);
 
 #endif

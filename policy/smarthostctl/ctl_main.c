@@ -31,6 +31,8 @@ static const struct verb {
     {"relay", ctl_relay, ctl_relay_usage, "relay ...                 add, exclude and list relays"},
     {"import", ctl_import, ctl_import_usage, "import dms|postfix DIR    import an existing setup"},
     {"probe", ctl_probe, ctl_probe_usage, "probe RELAY|DOMAIN        test a relay end to end"},
+    {"status", ctl_status, ctl_status_usage, "status                    what the running daemons say"},
+    {"stats", ctl_stats, ctl_stats_usage, "stats [--prometheus]      the running daemons' counters"},
     {"report", ctl_report, ctl_report_usage,
      "report [--since D] [LOG]  deliveries per relay, deferral reasons, from Postfix's log"},
 };

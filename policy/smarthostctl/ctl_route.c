@@ -1,10 +1,13 @@
 /* ctl_route.c - `smarthostctl route SENDER [RECIPIENT]`: the decision as
  * key=value lines, computed by the same maps the daemon serves. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
+#include "control_codec.h"
 #include "ctl.h"
+#include "ctl_status.h"
 #include "ctl_args.h"
 #include "ctl_snapshot.h"
 #include "ctl_usage.h"
@@ -14,8 +17,10 @@
 
 void ctl_route_usage(FILE *out)
 {
-    fprintf(out, "usage: smarthostctl [-c FILE] route SENDER [RECIPIENT]\n"
+    fprintf(out, "usage: smarthostctl [-c FILE] route [--control PATH] SENDER [RECIPIENT]\n"
                  "  SENDER: user@domain or <>; RECIPIENT: user@domain\n"
+                 "  without RECIPIENT and -c, or with --control, the running daemon answers first\n"
+                 "  (source=daemon; default " CTL_CONTROL_DEFAULT "), else the files\n"
                  "  prints the relay, transport, tls level, login and SMTP-time rules as key=value;\n"
                  "  a password is shown only as where it lives and a fingerprint\n");
 }
@@ -41,7 +46,34 @@ int ctl_route(struct ctl_ctx *ctx, int argc, char **argv)
     const char *nexthop, *transport = "default";
     char secret[CTL_SECRET_MAX], tkey[600], domain[600];
     struct sh_snapshot *s;
+    const char *control = CTL_CONTROL_DEFAULT;
+    bool ask = strcmp(ctx->config_path, SH_DEFAULT_CONFIG) == 0;
 
+    /* A running daemon answers first (what Postfix gets, environment included), unless
+     * -c names another configuration than the one the daemon loads by default. */
+    if (argc > 2 && strcmp(argv[1], "--control") == 0) {
+        control = argv[2];
+        argc -= 2, argv += 2;
+        ask = true;
+    }
+    if (ask && argc == 2 && argv[1][0] != '-') {
+        char req[CTL_MAX_LINE + 1], *ans = NULL;
+        size_t alen = 0;
+        FILE *fp = open_memstream(&ans, &alen);
+        enum ctl_ask a;
+
+        snprintf(req, sizeof(req), "route %.*s", CTL_MAX_LINE - 6, argv[1]);
+        a = fp ? ctl_ask(control, req, fp) : CTL_ASK_ERROR;
+        if (fp)
+            fclose(fp);
+        if (a == CTL_ASK_OK)
+            printf("source=daemon %s\n%s", control, ans);
+        free(ans);
+        if (a != CTL_ASK_ABSENT)
+            return a == CTL_ASK_OK ? CTL_OK : CTL_FAIL;
+        /* stderr: stdout stays the files' answer, as before there was a daemon to ask */
+        fprintf(stderr, "route: no daemon at %s; answer from the files\n", control);
+    }
     if (argc < 2 || argc > 3) {
         ctl_route_usage(stderr);
         return CTL_USAGE;

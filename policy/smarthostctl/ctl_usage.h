@@ -13,5 +13,7 @@ ctl_usage_fn ctl_relay_usage;
 ctl_usage_fn ctl_import_usage;
 ctl_usage_fn ctl_probe_usage;
 ctl_usage_fn ctl_report_usage;
+ctl_usage_fn ctl_status_usage;
+ctl_usage_fn ctl_stats_usage;
 
 #endif

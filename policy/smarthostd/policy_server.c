@@ -4,8 +4,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "metrics.h"
 #include "msg.h"
 #include "policy_facts.h"
+#include "policy_conf.h"
 #include "policy_server.h"
 #include "ratelimit.h"
 #include "snapshot.h"
@@ -110,6 +112,10 @@ static ssize_t on_input(struct sh_conn *c, const char *buf, size_t len, void *wa
     pthread_once(&memory_once, memory_init);
     policy_facts_of(&req, &f);
     policy_eval(s, &f, memory_store, time(NULL), &v);
+    if ((unsigned)v.reason < SH_METRIC_REASONS)
+        sh_ctr_inc(sh_mid.policy[v.reason]);
+    if (v.limit && v.action == POLICY_DEFER_IF_PERMIT)
+        sh_ctr_inc(v.limit->ctr_deferrals);
     log_decision(c, s, &req, &v);
     if (!reply(c, &v)) {
         msg_warn_rate(&bad_input_rate, "policy: %s: cannot queue the reply; disconnecting",

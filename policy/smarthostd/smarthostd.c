@@ -14,8 +14,10 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "control.h"
 #include "endpoint.h"
 #include "lifecycle.h"
+#include "metrics.h"
 #include "msg.h"
 #include "policy_server.h"
 #include "server.h"
@@ -33,6 +35,7 @@ static struct {
     size_t npolicy;
     const char *group;      /* NULL: "postfix" when that group exists */
     const char *sasl_users; /* --sasl-users; NULL: root and postfix */
+    const char *control;    /* --control unix:PATH; NULL: no control socket */
     struct sh_server_opts server;
 } o = {
     .server = {.threads = SH_SERVER_DEFAULT_THREADS,
@@ -49,7 +52,9 @@ enum {
     OPT_IDLE,
     OPT_POLICY,
     OPT_REQUEST,
-    OPT_SASL_USERS
+    OPT_SASL_USERS,
+    OPT_CONTROL,
+    OPT_CONTROL_GROUP
 };
 
 static const struct option longopts[] = {
@@ -61,6 +66,8 @@ static const struct option longopts[] = {
     {"idle-timeout", required_argument, NULL, OPT_IDLE},
     {"request-timeout", required_argument, NULL, OPT_REQUEST},
     {"sasl-users", required_argument, NULL, OPT_SASL_USERS},
+    {"control", required_argument, NULL, OPT_CONTROL},
+    {"control-group", required_argument, NULL, OPT_CONTROL_GROUP},
     {NULL, 0, NULL, 0},
 };
 
@@ -112,6 +119,20 @@ static bool option(int ch, const char *arg)
     case OPT_REQUEST:
         return number("--request-timeout", arg, 1, 3600, &o.server.request_timeout);
     case OPT_SASL_USERS: o.sasl_users = arg; return true;
+    case OPT_CONTROL: {
+        size_t n = 0;
+        if (strncmp(arg, "unix:", 5) != 0) {
+            fprintf(stderr, "smarthostd: --control: only a unix:PATH socket, got \"%s\"\n", arg);
+            return false;
+        }
+        return add_endpoint(&o.control, &n, "--control", arg);
+    }
+    case OPT_CONTROL_GROUP:
+        if (!control_set_group(arg)) {
+            fprintf(stderr, "smarthostd: --control-group %s: no such group\n", arg);
+            return false;
+        }
+        return true;
     default: return false;
     }
 }
@@ -145,14 +166,15 @@ static void close_all(void)
 }
 
 /* Bind SPEC and serve PROTO on it; on failure remove what was bound, then fatal. */
-static void listen_on(struct sh_server *srv, const char *spec, gid_t gid,
+static void listen_on(struct sh_server *srv, const char *spec, gid_t gid, mode_t mode,
                       const struct sh_proto *proto)
 {
     struct sh_endpoint *ep = &eps[neps];
     char ebuf[512];
+    bool parsed = sh_endpoint_parse(spec, ep, ebuf, sizeof(ebuf));
 
-    if (!sh_endpoint_parse(spec, ep, ebuf, sizeof(ebuf)) ||
-        !sh_endpoint_listen(ep, gid, ebuf, sizeof(ebuf))) {
+    ep->mode = mode;
+    if (!parsed || !sh_endpoint_listen(ep, gid, ebuf, sizeof(ebuf))) {
         close_all();
         msg_fatal("%s", ebuf);
     }
@@ -176,15 +198,20 @@ static void listen_all(void)
 {
     gid_t gid = socket_group(o.group);
 
+    control_init("smarthostd", "smarthostd_", sh_daemon_config());
     sockmap_sasl_users(o.sasl_users);
     o.server.wake_begin = pin_snapshot;
     o.server.wake_end = unpin_snapshot;
     if ((server = sh_server_new(&o.server)) == NULL)
         msg_fatal("out of memory");
     for (size_t i = 0; i < o.nendpoints; i++)
-        listen_on(server, o.endpoints[i], gid, &sh_sockmap_proto);
+        listen_on(server, o.endpoints[i], gid, 0, &sh_sockmap_proto);
     for (size_t i = 0; i < o.npolicy; i++)
-        listen_on(server, o.policy[i], gid, &sh_policy_proto);
+        listen_on(server, o.policy[i], gid, 0, &sh_policy_proto);
+    control_set_server(server);
+    if (o.control) /* root's alone (0600), or root's and its group's (0660) */
+        listen_on(server, o.control, control_group(), control_group() == (gid_t)-1 ? 0600 : 0660,
+                  &sh_control_proto);
 }
 
 static void start(void)
@@ -209,7 +236,7 @@ static const struct sh_service service = {
     .synopsis = "[--socketmap ADDR]... [--policy ADDR]...\n"
                 "          [--threads N] [--socket-group GROUP] [--max-connections N]\n"
                 "          [--idle-timeout SECONDS] [--request-timeout SECONDS]\n"
-                "          [--sasl-users USER,...]",
+                "          [--sasl-users USER,...] [--control unix:PATH [--control-group GROUP]]",
     .help = "  --socketmap ADDR  socketmap listener, unix:PATH or inet:HOST:PORT (repeatable;\n"
             "                  default " DEFAULT_SOCKETMAP ")\n"
             "  --policy ADDR   policy delegation listener (repeatable; no default)\n"
@@ -221,7 +248,10 @@ static const struct sh_service service = {
             "                  closes idle ones after 10 s and smtpd_policy_service_max_idle)\n"
             "  --request-timeout S  a request must be complete S seconds after its first byte\n"
             "  --sasl-users LIST    the only users that get passwords from the sasl map\n"
-            "                  (default root,postfix); others get TEMP\n",
+            "                  (default root,postfix); others get TEMP\n"
+            "  --control unix:PATH  control socket for smarthostctl status, stats and route\n"
+            "                  (mode 0600: root only)\n"
+            "  --control-group GROUP  members of GROUP may use it too (mode 0660)\n",
     .shortopts = "",
     .longopts = longopts,
     .option = option,
@@ -229,6 +259,7 @@ static const struct sh_service service = {
     .listen = listen_all,
     .start = start,
     .stop = stop,
+    .summary = sh_metrics_summary,
 };
 
 int main(int argc, char **argv)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "maps.h"
+#include "metrics.h"
 #include "msg.h"
 #include "netstring.h"
 #include "resolve.h"
@@ -192,6 +193,26 @@ static bool sasl_peer_ok(struct sh_conn *c)
     return false;
 }
 
+/* The lookup counters: per map and outcome; for the relay map the relay and the
+ * sender rule that decided; for the sasl map the credentials answered. */
+static void count(const struct sh_snapshot *s, enum sh_map m, enum sh_outcome o,
+                  const struct sh_answer *a)
+{
+    sh_ctr_inc(sh_mid.lookup[m][o]);
+    if (o != SH_FOUND)
+        return;
+    if (m == SH_MAP_RELAY && a->has_decision) {
+        const struct sh_decision *d = &a->decision;
+        sh_ctr_inc(d->relay ? d->relay->ctr_routes : sh_mid.route_direct);
+        if (d->rule)
+            sh_metrics_rule_hit(s, d->rule);
+        else if (d->via == SH_VIA_DEFAULT)
+            sh_ctr_inc(sh_mid.rule_default);
+    } else if (m == SH_MAP_SASL && a->matched) {
+        sh_ctr_inc(((const struct sh_cred *)a->matched)->ctr_answers);
+    }
+}
+
 bool sockmap_answer(struct sh_conn *c, const struct sh_snapshot *s, const char *payload, size_t len)
 {
     struct sockmap_request r;
@@ -225,6 +246,7 @@ bool sockmap_answer(struct sh_conn *c, const struct sh_snapshot *s, const char *
     key[r.key_len] = 0;
     memset(&a, 0, sizeof(a));
     o = sh_map_lookup(s, (enum sh_map)m, key, r.key_len, &a);
+    count(s, (enum sh_map)m, o, &a);
     if (s->log_lookups)
         log_lookup(s, (enum sh_map)m, key, r.key_len, o, &a);
     return reply(c, o, o == SH_FOUND ? a.value : a.why);

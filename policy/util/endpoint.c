@@ -178,7 +178,8 @@ static bool listen_unix(struct sh_endpoint *ep, gid_t gid, char *err, size_t err
     if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0)
         return errno_fail(err, errlen, "socket", ep->text);
     /* Nobody can connect before listen(): the socket is placed with its final mode first. */
-    if (!sh_unix_socket_place(ep->path, SH_UNIX_SOCKET_MODE, gid, bind_fd, &fd, err, errlen)) {
+    if (!sh_unix_socket_place(ep->path, ep->mode ? ep->mode : SH_UNIX_SOCKET_MODE, gid, bind_fd,
+                              &fd, err, errlen)) {
         close(fd);
         return false;
     }

@@ -23,13 +23,14 @@ struct sh_endpoint {
     int fds[SH_ENDPOINT_MAX_FDS];
     size_t nfds;
     bool bound_path; /* unix: we created PATH and must unlink it */
+    mode_t mode;     /* unix: the socket's mode, set after parsing; 0: SH_UNIX_SOCKET_MODE */
 };
 
 /* Parse SPEC into EP. false with a message in ERR (ERRLEN bytes). */
 bool sh_endpoint_parse(const char *spec, struct sh_endpoint *ep, char *err, size_t errlen);
 
 /* Bind and listen (non-blocking, close-on-exec). unix: a stale socket at PATH
- * is removed first (a live one is an error), the new one gets mode 0660 and
+ * is removed first (a live one is an error), the new one gets ep->mode (0660 unless set) and
  * group GID unless GID is (gid_t)-1. false with ERR set; nothing left open. */
 bool sh_endpoint_listen(struct sh_endpoint *ep, gid_t gid, char *err, size_t errlen);
 

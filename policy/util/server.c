@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "counter.h"
 #include "msg.h"
 #include "peercred.h"
 #include "server.h"
@@ -35,6 +36,7 @@ struct pool {
     unsigned idle; /* seconds idle between requests */
     unsigned max;  /* connection cap */
     atomic_uint nconns;
+    unsigned ctr_accepted, ctr_refused, ctr_malformed, ctr_timeouts; /* counter.h slots */
 };
 
 struct listener {
@@ -141,9 +143,28 @@ bool sh_server_add_listener(struct sh_server *srv, const char *name, const int *
     p->idle = srv->opts.idle_timeout    ? srv->opts.idle_timeout
               : proto->idle_timeout > 0 ? proto->idle_timeout
                                         : SH_SERVER_DEFAULT_IDLE;
+    static const char *const lname[1] = {"listener"};
+    const char *lvalue[1] = {p->name};
+    p->ctr_accepted = sh_ctr_register("listener_accepted_total", 1, lname, lvalue);
+    p->ctr_refused = sh_ctr_register("listener_refused_total", 1, lname, lvalue);
+    p->ctr_malformed = sh_ctr_register("listener_protocol_errors_total", 1, lname, lvalue);
+    p->ctr_timeouts = sh_ctr_register("listener_timeouts_total", 1, lname, lvalue);
     for (size_t i = 0; i < nfds; i++)
         srv->listeners[srv->nlisteners++] = (struct listener){TAG_LISTENER, fds[i], p};
     return true;
+}
+
+size_t sh_server_listeners(const struct sh_server *srv, struct sh_listener_info *out, size_t cap)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < srv->npools && n < cap; i++, n++) {
+        const struct pool *p = &srv->pools[i];
+        snprintf(out[n].name, sizeof(out[n].name), "%s", p->name);
+        out[n].conns = atomic_load(&p->nconns);
+        out[n].max = p->max;
+    }
+    return n;
 }
 
 /* ---- connections ---- */
@@ -262,6 +283,7 @@ static bool serve(struct sh_conn *c, struct wake *wk)
     while (off < c->in_len && pending(c) < OUT_HIGHWATER) {
         ssize_t r = c->proto->on_input(c, c->in + off, c->in_len - off, wake_value(wk));
         if (r < 0 || (size_t)r > c->in_len - off) {
+            sh_ctr_inc(c->pool->ctr_malformed);
             ok = false;
             break;
         }
@@ -279,6 +301,7 @@ static bool serve(struct sh_conn *c, struct wake *wk)
 static void conn_event(struct sh_conn *c, uint32_t ev, struct wake *wk)
 {
     uint32_t want;
+    bool served;
 
     if (ev & EPOLLERR)
         goto close;
@@ -298,10 +321,15 @@ static void conn_event(struct sh_conn *c, uint32_t ev, struct wake *wk)
             goto close;
         }
     }
-    if (!serve(c, wk) || !flush(c))
+    /* Replies queued before a protocol error (answers to earlier pipelined
+     * requests, or the protocol's last word on why it closes) go out first, as
+     * far as the socket takes them now. */
+    served = serve(c, wk);
+    if (!flush(c) || !served)
         goto close;
     if (c->in_len == c->in_cap && pending(c) < OUT_HIGHWATER) {
         /* The protocol should have refused it already; this is the backstop. */
+        sh_ctr_inc(c->pool->ctr_malformed);
         if (warn_ok(c->w))
             msg_warn_rate(&peer_rate, "%s: %s: request longer than %zu bytes; disconnecting",
                           c->proto->name, c->peer, c->in_cap);
@@ -380,6 +408,7 @@ static void accept_some(struct worker *w, const struct listener *l)
         }
         if (atomic_fetch_add(&p->nconns, 1) >= p->max) {
             atomic_fetch_sub(&p->nconns, 1);
+            sh_ctr_inc(p->ctr_refused);
             if (warn_ok(w))
                 msg_warn_rate(&peer_rate, "%s: %u connections open; refusing more", p->name,
                               p->max);
@@ -397,6 +426,7 @@ static void accept_some(struct worker *w, const struct listener *l)
             int one = 1;
             setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         }
+        sh_ctr_inc(p->ctr_accepted);
         c->tag = TAG_CONN;
         c->w = w;
         c->proto = p->proto;
@@ -433,6 +463,7 @@ static void expire(struct worker *w, time_t now)
     for (c = w->conns; c; c = next) {
         next = c->next;
         if (c->in_len > 0 && now - c->req_started >= (time_t)request) {
+            sh_ctr_inc(c->pool->ctr_timeouts);
             if (warn_ok(w))
                 msg_warn_rate(&peer_rate,
                               "%s: %s: request incomplete after %us (%zu bytes); disconnecting",

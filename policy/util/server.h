@@ -13,6 +13,8 @@
  * requests is closed after the idle timeout; a request, once its first byte
  * arrived, must be complete within the request timeout (a peer trickling one
  * byte a second cannot hold a connection by resetting the idle timer).
+ * Each listener counts (counter.h) connections accepted, refused at the cap,
+ * closed for a malformed request and closed for a request that came too slowly.
  */
 #ifndef SH_SERVER_H
 #define SH_SERVER_H
@@ -73,6 +75,14 @@ bool sh_server_start(struct sh_server *srv);
 /* Stop and join the workers, close every connection. Thread-safe once. */
 void sh_server_stop(struct sh_server *srv);
 void sh_server_free(struct sh_server *srv);
+
+/* Each listener's name ("socketmap unix:/path"), open connections and cap, for
+ * status; returns how many were written to OUT (at most CAP). Thread-safe. */
+struct sh_listener_info {
+    char name[64];
+    unsigned conns, max;
+};
+size_t sh_server_listeners(const struct sh_server *srv, struct sh_listener_info *out, size_t cap);
 
 /* Queue reply bytes; false when the output buffer bound is exceeded (the
  * caller returns SH_INPUT_CLOSE then). */

@@ -10,7 +10,9 @@
 #     --smoke     a few seconds: check the tools work (TAP output, for `meson test --suite bench`)
 #
 # Builds nothing: the tools come from BUILDDIR (ninja -C BUILDDIR first).
-# Environment: SMARTHOSTD (default BUILDDIR/policy/smarthostd/smarthostd), MAP (socketmap name, default
+# Environment: SMARTHOSTD_OFF: a smarthostd built with -Dcounters=false, run interleaved with
+# the others (log_lookups=false) to show what counting costs.
+# SMARTHOSTD (default BUILDDIR/policy/smarthostd/smarthostd), MAP (socketmap name, default
 # "relay"), PYTHON (default /usr/bin/python3).
 #
 # Measures, on loopback only, with one and the same client (sockmap_load) in one run:
@@ -177,6 +179,14 @@ start_server "smarthostd (log_lookups=false)" "$PNOLOG" \
 NOLOG_PID=$SPID NOLOG_START=$START_MS
 start_server "noop_sockmap" "$PNOOP" "$NOOP" -l 3600 "${noop_args[@]}" "inet:127.0.0.1:$PNOOP" || exit 1
 NOOP_PID=$SPID
+SERVERS="noop log nolog"
+if [ -n "${SMARTHOSTD_OFF:-}" ]; then # a build with -Dcounters=false: what counting costs
+    read -r POFF <<<"$(free_ports 1)"
+    start_server "smarthostd -Dcounters=false (log_lookups=false)" "$POFF" \
+        "$SMARTHOSTD_OFF" -f -c "$TMP/nolog.conf" --socketmap "inet:127.0.0.1:$POFF" "${sh_args[@]}" || exit 1
+    OFF_PID=$SPID
+    SERVERS="noop log nolog off"
+fi
 
 echo "## Load ($RULES rules)"
 echo
@@ -194,8 +204,8 @@ echo
 declare -A OUT
 for r in $(seq 1 "$ROUNDS"); do
     for c in $CONNS; do
-        for srv in noop log nolog; do
-            case $srv in noop) port=$PNOOP ;; log) port=$PLOG ;; nolog) port=$PNOLOG ;; esac
+        for srv in $SERVERS; do
+            case $srv in noop) port=$PNOOP ;; log) port=$PLOG ;; nolog) port=$PNOLOG ;; off) port=$POFF ;; esac
             out=$("$LOAD" -c "$c" -d "$DUR" -m "$MAP" -k "$TMP/keys" "inet:127.0.0.1:$port")
             echo "# round $r c=$c $srv rc=$?: $out" >&2
             OUT[$c,$srv,$r]=$out
@@ -210,9 +220,10 @@ median_out() { # C SRV -> the output of the round with the median rate
 ROWS=()
 for c in $CONNS; do
     noop_rate=$(kv rate "$(median_out "$c" noop)")
-    for srv in noop log nolog; do
+    for srv in $SERVERS; do
         case $srv in
         noop) name="no-op server" ;;
+        off) name="smarthostd -Dcounters=false, log_lookups=false" ;;
         log) name="smarthostd, log_lookups=true (stderr→/dev/null)" ;;
         nolog) name="smarthostd, log_lookups=false" ;;
         esac
@@ -235,6 +246,14 @@ read -r LOG_RSS2 LOG_HWM2 <<<"$(rss "$LOG_PID")"
 read -r NOLOG_RSS2 NOLOG_HWM2 <<<"$(rss "$NOLOG_PID")"
 echo "RSS after the runs: log_lookups=true VmRSS $((LOG_RSS2 / 1024)) MiB, VmHWM $((LOG_HWM2 / 1024)) MiB;" \
      "log_lookups=false VmRSS $((NOLOG_RSS2 / 1024)) MiB, VmHWM $((NOLOG_HWM2 / 1024)) MiB"
+if [ -n "${OFF_PID:-}" ]; then
+    for c in $CONNS; do
+        on=$(kv rate "$(median_out "$c" nolog)") off=$(kv rate "$(median_out "$c" off)")
+        echo "counting cost at c=$c: counters on $on/s vs compiled out $off/s:" \
+             "$(awk -v a="$on" -v b="$off" 'BEGIN { if (b > 0) printf "%+.1f %%", (a / b - 1) * 100; else print "?" }')"
+    done
+    stop_server "$OFF_PID"
+fi
 echo "loadavg at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 stop_server "$NOOP_PID"; stop_server "$NOLOG_PID"; stop_server "$LOG_PID"
 PIDS=()

@@ -1,0 +1,110 @@
+#!/usr/bin/python3
+"""t_control_hostile - the control socket under hostile input, and nothing secret in its answers.
+
+Over-long request lines, non-printable bytes, unknown verbs and a request trickled a byte a
+second are answered with ERR or cut off, and the daemon keeps serving status; no answer of
+status, stats, stats prometheus or route carries a password (the fixture's passwords are
+searched for in every output, as test/attack/t_cli_secrets.sh does for the CLI).
+"""
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.environ.get("SRCDIR", "."), "test", "blackbox"))
+import bblib  # noqa: E402
+
+CTL = os.environ.get("SMARTHOSTCTL", "smarthostctl")
+SECRETS = ["mg-secret-1", "ses-secret-2"]
+
+
+def talk(path, data, timeout=10.0):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    s.connect(path)
+    try:
+        s.sendall(data)
+    except OSError:
+        pass
+    buf = b""
+    try:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+            if buf.endswith(b"\n.\n") or buf == b"ERR malformed request\n.\n":
+                break
+    except OSError:
+        pass
+    s.close()
+    return buf.decode("utf-8", "replace")
+
+
+def main():
+    t = bblib.Tap()
+    tmp = tempfile.mkdtemp(prefix="smarthostd-ctlx-")
+    control = os.path.join(tmp, "control")
+    d = bblib.Daemon(tmp=tmp, extra=["--control", "unix:" + control])
+    try:
+        if not t.ok(d.wait_ready(), "daemon started", d.log_text()):
+            t.done()
+        for s in ["a@example.com", "billing@example.com"]:
+            d.postmap(s, "relay")
+            d.postmap(s, "sasl")
+        t.ok(talk(control, b"x" * 5000 + b"\n").startswith("ERR malformed"), "5000-byte line: ERR")
+        t.ok(talk(control, b"x" * 100000).startswith("ERR malformed"), "100 kB without newline: ERR")
+        t.ok(talk(control, b"stat\x00us\n").startswith("ERR malformed"), "NUL byte: ERR")
+        t.ok(talk(control, b"\xff\xfe\n").startswith("ERR malformed"), "non-ASCII: ERR")
+        t.ok(talk(control, b"shutdown now\n").startswith("ERR unknown request"), "unknown verb: ERR")
+        t.ok(talk(control, b"route a b c d\n").startswith("ERR malformed"), "too many words: ERR")
+        t.ok(talk(control, b"\n").startswith("ERR malformed"), "empty line: ERR")
+        # two requests pipelined on one connection: both answered
+        both = talk(control, b"status\nstats\n")
+        t.ok(both.count("\n.\n") >= 1 and both.startswith("OK\n"), "pipelined requests answered")
+        # slow: one byte a second; cut off after the request timeout (5 s)
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(control)
+        t0, closed = time.time(), False
+        for b in b"status-status-status\n":
+            try:
+                s.send(bytes([b]))
+                time.sleep(1)
+            except OSError:
+                closed = True
+                break
+            if time.time() - t0 > 12:
+                break
+        if not closed:
+            s.settimeout(1)
+            try:
+                closed = s.recv(100) == b""
+            except OSError:
+                closed = True
+        s.close()
+        t.ok(closed and time.time() - t0 < 12, "a request trickled a byte a second is cut off")
+        out = talk(control, b"status\n")
+        t.ok(out.startswith("OK\n") and "pid:" in out, "still serving status afterwards", out)
+
+        outputs = []
+        for args in (["status"], ["stats"], ["stats", "--prometheus"],
+                     ["route", "a@example.com"], ["route", "billing@example.com"]):
+            p = subprocess.run([CTL] + args[:1] + ["--control", control] + args[1:]
+                               if args[0] != "route" else [CTL, "route", "--control", control,
+                                                             args[1]],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
+            outputs.append(p.stdout.decode())
+            t.ok(p.returncode == 0, "smarthostctl %s answers" % " ".join(args), p.stdout.decode())
+        joined = "\n".join(outputs)
+        t.ok("sasl_user=AKIAEXAMPLE" in joined, "route names the sasl user", joined)
+        t.ok(not any(x in joined for x in SECRETS), "no password in any control answer", joined)
+        t.ok(not any(x in d.log_text() for x in SECRETS), "no password in the log")
+    finally:
+        d.cleanup()
+    t.done()
+
+
+if __name__ == "__main__":
+    main()
