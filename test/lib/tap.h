@@ -27,6 +27,14 @@ static int tap_n, tap_failed;
             printf("#   got: \"%s\"\n#   want: \"%s\"\n", g_ ? g_ : "(null)", w_ ? w_ : "(null)"); \
     } while (0)
 
+/* One test point that did not run, with the reason. */
+#define skip(...)                                                                              \
+    do {                                                                                       \
+        printf("ok %d # SKIP ", ++tap_n);                                                      \
+        printf(__VA_ARGS__);                                                                   \
+        printf("\n");                                                                          \
+    } while (0)
+
 static inline int done_testing(void)
 {
     printf("1..%d\n", tap_n);

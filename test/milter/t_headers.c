@@ -1,5 +1,4 @@
 /* t_headers.c - header engine, header_checks parser and milter config (TAP). */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,21 +8,8 @@
 #include "header_checks.h"
 #include "headers.h"
 #include "milter_conf.h"
+#include "tap.h"
 
-static int tests, failed;
-
-static void ok(bool cond, const char *fmt, ...)
-{
-    va_list ap;
-    tests++;
-    if (!cond)
-        failed++;
-    printf("%s %d - ", cond ? "ok" : "not ok", tests);
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    printf("\n");
-}
 
 static char tmpdir[] = "/tmp/t_headers.XXXXXX";
 
@@ -507,10 +493,9 @@ int main(void)
     test_sender_scoped();
     test_bounds();
     test_config_errors();
-    printf("1..%d\n", tests);
     char cmd[600];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0)
         return 1;
-    return failed ? 1 : 0;
+    return done_testing();
 }

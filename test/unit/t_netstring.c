@@ -3,16 +3,7 @@
 #include <string.h>
 
 #include "netstring.h"
-
-static int n_test, n_fail;
-
-static void ok(int cond, const char *name)
-{
-    n_test++;
-    if (!cond)
-        n_fail++;
-    printf("%sok %d - %s\n", cond ? "" : "not ", n_test, name);
-}
+#include "tap.h"
 
 static enum netstring_status dec(const char *s, size_t max, struct netstring_frame *f)
 {
@@ -118,6 +109,5 @@ int main(void)
     test_pipelined();
     test_malformed();
     test_encode();
-    printf("1..%d\n", n_test);
-    return n_fail != 0;
+    return done_testing();
 }

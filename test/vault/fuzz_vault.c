@@ -1,6 +1,5 @@
-/* fuzz_vault.c - fuzz the enc:v1: decoder. Built with clang -fsanitize=fuzzer it is a
- * libFuzzer target; otherwise main() replays the committed seeds (meson test). */
-#include <dirent.h>
+/* fuzz_vault.c - fuzz target for the enc:v1: decoder; test/fuzz/driver.c replays
+ * its seeds under meson test, or link it with clang -fsanitize=fuzzer. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,36 +30,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     return 0;
 }
-
-#ifndef SH_LIBFUZZER
-int main(int argc, char **argv)
-{
-    int n = 0;
-
-    for (int a = 1; a < argc; a++) {
-        DIR *d = opendir(argv[a]);
-        struct dirent *e;
-        if (d == NULL) {
-            printf("Bail out! %s: cannot open\n", argv[a]);
-            return 1;
-        }
-        while ((e = readdir(d)) != NULL) {
-            char path[4096], buf[8192];
-            size_t len;
-            FILE *f;
-            if (e->d_name[0] == '.')
-                continue;
-            snprintf(path, sizeof(path), "%s/%s", argv[a], e->d_name);
-            if ((f = fopen(path, "rb")) == NULL)
-                continue;
-            len = fread(buf, 1, sizeof(buf), f);
-            fclose(f);
-            LLVMFuzzerTestOneInput((const uint8_t *)buf, len);
-            printf("ok %d - seed %s\n", ++n, e->d_name);
-        }
-        closedir(d);
-    }
-    printf("1..%d\n", n);
-    return 0;
-}
-#endif
