@@ -49,7 +49,7 @@ for s in a@domain1.com b+tag@domain1.com c@domain2.com d@domain3.com e@other.org
     is "$(sed -n 's/^relay=//p' <<<"$out")" "$want_relay" "$s: relay as Postfix ($want_relay)"
     is "$(sed -n 's/^sasl_user=//p' <<<"$out")" "$want_user" "$s: sasl user as Postfix ($want_user)"
 done
-is "$("$BUILDDIR/test/vault/dump_creds" main.conf | awk '{print $3}' | sort -u)" secret "passwords decrypt to the imported ones"
+is "$("$BUILDDIR/test/cli/dump_creds" main.conf | awk '{print $3}' | sort -u)" secret "passwords decrypt to the imported ones"
 printf '@bad..domain [x.example]:25\n' > dms/postfix-relaymap.cf
 cp managed.conf before
 ok "a bad line: refused with file:line, nothing written" bash -c "'$C' -c main.conf import dms dms 2>&1 | grep -q 'postfix-relaymap.cf:1' && cmp -s before managed.conf"

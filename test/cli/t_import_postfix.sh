@@ -107,7 +107,7 @@ for r in x@example.org y@a.slow.example; do
     is "$(sed -n 's/^transport=//p' <<<"$out"):$(sed -n 's/^relay=//p' <<<"$out")" \
         "${want%%:*}:$(n=${want#*:}; echo "${n:-$d (MX lookup)}")" "recipient $r: transport as Postfix ($want)"
 done
-is "$("$BUILDDIR/test/vault/dump_creds" main.conf | awk '{print $3}' | sort | tr '\n' ' ')" \
+is "$("$BUILDDIR/test/cli/dump_creds" main.conf | awk '{print $3}' | sort | tr '\n' ' ')" \
     "secret1 secret1 secret2 secret3 secret5 secret6 secret7 " \
     "passwords decrypt to the ones Postfix would send (alice@domain1.com: mailgun's at sendgrid; secret4 never asked)"
 

@@ -46,7 +46,7 @@ mkdir -p "$T/g" && printf 'vault_key = "%s/g/vault.key";\n@include "managed.conf
     chgrp nogroup "$T/g/main.conf" && chmod 0640 "$T/g/main.conf"
 "$C" -c "$T/g/main.conf" key init >/dev/null 2>&1
 is "$(stat -c %a:%G "$T/g/managed.conf" 2>&1)" "640:nogroup" "a new empty managed.conf gets the main file's group, 0640"
-expected=$("$BUILDDIR/test/vault/dump_creds" main.conf)
+expected=$("$BUILDDIR/test/cli/dump_creds" main.conf)
 is "$expected" "$(printf 'd_domain1_com mailgun-user mailgun-secret\nd_domain2_com sendgrid-user sendgrid-secret')" "passwords round-trip through enc:v1:"
 ok "no plaintext password on disk" bash -c "! grep -r secret '$T/w'"
 ok "check passes, no literal-password warning" bash -c "'$C' -c main.conf check 2>&1 | grep -v warning | grep -q 'configuration OK'"
@@ -85,7 +85,7 @@ setup
 old_key=$(cat vault.key)
 ok "key rotate" "$C" -c main.conf key rotate
 ok "rotate: new key" test "$(cat vault.key)" != "$old_key"
-is "$("$BUILDDIR/test/vault/dump_creds" main.conf)" "$expected" "rotate: same passwords under the new key"
+is "$("$BUILDDIR/test/cli/dump_creds" main.conf)" "$expected" "rotate: same passwords under the new key"
 ok "rotate: no leftovers" bash -c "! ls | grep -E '\.(old|new|rotate|tmp)$'"
 for step in 1 2 3 4 5 6; do
     setup
@@ -93,7 +93,7 @@ for step in 1 2 3 4 5 6; do
     SMARTHOSTCTL_CRASH_AT=$step "$CRASHCTL" -c main.conf key rotate >/dev/null 2>&1
     rc=$?
     is "$rc" 137 "rotate killed at step $step"
-    is "$("$BUILDDIR/test/vault/dump_creds" main.conf 2>&1)" "$expected" "killed at step $step: the config still loads with the same passwords"
+    is "$("$BUILDDIR/test/cli/dump_creds" main.conf 2>&1)" "$expected" "killed at step $step: the config still loads with the same passwords"
     "$C" -c main.conf key recover >/dev/null
     if [ "$(cat vault.key)" = "$old_key" ]; then
         state=old; [ "$(cat managed.conf)" = "$old_managed" ] || state=mix
@@ -103,13 +103,13 @@ for step in 1 2 3 4 5 6; do
     want=old; [ "$step" -ge 3 ] && want=new
     is "$state" "$want" "killed at step $step: recover leaves the $want state, never a mix"
     ok "killed at step $step: no leftovers after recover" bash -c "! ls | grep -E '\.(old|new|rotate|tmp)$'"
-    is "$("$BUILDDIR/test/vault/dump_creds" main.conf 2>&1)" "$expected" "killed at step $step: passwords intact under vault.key alone"
+    is "$("$BUILDDIR/test/cli/dump_creds" main.conf 2>&1)" "$expected" "killed at step $step: passwords intact under vault.key alone"
 done
 
 # enc: values in the administrator's own file are not rewritten (smarthostctl never edits
 # that file): rotate refuses before changing anything and names the value.
 setup
-sed -i "1a credentials = { own = { user = \"u\"; password = \"$("$BUILDDIR/test/vault/vault_encrypt" "$T/w/vault.key" own own-secret)\"; }; };" main.conf
+sed -i "1a credentials = { own = { user = \"u\"; password = \"$("$BUILDDIR/test/cli/vault_encrypt" "$T/w/vault.key" own own-secret)\"; }; };" main.conf
 cp vault.key key.before; cp managed.conf managed.before
 out=$("$C" -c main.conf key rotate 2>&1); rc=$?
 is "$rc" 1 "rotate with an enc: value in the main file: refused"

@@ -48,7 +48,7 @@ relays = {
 @include "managed.conf"
 CONF
 "$C" -c main.conf key init >/dev/null || bail "key init"
-enc() { "$BUILDDIR/test/vault/vault_encrypt" "$T/vault.key" "$1" "$2"; }
+enc() { "$BUILDDIR/test/cli/vault_encrypt" "$T/vault.key" "$1" "$2"; }
 # credentials go through the vault too; the wrong one is the same user with another password
 sed -i "1a credentials = { right = { user = \"relay-user\"; password = \"$(enc right right-password)\"; };\n  wrong = { user = \"relay-user\"; password = \"$(enc wrong not-the-password)\"; }; };" main.conf
 "$C" -c main.conf check >/dev/null 2>&1 || { "$C" -c main.conf check; bail "config"; }
