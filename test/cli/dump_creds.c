@@ -1,4 +1,4 @@
-/* dump_creds.c - test helper: load a config like the daemon and print every
+/* dump_creds.c - test tool: load a config like the daemon and print every
  * credential as "name user password" (plaintext: tests only, never installed). */
 #include <stdio.h>
 

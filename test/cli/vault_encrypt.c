@@ -1,4 +1,4 @@
-/* vault_encrypt.c - test helper: vault_encrypt KEYFILE NAME SECRET -> enc:v1:... */
+/* vault_encrypt.c - test tool: vault_encrypt KEYFILE NAME SECRET -> enc:v1:... */
 #include <stdio.h>
 #include <stdlib.h>
 

@@ -1,5 +1,5 @@
 #!/bin/bash
-# ci-deb.sh - the package on this machine, end to end (issue 6):
+# ci-deb.sh - the package on this machine, end to end:
 #   build the .deb (dpkg-buildpackage in a copy of the tree), lintian (errors fail),
 #   apt-get install it; on the fresh install, a first `relay add-domain` and `add-auth`
 #   with no other step (the conffile's @include, managed.conf and the vault key come
@@ -158,7 +158,7 @@ for u in $UNITS; do
     rc=$?
     ok "$(basename "$u"): $(grep -o 'exposure level.*' "$LAB/security.log" | tr -cd '[:print:]') (at most 2.0)" \
         test "$rc" = 0
-    ok "$(basename "$u"): the issue's directives, with these values" bash -c \
+    ok "$(basename "$u"): the hardening directives, with these values" bash -c \
         "u=$u; grep -qx Type=notify \$u && grep -qx User=smarthostd \$u && grep -q '^ExecStart=/usr/sbin/' \$u &&
          grep -qx 'ExecReload=/bin/kill -HUP \$MAINPID' \$u && grep -q '^RuntimeDirectory=smarthostd' \$u &&
          grep -qx ProtectSystem=strict \$u && grep -qx ProtectHome=yes \$u && grep -qx NoNewPrivileges=yes \$u &&

@@ -1,6 +1,6 @@
 #!/bin/bash
 # clean-build.sh - does debian/control's Build-Depends suffice on a clean Debian 12?
-# (issue 6: "a clean machine builds it after `apt-get build-dep ./`")
+# (a clean machine builds it after `apt-get build-dep ./`)
 #
 # debootstraps a bookworm buildd base (--variant=buildd: Essential + build-essential,
 # what Debian's own autobuilders start from; nothing else is added) from the Debian

@@ -4,8 +4,8 @@
 # transport_maps beats the sender's relay. "lane:[host]:port" goes to its own nexthop (here the
 # relay itself, so the sender's credentials are used there); "slow:" (empty nexthop) goes to the
 # recipient domain's MX hosts, as transport(5) says ("the destination domain name is used
-# instead"), bypassing the relay: an earlier draft of our docs claimed the opposite, and this
-# test holds the docs, `route` and the load-time warning to Postfix's real behaviour.
+# instead"), bypassing the relay; this test holds the docs, `route` and the load-time warning
+# to Postfix's real behaviour.
 set -uo pipefail
 . "${SRCDIR:?}/test/lib/tap.sh"
 . "$SRCDIR/test/lib/postfix-lab.sh"
