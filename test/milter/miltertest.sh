@@ -4,6 +4,7 @@
 set -u
 . "$SRCDIR/test/lib/tap.sh"
 HERE=$SRCDIR/test/milter
+export MT_LIB=$HERE/mt_lib.lua   # the preamble every mt_*.lua loads
 MILTER=${SMARTHOSTD_MILTER:?}
 command -v miltertest >/dev/null || tap_skip_all "miltertest not installed"
 

@@ -1,13 +1,8 @@
 -- SMTP-time rules of the policy service, applied by the milter at MAIL:
 -- require_auth, require_tls, sender ownership ({auth_authen}, {tls_version}).
-local sock = os.getenv("MILTER_SOCK")
-local function check(cond, what)
-  if not cond then mt.echo("FAILED: " .. what); error("FAILED: " .. what) end
-  mt.echo("ok: " .. what)
-end
+dofile(os.getenv("MT_LIB"))
 local function open(helo_macros)
-  local conn = mt.connect(sock, 40, 0.05)
-  check(conn ~= nil, "connect")
+  local conn = connect()
   check(mt.conninfo(conn, "client.example", "127.0.0.1") == nil, "conninfo")
   if helo_macros then mt.macro(conn, SMFIC_HELO, "{tls_version}", "TLSv1.3") end
   check(mt.helo(conn, "client.example") == nil, "helo")

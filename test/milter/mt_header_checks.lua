@@ -1,10 +1,6 @@
 -- A Postfix smtp_header_checks file reused as is: IGNORE, REPLACE with $1, PREPEND.
-local conn = mt.connect(os.getenv("MILTER_SOCK"), 40, 0.05)
-if conn == nil then error("cannot connect") end
-local function check(cond, what)
-  if not cond then mt.echo("FAILED: " .. what); error("FAILED: " .. what) end
-  mt.echo("ok: " .. what)
-end
+dofile(os.getenv("MT_LIB"))
+local conn = connect()
 
 check(mt.conninfo(conn, "client.example", "127.0.0.1") == nil, "conninfo")
 check(mt.mailfrom(conn, "<alice@example.org>") == nil, "mailfrom")

@@ -3,13 +3,8 @@
 -- at MAIL whatever local_submission says. Real local submissions (cleanup(8)'s
 -- emulated client: 127.0.0.1 port 0, which miltertest cannot send) are in
 -- e2e_milter.sh.
-local sock = os.getenv("MILTER_SOCK")
-local function check(cond, what)
-  if not cond then mt.echo("FAILED: " .. what); error("FAILED: " .. what) end
-  mt.echo("ok: " .. what)
-end
-local conn = mt.connect(sock, 40, 0.05)
-check(conn ~= nil, "connect")
+dofile(os.getenv("MT_LIB"))
+local conn = connect()
 check(mt.conninfo(conn, "localhost", "unspec") == nil, "conninfo without address")
 mt.macro(conn, SMFIC_MAIL, "i", "4UNSPEC1")
 check(mt.mailfrom(conn, "<alice@own.example>") == nil, "mailfrom")

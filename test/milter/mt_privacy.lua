@@ -1,13 +1,8 @@
 -- Privacy: internal Received and X-Originating-IP go, external Received stays;
 -- Date and Message-ID are added only when missing.
-local sock = os.getenv("MILTER_SOCK")
-local conn = mt.connect(sock, 40, 0.05)
-if conn == nil then error("cannot connect to " .. sock) end
+dofile(os.getenv("MT_LIB"))
+local conn = connect()
 
-local function check(cond, what)
-  if not cond then mt.echo("FAILED: " .. what); error("FAILED: " .. what) end
-  mt.echo("ok: " .. what)
-end
 
 check(mt.conninfo(conn, "client.example", "127.0.0.1") == nil, "conninfo")
 check(mt.helo(conn, "client.example") == nil, "helo")

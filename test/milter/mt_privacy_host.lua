@@ -1,6 +1,6 @@
 -- After a refused reload the milter still answers with the last good config.
-local conn = mt.connect(os.getenv("MILTER_SOCK"), 40, 0.05)
-if conn == nil then mt.echo("FAILED: connect"); error("connect") end
+dofile(os.getenv("MT_LIB"))
+local conn = connect()
 mt.conninfo(conn, "client.example", "127.0.0.1")
 mt.mailfrom(conn, "<alice@example.org>")
 mt.header(conn, "X-Originating-IP", "[10.9.9.9]")

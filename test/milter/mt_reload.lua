@@ -1,10 +1,6 @@
 -- SIGHUP reload: a connection keeps the snapshot it started with; new
 -- connections see the new config. RELOAD_CMD rewrites the config and HUPs.
-local sock = os.getenv("MILTER_SOCK")
-local function check(cond, what)
-  if not cond then mt.echo("FAILED: " .. what); error("FAILED: " .. what) end
-  mt.echo("ok: " .. what)
-end
+dofile(os.getenv("MT_LIB"))
 local function message(conn)
   check(mt.mailfrom(conn, "<alice@example.org>") == nil, "mailfrom")
   mt.header(conn, "Subject", "x")

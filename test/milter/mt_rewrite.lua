@@ -1,11 +1,7 @@
 -- Per-relay sender rewrite: mail routed to relay "ses" leaves with the verified
 -- identity in From (display name kept), the original in Reply-To.
-local conn = mt.connect(os.getenv("MILTER_SOCK"), 40, 0.05)
-if conn == nil then error("cannot connect") end
-local function check(cond, what)
-  if not cond then mt.echo("FAILED: " .. what); error("FAILED: " .. what) end
-  mt.echo("ok: " .. what)
-end
+dofile(os.getenv("MT_LIB"))
+local conn = connect()
 
 check(mt.conninfo(conn, "client.example", "127.0.0.1") == nil, "conninfo")
 check(mt.helo(conn, "client.example") == nil, "helo")

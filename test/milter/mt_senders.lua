@@ -1,11 +1,6 @@
 -- Header rules and List-Unsubscribe limited to sender patterns (senders = [...]).
-local sock = os.getenv("MILTER_SOCK")
-local function check(cond, what)
-  if not cond then mt.echo("FAILED: " .. what); error("FAILED: " .. what) end
-  mt.echo("ok: " .. what)
-end
-local conn = mt.connect(sock, 40, 0.05)
-check(conn ~= nil, "connect")
+dofile(os.getenv("MT_LIB"))
+local conn = connect()
 check(mt.conninfo(conn, "client.example", "127.0.0.1") == nil, "conninfo")
 mt.macro(conn, SMFIC_MAIL, "{auth_authen}", "alice")
 
