@@ -6,8 +6,7 @@ set -uo pipefail
 . "${SRCDIR:?}/test/lib/tap.sh"
 . "$SRCDIR/test/lib/postfix-lab.sh"
 
-[ "$(id -u)" = 0 ] || tap_skip_all "needs root"
-command -v postfix >/dev/null || tap_skip_all "postfix not installed"
+lab_require_postfix
 
 lab_init
 lab_auth_relay unix-user unix-pass-7 || bail "fake relay"
@@ -18,8 +17,7 @@ lab_postfix_init "$P_SMTPD"
 mkdir -p "$LAB/queue/private"
 chown postfix "$LAB/queue/private" && chmod 700 "$LAB/queue/private" # as postfix-script wants it
 SOCK="$LAB/queue/private/smarthostd"
-"$SMARTHOSTD" -f -c "$LAB/smarthostd.conf" --socketmap "unix:$SOCK" >>"$LAB/smarthostd.log" 2>&1 &
-LAB_PIDS+=($!)
+lab_start smarthostd.log "$SMARTHOSTD" -f -c "$LAB/smarthostd.conf" --socketmap "unix:$SOCK"
 lab_wait 15 test -S "$SOCK" || bail "smarthostd did not create $SOCK"
 is "$(stat -c '%a %G' "$SOCK")" "660 postfix" "socket is 0660 group postfix (the sasl map carries secrets)"
 

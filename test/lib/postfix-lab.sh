@@ -1,7 +1,9 @@
 # postfix-lab.sh - a throwaway Postfix (plus fake smarthosts and smarthostd) on loopback.
 #
 # Source it from bash, then:
+#   lab_require_postfix            TAP skip unless root with Postfix installed (tap.sh first)
 #   lab_init                       temp dir $LAB, EXIT trap that stops and removes everything
+#   lab_start LOG CMD...           run CMD in the background, output to $LAB/LOG; stopped at exit
 #   port=$(lab_free_port [PREF])   a free loopback port (PREF if free), never handed out twice
 #   lab_cert                       self-signed $LAB/cert.pem + $LAB/key.pem (CN=localhost)
 #   lab_fake NAME PORT [args]      start test/lib/fake_smarthost.py, records in $LAB/fake.jsonl
@@ -25,6 +27,11 @@ LAB_PIDS=()
 LAB_POSTFIX_UP=0
 
 lab_log() { printf '# %s\n' "$*" >&2; }
+
+lab_require_postfix() {
+    [ "$(id -u)" = 0 ] || tap_skip_all "needs root"
+    command -v postfix >/dev/null || tap_skip_all "postfix not installed"
+}
 
 lab_init() {
     LAB=$(mktemp -d "${TMPDIR:-/tmp}/smarthostd-lab.XXXXXX")
@@ -145,15 +152,22 @@ lab_query() {
     postmap -c "$(lab_postmap_dir)" -q "$3" "socketmap:inet:127.0.0.1:$1:$2"
 }
 
+# lab_start LOG CMD...: CMD in the background, stdout and stderr appended to $LAB/LOG; its pid
+# in LAB_PID, and lab_cleanup stops it.
+lab_start() {
+    local log=$1; shift
+    "$@" >>"$LAB/$log" 2>&1 &
+    LAB_PID=$!
+    LAB_PIDS+=("$LAB_PID")
+}
+
 # lab_smarthostd CONF PORT [env assignments...]: start the daemon in the foreground (stderr to
 # $LAB/smarthostd.log) and wait until it answers a socketmap query.
 lab_smarthostd() {
     local conf=$1 port=$2; shift 2
     : "${SMARTHOSTD:?SMARTHOSTD must point at the smarthostd binary}"
-    env "$@" "$SMARTHOSTD" -f -c "$conf" --socketmap "inet:127.0.0.1:$port" \
-        >>"$LAB/smarthostd.log" 2>&1 &
-    SMARTHOSTD_PID=$!
-    LAB_PIDS+=("$SMARTHOSTD_PID")
+    lab_start smarthostd.log env "$@" "$SMARTHOSTD" -f -c "$conf" --socketmap "inet:127.0.0.1:$port"
+    SMARTHOSTD_PID=$LAB_PID
     if ! lab_wait 15 lab_port_busy "$port"; then
         echo "smarthostd did not start:" >&2
         cat "$LAB/smarthostd.log" >&2

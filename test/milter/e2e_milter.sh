@@ -5,8 +5,7 @@ set -uo pipefail
 . "${SRCDIR:?}/test/lib/tap.sh"
 . "$SRCDIR/test/lib/postfix-lab.sh"
 
-[ "$(id -u)" = 0 ] || tap_skip_all "needs root"
-command -v postfix >/dev/null || tap_skip_all "postfix not installed"
+lab_require_postfix
 command -v smtp-sink >/dev/null || tap_skip_all "smtp-sink not installed"
 MILTER=${SMARTHOSTD_MILTER:?}
 
@@ -28,11 +27,9 @@ milter = {
 };
 CONF
 
-smtp-sink -u postfix -d "$LAB/sink/%M." "127.0.0.1:$P_SINK" 64 >"$LAB/sink.log" 2>&1 &
-LAB_PIDS+=("$!")
-"$MILTER" -c "$LAB/smarthostd.conf" -f -p "inet:$P_MILTER@127.0.0.1" >"$LAB/milter.log" 2>&1 &
-MILTER_PID=$!
-LAB_PIDS+=("$MILTER_PID")
+lab_start sink.log smtp-sink -u postfix -d "$LAB/sink/%M." "127.0.0.1:$P_SINK" 64
+lab_start milter.log "$MILTER" -c "$LAB/smarthostd.conf" -f -p "inet:$P_MILTER@127.0.0.1"
+MILTER_PID=$LAB_PID
 lab_wait 10 lab_port_busy "$P_SINK" || bail "smtp-sink did not start"
 lab_wait 10 lab_port_busy "$P_MILTER" || bail "milter did not start: $(cat "$LAB/milter.log")"
 

@@ -12,8 +12,7 @@ set -uo pipefail
 . "${SRCDIR:?}/test/lib/tap.sh"
 . "$SRCDIR/test/lib/postfix-lab.sh"
 
-[ "$(id -u)" = 0 ] || tap_skip_all "needs root"
-command -v postfix >/dev/null || tap_skip_all "postfix not installed"
+lab_require_postfix
 command -v saslpasswd2 >/dev/null || tap_skip_all "sasl2-bin not installed"
 
 REALM="policy$$.test"            # never clashes with another test's users
@@ -45,9 +44,8 @@ policy = {
 };
 CONF
 "$SMARTHOSTCTL" -c "$LAB/smarthostd.conf" check >&2 || bail "config"
-"$SMARTHOSTD" -f -c "$LAB/smarthostd.conf" --socketmap "inet:127.0.0.1:$P_MAP" \
-    --policy "inet:127.0.0.1:$P_POL" >>"$LAB/smarthostd.log" 2>&1 &
-LAB_PIDS+=("$!")
+lab_start smarthostd.log "$SMARTHOSTD" -f -c "$LAB/smarthostd.conf" \
+    --socketmap "inet:127.0.0.1:$P_MAP" --policy "inet:127.0.0.1:$P_POL"
 lab_wait 15 lab_port_busy "$P_POL" || bail "smarthostd did not start"
 
 lab_postfix_init "$P_SMTPD"
