@@ -4,6 +4,7 @@
  * thread keeps its own. (Redis Cluster would need the keys in one hash slot.) */
 #include <hiredis/hiredis.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +47,22 @@ static __thread struct {
 } conn;
 
 static atomic_ulong next_id = 1;
+static pthread_key_t conn_key; /* its destructor closes a thread's connection at its exit */
+static pthread_once_t conn_once = PTHREAD_ONCE_INIT;
+
+static void conn_close(void *unused)
+{
+    (void)unused;
+    if (conn.ctx)
+        redisFree(conn.ctx);
+    conn.ctx = NULL;
+}
+
+static void conn_key_init(void)
+{
+    if (pthread_key_create(&conn_key, conn_close) != 0)
+        msg_warn("redis: no thread-exit hook: a thread's connection stays open until exit");
+}
 
 static struct timespec ms_from_now(unsigned ms)
 {
@@ -106,6 +123,8 @@ static redisContext *connection(const struct redis_store *r)
         drop(r, "connect");
         return NULL;
     }
+    pthread_once(&conn_once, conn_key_init);
+    pthread_setspecific(conn_key, &conn); /* any non-NULL value: run conn_close at exit */
     return conn.ctx;
 }
 
@@ -176,7 +195,9 @@ static enum rl_result redis_take(struct rl_store *st, const struct rl_take *t, s
 
 static void redis_free(struct rl_store *st)
 {
-    free(st); /* threads drop their connection when they see another id */
+    if (conn.id == ((struct redis_store *)st)->id)
+        conn_close(NULL); /* the calling thread's; others drop theirs on the next id or exit */
+    free(st);
 }
 
 /* "inet:HOST:PORT", "inet:[V6]:PORT" or "unix:PATH". */
