@@ -604,5 +604,14 @@ int main(int argc, char **argv)
         printf(" %s=%" PRIu64, kind_name[k], all.kinds[k]);
     printf(" malformed=%" PRIu64 " closed=%" PRIu64 " timeouts=%" PRIu64 " connfail=%" PRIu64 "\n",
            all.malformed, all.closed, all.timeouts, connfail);
+    for (unsigned i = 0; i < nconns; i++) {
+        if (conns[i].fd >= 0)
+            close(conns[i].fd);
+        free(conns[i].in);
+    }
+    for (unsigned t = 0; t < nthreads; t++)
+        close(ws[t].ep);
+    free(conns);
+    free(ws);
     return all.done > 0 && !all.malformed && !all.timeouts && !all.closed && !connfail ? 0 : 1;
 }
