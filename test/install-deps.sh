@@ -14,6 +14,8 @@ PACKAGES=(
     redis-server ca-certificates procps iproute2
     # promtool (checks the Prometheus text smarthostctl report --prometheus writes)
     prometheus
+    # the format check (.ci/format-check): clang-format 14 on Debian 12
+    clang-format
     # the Debian package (test/deb/ci-deb.sh: dpkg-buildpackage, lintian)
     debhelper devscripts lintian dpkg-dev fakeroot adduser
     # a real syslog daemon: ci-deb.sh starts rsyslogd itself (no systemd) and checks that
