@@ -5,7 +5,8 @@
  * Macros that Postfix sends only at HELO/MAIL ({auth_authen}, {tls_version})
  * are kept in the per-connection data. All decisions come from headers.c and
  * the policy service's own rules (policy_rules.c); outcome_reply() is the only
- * place that turns an outcome into SMFIS_*.
+ * place that turns an outcome into SMFIS_*, and counts each verdict on a message
+ * (metrics.h: verdict and reason; applied edits by kind).
  */
 #include <netinet/in.h>
 #include <stdbool.h>
@@ -15,7 +16,9 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "counter.h"
 #include "headers.h"
+#include "metrics.h"
 #include "milter_conf.h"
 #include "policy_rules.h"
 #include "mlfi.h"
@@ -24,11 +27,11 @@
 #include "snapshot.h"
 
 struct conn {
-    struct sh_snapshot *snap; /* pinned for the connection's lifetime */
-    unsigned long proto;      /* SMFIP_* steps negotiated with the MTA */
-    bool local;               /* emulated SMTP: sendmail(1)/pickup, no client */
-    bool failed;              /* connect-time trouble, answered at MAIL */
-    bool bad_sender;          /* MAIL had no usable address: rejected at end of message */
+    struct sh_snapshot *snap;         /* pinned for the connection's lifetime */
+    unsigned long proto;              /* SMFIP_* steps negotiated with the MTA */
+    bool local;                       /* emulated SMTP: sendmail(1)/pickup, no client */
+    bool failed;                      /* connect-time trouble, answered at MAIL */
+    bool bad_sender;                  /* MAIL had no usable address: rejected at end of message */
     char auth_authen[SH_MAX_KEY + 2]; /* one past the rules' bound: see copy_macro() */
     char tls_version[64];
     char sender[SH_MAX_KEY + 3];
@@ -37,6 +40,29 @@ struct conn {
 };
 
 static char default_hostname[256] = "localhost";
+
+/* Edit counters: the kinds of struct sh_edit, a deletion apart from a replacement. */
+enum { ED_INSERTED, ED_REPLACED, ED_REMOVED, ED_ADDED, ED_SENDER, ED_COUNT_ };
+static unsigned edit_ctr[ED_COUNT_];
+
+void sh_mlfi_metrics_init(void)
+{
+    static const char *const kind[ED_COUNT_] = {
+        "header_inserted", "header_replaced", "header_removed", "header_added", "sender_rewritten"};
+
+    sh_metrics_milter_init();
+    for (int k = 0; k < ED_COUNT_; k++)
+        edit_ctr[k] = sh_metrics_milter_edit(kind[k]);
+}
+
+static void count_verdict(sfsistat r, enum sh_milter_reason why)
+{
+    enum sh_milter_verdict v = r == SMFIS_REJECT     ? SH_MV_REJECT
+                               : r == SMFIS_TEMPFAIL ? SH_MV_TEMPFAIL
+                               : r == SMFIS_ACCEPT   ? SH_MV_ACCEPT
+                                                     : SH_MV_CONTINUE;
+    sh_ctr_inc(sh_mid.milter[v][why]);
+}
 
 void sh_mlfi_set_hostname(const char *hostname)
 {
@@ -85,9 +111,21 @@ static const char *qid_of(const struct conn *c)
 /* The one translation from a core outcome to the milter wire. WHY is the text
  * for the SMTP reply and the log; for SH_PERM it may start with its own
  * enhanced status code ("5.7.1 <a@b>: Sender address rejected: ..."), as the
- * policy service's verdicts do. */
+ * policy service's verdicts do. REASON is what the verdict is counted under:
+ * a message's final verdict (FINAL: end of message) or an objection earlier. */
+static sfsistat reply(SMFICTX *ctx, const struct conn *c, enum sh_outcome o, const char *why);
+
 static sfsistat outcome_reply(SMFICTX *ctx, const struct conn *c, enum sh_outcome o,
-                              const char *why)
+                              const char *why, enum sh_milter_reason reason, bool final)
+{
+    sfsistat r = reply(ctx, c, o, why);
+
+    if (r != SMFIS_CONTINUE || final)
+        count_verdict(r, r == SMFIS_CONTINUE ? SH_MR_NONE : reason);
+    return r;
+}
+
+static sfsistat reply(SMFICTX *ctx, const struct conn *c, enum sh_outcome o, const char *why)
 {
     char dsn[16] = "5.7.1";
     const char *text = why;
@@ -149,8 +187,7 @@ static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
                                unsigned long *pf2, unsigned long *pf3)
 {
     const unsigned long need = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGFROM;
-    unsigned long skip =
-        SMFIP_NORCPT | SMFIP_NODATA | SMFIP_NOBODY | SMFIP_NOEOH | SMFIP_NOUNKNOWN;
+    unsigned long skip = SMFIP_NORCPT | SMFIP_NODATA | SMFIP_NOBODY | SMFIP_NOEOH | SMFIP_NOUNKNOWN;
     struct conn *c = conn_get(ctx);
     unsigned long nr = SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_HDR;
 
@@ -206,7 +243,8 @@ static sfsistat mlfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *addr)
     if (c->snap == NULL && (c->snap = sh_snapshot_acquire()) == NULL)
         c->failed = true;
     if (msg_verbose)
-        msg_info("milter: connect from %s%s", host ? host : "?", c->local ? " (local submission)" : "");
+        msg_info("milter: connect from %s%s", host ? host : "?",
+                 c->local ? " (local submission)" : "");
     return no_reply(c, SMFIP_NR_CONN);
 }
 
@@ -251,10 +289,11 @@ static sfsistat enforce(SMFICTX *ctx, const struct conn *c)
     if (c->qid[0])
         f.queue_id = fact(c->qid);
     policy_eval(c->snap, &f, NULL, time(NULL), &v);
+    sh_ctr_inc(sh_mid.policy[v.reason]);
     if (v.action == POLICY_REJECT)
-        return outcome_reply(ctx, c, SH_PERM, v.text);
+        return outcome_reply(ctx, c, SH_PERM, v.text, SH_MR_POLICY, false);
     if (v.action == POLICY_DEFER_IF_PERMIT) /* rate limits: not asked in the MAIL state */
-        return outcome_reply(ctx, c, SH_TEMP, v.text);
+        return outcome_reply(ctx, c, SH_TEMP, v.text, SH_MR_POLICY, false);
     return SMFIS_CONTINUE;
 }
 
@@ -263,7 +302,7 @@ static sfsistat mlfi_envfrom(SMFICTX *ctx, char **argv)
     struct conn *c = conn_of(ctx);
 
     if (c == NULL || c->snap == NULL || c->failed)
-        return outcome_reply(ctx, c, SH_TEMP, "no connection state");
+        return outcome_reply(ctx, c, SH_TEMP, "no connection state", SH_MR_ERROR, false);
     sh_msg_reset(&c->msg);
     c->qid[0] = 0;
     c->auth_authen[0] = 0; /* a login, like its absence, holds for this MAIL only */
@@ -274,7 +313,7 @@ static sfsistat mlfi_envfrom(SMFICTX *ctx, char **argv)
     if (c->bad_sender) {
         c->sender[0] = 0;
         if (!(c->proto & SMFIP_NR_MAIL))
-            return outcome_reply(ctx, c, SH_PERM, "invalid envelope sender");
+            return outcome_reply(ctx, c, SH_PERM, "invalid envelope sender", SH_MR_SENDER, false);
     }
     if (c->local || (c->proto & SMFIP_NR_MAIL))
         return no_reply(c, SMFIP_NR_MAIL);
@@ -297,24 +336,30 @@ static enum sh_outcome apply(SMFICTX *ctx, const struct sh_plan *p, const char *
     for (size_t i = 0; i < p->n; i++) {
         const struct sh_edit *e = &p->e[i];
         int rc = MI_FAILURE;
+        unsigned kind = ED_ADDED;
         switch (e->kind) {
         case SH_EDIT_INSERT:
             rc = smfi_insheader(ctx, (int)e->idx, e->name, e->value);
+            kind = ED_INSERTED;
             break;
         case SH_EDIT_CHANGE:
             rc = smfi_chgheader(ctx, e->name, (int)e->idx, e->value);
+            kind = e->value ? ED_REPLACED : ED_REMOVED;
             break;
         case SH_EDIT_ADD:
             rc = smfi_addheader(ctx, e->name, e->value);
+            kind = ED_ADDED;
             break;
         case SH_EDIT_CHGFROM:
             rc = smfi_chgfrom(ctx, e->value, NULL);
+            kind = ED_SENDER;
             break;
         }
         if (rc != MI_SUCCESS) {
             *why = "the MTA refused a header change";
             return SH_TEMP;
         }
+        sh_ctr_inc(edit_ctr[kind]);
     }
     return SH_FOUND;
 }
@@ -347,11 +392,11 @@ static sfsistat mlfi_eom(SMFICTX *ctx)
     enum sh_outcome o;
 
     if (c == NULL || c->snap == NULL)
-        return outcome_reply(ctx, c, SH_TEMP, "no connection state");
+        return outcome_reply(ctx, c, SH_TEMP, "no connection state", SH_MR_ERROR, false);
     copy_macro(ctx, "i", c->qid, sizeof(c->qid));
     if (c->bad_sender) {
         sh_msg_reset(&c->msg);
-        return outcome_reply(ctx, c, SH_PERM, "invalid envelope sender");
+        return outcome_reply(ctx, c, SH_PERM, "invalid envelope sender", SH_MR_SENDER, false);
     }
     if (c->local) {
         sfsistat r = enforce(ctx, c);
@@ -373,7 +418,8 @@ static sfsistat mlfi_eom(SMFICTX *ctx)
         msg_info("%s: milter: %zu header edit(s)", qid_of(c), plan.n);
     sh_plan_free(&plan);
     sh_msg_reset(&c->msg);
-    return outcome_reply(ctx, c, o, why ? why : "internal error");
+    return outcome_reply(ctx, c, o, why ? why : "internal error",
+                         o == SH_PERM ? SH_MR_HEADERS : SH_MR_ERROR, true);
 }
 
 static sfsistat mlfi_abort(SMFICTX *ctx)

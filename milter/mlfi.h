@@ -10,4 +10,7 @@ extern struct smfiDesc sh_mlfi_desc;
 /* Host name for Message-IDs when the config names none (set once at start). */
 void sh_mlfi_set_hostname(const char *hostname);
 
+/* Register the milter's verdict and edit counters (once, at start). */
+void sh_mlfi_metrics_init(void);
+
 #endif

@@ -9,7 +9,8 @@
  * runs in a second thread with every signal blocked (blocked before the first load)
  * and the main thread (the one the kernel prefers for process signals) takes them
  * with sigwaitinfo(): SIGHUP reloads (a bad file keeps the old snapshot), SIGTERM and
- * SIGINT stop.
+ * SIGINT stop. The control socket (--control) is served by a util/server.c instance
+ * with that one listener and one worker thread, apart from libmilter's threads.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -25,12 +26,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "control.h"
 #include "daemon.h"
 #include "endpoint.h"
 #include "lifecycle.h"
+#include "metrics.h"
 #include "milter_conf.h"
 #include "mlfi.h"
 #include "msg.h"
+#include "server.h"
 #include "snapshot.h"
 
 static const char *socket_spec; /* -p, in libmilter notation */
@@ -38,6 +42,8 @@ static char *socket_path;       /* unix:PATH / local:PATH: PATH made absolute */
 
 static bool option(int ch, const char *arg)
 {
+    if (ch == CONTROL_OPT_CONTROL || ch == CONTROL_OPT_GROUP)
+        return control_option(ch, arg);
     if (ch != 'p')
         return false;
     socket_spec = arg;
@@ -120,6 +126,47 @@ static bool open_milter_socket(const char *tmp, void *ctx, char *err, size_t err
     return true;
 }
 
+/* The control socket's own small server: one worker, a few connections. */
+static struct sh_server *control_srv;
+
+static void *pin_snapshot(void)
+{
+    return sh_snapshot_acquire();
+}
+
+static void unpin_snapshot(void *s)
+{
+    sh_snapshot_release(s);
+}
+
+static void status_lines(FILE *out, const struct sh_snapshot *s)
+{
+    (void)s;
+    fprintf(out, "milter_socket: %s\n", socket_spec);
+}
+
+static const struct control_ext milter_control = {.status = status_lines};
+
+static void listen_control(void)
+{
+    struct sh_server_opts so = {.threads = 1,
+                                .max_conns = 16,
+                                .request_timeout = SH_SERVER_DEFAULT_REQUEST,
+                                .wake_begin = pin_snapshot,
+                                .wake_end = unpin_snapshot};
+    char err[512];
+
+    control_init("smarthostd-milter", "smarthostd_milter_", sh_daemon_config(), &milter_control);
+    sh_mlfi_metrics_init();
+    if (!control_wanted())
+        return;
+    if ((control_srv = sh_server_new(&so)) == NULL)
+        msg_fatal("out of memory");
+    control_set_server(control_srv);
+    if (!control_listen(control_srv, err, sizeof(err)))
+        msg_fatal("%s", err);
+}
+
 static void listen_milter(void)
 {
     struct sh_endpoint ep;
@@ -131,11 +178,13 @@ static void listen_milter(void)
     }
     if (smfi_register(sh_mlfi_desc) != MI_SUCCESS)
         msg_fatal("smfi_register failed");
+    listen_control();
     if (socket_path == NULL) { /* inet */
-        if (smfi_setconn((char *)socket_spec) != MI_SUCCESS)
-            msg_fatal("smfi_setconn %s failed", socket_spec);
-        if (smfi_opensocket(true) != MI_SUCCESS)
+        if (smfi_setconn((char *)socket_spec) != MI_SUCCESS ||
+            smfi_opensocket(true) != MI_SUCCESS) {
+            control_close();
             msg_fatal("cannot listen on %s", socket_spec);
+        }
         listener_nodelay();
         return;
     }
@@ -144,9 +193,11 @@ static void listen_milter(void)
     snprintf(spec, sizeof(spec), "unix:%s", socket_path);
     if (!sh_endpoint_parse(spec, &ep, err, sizeof(err)) ||
         !sh_unix_socket_remove_stale(&ep, err, sizeof(err)) ||
-        !sh_unix_socket_place(socket_path, SH_UNIX_SOCKET_MODE, (gid_t)-1, open_milter_socket,
-                              NULL, err, sizeof(err)))
+        !sh_unix_socket_place(socket_path, SH_UNIX_SOCKET_MODE, (gid_t)-1, open_milter_socket, NULL,
+                              err, sizeof(err))) {
+        control_close();
         msg_fatal("%s", err);
+    }
 }
 
 static pthread_t milter_tid;
@@ -154,9 +205,13 @@ static pthread_t milter_tid;
 static void start(void)
 {
     main_thread = pthread_self();
+    if (control_srv && !sh_server_start(control_srv))
+        msg_fatal("cannot start the control thread");
     if ((errno = pthread_create(&milter_tid, NULL, milter_thread, NULL)) != 0)
         msg_fatal("pthread_create: %s", strerror(errno));
     msg_info("listening on %s", socket_spec);
+    if (control_srv)
+        msg_info("listening on %s (control)", control_endpoint());
 }
 
 /* smfi_stop() waits for a lock libmilter's listener holds through its poll (about 5 s):
@@ -186,14 +241,18 @@ static void stop(void)
         msg_info("libmilter still winding down after %d s: leaving without it", STOP_GRACE);
     if (socket_path != NULL)
         unlink(socket_path);
+    if (control_srv)
+        sh_server_free(control_srv);
+    control_close();
 }
 
-static const struct option longopts[] = {{NULL, 0, NULL, 0}};
+static const struct option longopts[] = {CONTROL_LONGOPTS, {NULL, 0, NULL, 0}};
 
 static const struct sh_service service = {
     .name = "smarthostd-milter",
-    .synopsis = "-p SOCKET",
-    .help = "  -p SOCKET       libmilter socket: unix:PATH (mode 0660) or inet:PORT@HOST\n",
+    .synopsis = "-p SOCKET " CONTROL_SYNOPSIS,
+    .help = "  -p SOCKET       libmilter socket: unix:PATH (mode 0660) or "
+            "inet:PORT@HOST\n" CONTROL_HELP,
     .shortopts = "p:",
     .longopts = longopts,
     .option = option,
@@ -203,6 +262,7 @@ static const struct sh_service service = {
     .listen = listen_milter,
     .start = start,
     .stop = stop,
+    .summary = sh_metrics_summary,
 };
 
 int main(int argc, char **argv)

@@ -22,7 +22,7 @@ static const struct family {
     {"sender_rule_hits_total", "Relay map decisions by the sender rule that matched."},
     {"policy_verdicts_total", "Policy delegation verdicts by reason (none: DUNNO)."},
     {"ratelimit_deferrals_total", "Requests deferred by a rate limit, by limit name."},
-    {"milter_verdicts_total", "Milter verdicts by kind."},
+    {"milter_verdicts_total", "Milter verdicts on messages by verdict and reason."},
     {"milter_edits_total", "Milter message edits by kind."},
     {"listener_accepted_total", "Connections accepted, by listener."},
     {"listener_refused_total", "Connections refused at the per-listener cap, by listener."},
@@ -53,7 +53,6 @@ static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static void init(void)
 {
     static const char *const outcome[] = {"found", "notfound", "temp", "perm"};
-    static const char *const mv[] = {"continue", "accept", "reject", "tempfail"};
 
     for (int m = 0; m <= SH_MAP_TRANSPORT; m++)
         for (int o = 0; o <= SH_PERM; o++) {
@@ -66,8 +65,6 @@ static void init(void)
     for (int r = 0; r < SH_METRIC_REASONS; r++)
         sh_mid.policy[r] =
             reg1("policy_verdicts_total", "reason", policy_reason_name((enum policy_reason)r));
-    for (int k = 0; k < SH_MV_COUNT_; k++)
-        sh_mid.milter[k] = reg1("milter_verdicts_total", "verdict", mv[k]);
     loads_ok = sh_ctr_register(fam("config_loads_total"), 0, NULL, NULL);
     loads_failed = sh_ctr_register(fam("config_reload_failures_total"), 0, NULL, NULL);
 }
@@ -75,6 +72,27 @@ static void init(void)
 void sh_metrics_init(void)
 {
     pthread_once(&init_once, init);
+}
+
+static void milter_init(void)
+{
+    static const char *const mv[] = {"continue", "accept", "reject", "tempfail"};
+    static const char *const mr[] = {"none", "policy", "invalid_sender", "header_rule",
+                                     "internal_error"};
+
+    for (int k = 0; k < SH_MV_COUNT_; k++)
+        for (int r = 0; r < SH_MR_COUNT_; r++) {
+            const char *n[2] = {"verdict", "reason"}, *v[2] = {mv[k], mr[r]};
+            sh_mid.milter[k][r] = sh_ctr_register(fam("milter_verdicts_total"), 2, n, v);
+        }
+}
+
+void sh_metrics_milter_init(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+    sh_metrics_init();
+    pthread_once(&once, milter_init);
 }
 
 unsigned sh_metrics_milter_edit(const char *kind)
@@ -280,7 +298,8 @@ void sh_metrics_summary(char *buf, size_t cap)
     deferred = w->v[sh_mid.policy[PR_RATE_LIMIT]] + w->v[sh_mid.policy[PR_STORE_FULL]] +
                w->v[sh_mid.policy[PR_STORE_DOWN]];
     for (int k = 0; k < SH_MV_COUNT_; k++)
-        milter += w->v[sh_mid.milter[k]];
+        for (int r = 0; r < SH_MR_COUNT_; r++)
+            milter += w->v[sh_mid.milter[k][r]];
     snprintf(buf, cap,
              "stats: lookups=%llu policy_verdicts=%llu rate_deferrals=%llu milter_verdicts=%llu "
              "loads=%llu reload_failures=%llu",

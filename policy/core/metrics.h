@@ -26,14 +26,23 @@
 #define SH_METRIC_REASONS     (PR_STORE_DOWN_ALLOWED + 1)
 #define SH_METRIC_RULES_SHOWN 1000 /* rules with hits listed one by one; the rest summed */
 
+/* A milter verdict on a message (continue: it passes, edits applied) and why. */
 enum sh_milter_verdict { SH_MV_CONTINUE, SH_MV_ACCEPT, SH_MV_REJECT, SH_MV_TEMPFAIL, SH_MV_COUNT_ };
+enum sh_milter_reason {
+    SH_MR_NONE,    /* nothing objected */
+    SH_MR_POLICY,  /* the policy rules (login, TLS, sender ownership, rate limits) */
+    SH_MR_SENDER,  /* an envelope sender that cannot be parsed */
+    SH_MR_HEADERS, /* the header rules (header_checks REJECT, headers over the bounds) */
+    SH_MR_ERROR,   /* internal trouble: the configured default action */
+    SH_MR_COUNT_
+};
 
 struct sh_metric_ids {
     unsigned lookup[SH_MAP_TRANSPORT + 1][SH_PERM + 1];
     unsigned route_direct; /* relay map answers that deliver directly */
     unsigned rule_default; /* sender map decisions by the default relay */
     unsigned policy[SH_METRIC_REASONS];
-    unsigned milter[SH_MV_COUNT_];
+    unsigned milter[SH_MV_COUNT_][SH_MR_COUNT_];
 };
 extern struct sh_metric_ids sh_mid;
 
@@ -53,6 +62,9 @@ struct sh_load_record {
 };
 void sh_metrics_loads(struct sh_load_record *out);
 
+/* Register the milter's verdict counters (the milter only, so the other daemon does
+ * not list them at zero). Until then sh_mid.milter points at the overflow slot. */
+void sh_metrics_milter_init(void);
 /* A milter edit of KIND ("insert", "change", ...: a static string): its slot. */
 unsigned sh_metrics_milter_edit(const char *kind);
 

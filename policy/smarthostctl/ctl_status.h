@@ -6,7 +6,7 @@
 #include <stdio.h>
 
 #define CTL_CONTROL_DEFAULT        "/run/smarthostd/control"
-#define CTL_CONTROL_MILTER_DEFAULT "/run/smarthostd/milter-control"
+#define CTL_CONTROL_MILTER_DEFAULT "/run/smarthostd-milter/control"
 
 enum ctl_ask { CTL_ASK_OK, CTL_ASK_ABSENT, CTL_ASK_ERROR };
 

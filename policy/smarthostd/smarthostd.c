@@ -15,6 +15,7 @@
 
 #include "daemon.h"
 #include "control.h"
+#include "control_verbs.h"
 #include "endpoint.h"
 #include "lifecycle.h"
 #include "metrics.h"
@@ -35,7 +36,6 @@ static struct {
     size_t npolicy;
     const char *group;      /* NULL: "postfix" when that group exists */
     const char *sasl_users; /* --sasl-users; NULL: root and postfix */
-    const char *control;    /* --control unix:PATH; NULL: no control socket */
     struct sh_server_opts server;
 } o = {
     .server = {.threads = SH_SERVER_DEFAULT_THREADS,
@@ -53,8 +53,6 @@ enum {
     OPT_POLICY,
     OPT_REQUEST,
     OPT_SASL_USERS,
-    OPT_CONTROL,
-    OPT_CONTROL_GROUP
 };
 
 static const struct option longopts[] = {
@@ -66,8 +64,7 @@ static const struct option longopts[] = {
     {"idle-timeout", required_argument, NULL, OPT_IDLE},
     {"request-timeout", required_argument, NULL, OPT_REQUEST},
     {"sasl-users", required_argument, NULL, OPT_SASL_USERS},
-    {"control", required_argument, NULL, OPT_CONTROL},
-    {"control-group", required_argument, NULL, OPT_CONTROL_GROUP},
+    CONTROL_LONGOPTS,
     {NULL, 0, NULL, 0},
 };
 
@@ -109,31 +106,29 @@ static bool add_endpoint(const char **list, size_t *n, const char *opt, const ch
 static bool option(int ch, const char *arg)
 {
     switch (ch) {
-    case OPT_SOCKETMAP: return add_endpoint(o.endpoints, &o.nendpoints, "--socketmap", arg);
-    case OPT_POLICY: return add_endpoint(o.policy, &o.npolicy, "--policy", arg);
+    case OPT_SOCKETMAP:
+        return add_endpoint(o.endpoints, &o.nendpoints, "--socketmap", arg);
+    case OPT_POLICY:
+        return add_endpoint(o.policy, &o.npolicy, "--policy", arg);
     case OPT_THREADS:
         return number("--threads", arg, 1, SH_SERVER_MAX_THREADS, &o.server.threads);
-    case OPT_GROUP: o.group = arg; return true;
-    case OPT_MAXCONN: return number("--max-connections", arg, 1, 1000000, &o.server.max_conns);
-    case OPT_IDLE: return number("--idle-timeout", arg, 1, 86400, &o.server.idle_timeout);
+    case OPT_GROUP:
+        o.group = arg;
+        return true;
+    case OPT_MAXCONN:
+        return number("--max-connections", arg, 1, 1000000, &o.server.max_conns);
+    case OPT_IDLE:
+        return number("--idle-timeout", arg, 1, 86400, &o.server.idle_timeout);
     case OPT_REQUEST:
         return number("--request-timeout", arg, 1, 3600, &o.server.request_timeout);
-    case OPT_SASL_USERS: o.sasl_users = arg; return true;
-    case OPT_CONTROL: {
-        size_t n = 0;
-        if (strncmp(arg, "unix:", 5) != 0) {
-            fprintf(stderr, "smarthostd: --control: only a unix:PATH socket, got \"%s\"\n", arg);
-            return false;
-        }
-        return add_endpoint(&o.control, &n, "--control", arg);
-    }
-    case OPT_CONTROL_GROUP:
-        if (!control_set_group(arg)) {
-            fprintf(stderr, "smarthostd: --control-group %s: no such group\n", arg);
-            return false;
-        }
+    case OPT_SASL_USERS:
+        o.sasl_users = arg;
         return true;
-    default: return false;
+    case CONTROL_OPT_CONTROL:
+    case CONTROL_OPT_GROUP:
+        return control_option(ch, arg);
+    default:
+        return false;
     }
 }
 
@@ -163,6 +158,7 @@ static void close_all(void)
 {
     for (size_t i = 0; i < neps; i++)
         sh_endpoint_close(&eps[i]); /* unlinks the unix sockets we made */
+    control_close();
 }
 
 /* Bind SPEC and serve PROTO on it; on failure remove what was bound, then fatal. */
@@ -197,8 +193,9 @@ static gid_t socket_group(const char *name)
 static void listen_all(void)
 {
     gid_t gid = socket_group(o.group);
+    char ebuf[512];
 
-    control_init("smarthostd", "smarthostd_", sh_daemon_config());
+    control_init("smarthostd", "smarthostd_", sh_daemon_config(), &sh_smarthostd_control);
     sockmap_sasl_users(o.sasl_users);
     o.server.wake_begin = pin_snapshot;
     o.server.wake_end = unpin_snapshot;
@@ -209,9 +206,10 @@ static void listen_all(void)
     for (size_t i = 0; i < o.npolicy; i++)
         listen_on(server, o.policy[i], gid, 0, &sh_policy_proto);
     control_set_server(server);
-    if (o.control) /* root's alone (0600), or root's and its group's (0660) */
-        listen_on(server, o.control, control_group(), control_group() == (gid_t)-1 ? 0600 : 0660,
-                  &sh_control_proto);
+    if (control_wanted() && !control_listen(server, ebuf, sizeof(ebuf))) {
+        close_all();
+        msg_fatal("%s", ebuf);
+    }
 }
 
 static void start(void)
@@ -222,6 +220,8 @@ static void start(void)
     }
     for (size_t i = 0; i < neps; i++)
         msg_info("listening on %s (%s)", eps[i].text, eps_proto[i]->name);
+    if (control_wanted())
+        msg_info("listening on %s (control)", control_endpoint());
     msg_info("serving with %u threads", o.server.threads);
 }
 
@@ -236,7 +236,7 @@ static const struct sh_service service = {
     .synopsis = "[--socketmap ADDR]... [--policy ADDR]...\n"
                 "          [--threads N] [--socket-group GROUP] [--max-connections N]\n"
                 "          [--idle-timeout SECONDS] [--request-timeout SECONDS]\n"
-                "          [--sasl-users USER,...] [--control unix:PATH [--control-group GROUP]]",
+                "          [--sasl-users USER,...] " CONTROL_SYNOPSIS,
     .help = "  --socketmap ADDR  socketmap listener, unix:PATH or inet:HOST:PORT (repeatable;\n"
             "                  default " DEFAULT_SOCKETMAP ")\n"
             "  --policy ADDR   policy delegation listener (repeatable; no default)\n"
@@ -248,10 +248,7 @@ static const struct sh_service service = {
             "                  closes idle ones after 10 s and smtpd_policy_service_max_idle)\n"
             "  --request-timeout S  a request must be complete S seconds after its first byte\n"
             "  --sasl-users LIST    the only users that get passwords from the sasl map\n"
-            "                  (default root,postfix); others get TEMP\n"
-            "  --control unix:PATH  control socket for smarthostctl status, stats and route\n"
-            "                  (mode 0600: root only)\n"
-            "  --control-group GROUP  members of GROUP may use it too (mode 0660)\n",
+            "                  (default root,postfix); others get TEMP\n" CONTROL_HELP,
     .shortopts = "",
     .longopts = longopts,
     .option = option,

@@ -1,4 +1,4 @@
-/* control.c - the control protocol's verbs, served on the daemon's workers. */
+/* control.c - the control socket both daemons share: its options, listener, peer check, verbs. */
 #include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -9,7 +9,8 @@
 
 #include "control.h"
 #include "control_codec.h"
-#include "maps.h"
+#include "daemon.h"
+#include "endpoint.h"
 #include "metrics.h"
 #include "msg.h"
 #include "policy_conf.h"
@@ -19,12 +20,18 @@ static const char *program = "smarthostd", *prefix = "smarthostd_", *config_path
 static const struct sh_server *server;
 static time_t started;
 static gid_t group = (gid_t)-1;
+static const struct control_ext *ext;
+static char *spec; /* --control, unix:ABSOLUTE-PATH */
+static struct sh_endpoint ep;
+static bool listening;
 
-void control_init(const char *prog, const char *pfx, const char *config)
+void control_init(const char *prog, const char *pfx, const char *config,
+                  const struct control_ext *e)
 {
     program = prog;
     prefix = pfx;
     config_path = config;
+    ext = e;
     started = time(NULL);
     sh_metrics_init();
 }
@@ -34,19 +41,65 @@ void control_set_server(const struct sh_server *srv)
     server = srv;
 }
 
-bool control_set_group(const char *name)
+bool control_option(int ch, const char *arg)
 {
-    struct group *gr = getgrnam(name);
+    struct group *gr;
 
-    if (gr == NULL)
+    if (ch == CONTROL_OPT_GROUP) {
+        if ((gr = getgrnam(arg)) == NULL) {
+            fprintf(stderr, "--control-group %s: no such group\n", arg);
+            return false;
+        }
+        group = gr->gr_gid;
+        return true;
+    }
+    if (ch != CONTROL_OPT_CONTROL)
         return false;
-    group = gr->gr_gid;
+    if (strncmp(arg, "unix:", 5) != 0 || arg[5] == 0) {
+        fprintf(stderr, "--control: only a unix:PATH socket, got \"%s\"\n", arg);
+        return false;
+    }
+    /* relative to where we were started, before the daemon leaves it */
+    char *abs = sh_daemon_abspath(arg + 5);
+    free(spec);
+    if ((spec = malloc(strlen(abs) + 6)) == NULL)
+        msg_fatal("out of memory");
+    sprintf(spec, "unix:%s", abs);
+    free(abs);
     return true;
 }
 
-gid_t control_group(void)
+bool control_wanted(void)
 {
-    return group;
+    return spec != NULL;
+}
+
+bool control_listen(struct sh_server *srv, char *err, size_t errlen)
+{
+    if (!sh_endpoint_parse(spec, &ep, err, errlen))
+        return false;
+    ep.mode = group == (gid_t)-1 ? 0600 : 0660; /* root's alone, or root's and its group's */
+    if (!sh_endpoint_listen(&ep, group, err, errlen))
+        return false;
+    if (!sh_server_add_listener(srv, ep.text, ep.fds, ep.nfds, &sh_control_proto)) {
+        sh_endpoint_close(&ep);
+        snprintf(err, errlen, "too many listening sockets");
+        return false;
+    }
+    listening = true;
+    return true;
+}
+
+const char *control_endpoint(void)
+{
+    return listening ? ep.text : "";
+}
+
+void control_close(void)
+{
+    if (listening)
+        sh_endpoint_close(&ep); /* unlinks the socket we made */
+    listening = false;
 }
 
 /* Root, or a member of the control group (primary or supplementary). */
@@ -109,35 +162,9 @@ static void status(FILE *out, const struct sh_snapshot *s)
     n = server ? sh_server_listeners(server, li, sizeof(li) / sizeof(li[0])) : 0;
     for (size_t i = 0; i < n; i++)
         fprintf(out, "listener: %s connections=%u max=%u\n", li[i].name, li[i].conns, li[i].max);
+    if (ext && ext->status)
+        ext->status(out, s);
     fprintf(out, "counters: %s\n", sh_ctr_enabled() ? "on" : "off (built without)");
-}
-
-/* What the running daemon answers Postfix for SENDER: the relay map and what
- * follows from it. Credentials by user name only. */
-static void route(FILE *out, const struct sh_snapshot *s, const char *sender)
-{
-    struct sh_answer a = {0}, t = {0}, sa = {0};
-    enum sh_outcome o = sh_map_lookup(s, SH_MAP_RELAY, sender, strlen(sender), &a);
-    enum sh_outcome ot = sh_map_lookup(s, SH_MAP_SENDER_TRANSPORT, sender, strlen(sender), &t);
-    enum sh_outcome os = sh_map_lookup(s, SH_MAP_SASL, sender, strlen(sender), &sa);
-
-    fprintf(out, "sender=%s\n", sender);
-    fprintf(out, "relay_map=%s %s\n", sh_outcome_name(o),
-            o == SH_FOUND ? a.value : (a.why ? a.why : ""));
-    if (a.has_decision) {
-        fprintf(out, "relay_name=%s\n", a.decision.relay ? a.decision.relay->name : "direct");
-        fprintf(out, "rule=%s\nmatch=%s\n",
-                a.decision.rule                    ? a.decision.rule->key
-                : a.decision.via == SH_VIA_DEFAULT ? "default_relay"
-                                                   : "none",
-                sh_via_name(a.decision.via));
-    }
-    fprintf(out, "sender_transport_map=%s %s\n", sh_outcome_name(ot),
-            ot == SH_FOUND ? t.value : "");
-    if (os == SH_FOUND && sa.matched)
-        fprintf(out, "sasl_user=%s\n", ((const struct sh_cred *)sa.matched)->user);
-    else
-        fprintf(out, "sasl_user=none\n");
 }
 
 /* Peers' bad requests share one warning budget. */
@@ -163,7 +190,7 @@ static ssize_t on_input(struct sh_conn *c, const char *buf, size_t len, void *wa
     const struct sh_snapshot *s = wake;
     struct ctl_request r;
     const char *why, *err = NULL;
-    char *text = NULL;
+    char *text = NULL, unknown[160];
     size_t used = 0, tlen = 0;
     uid_t uid;
     FILE *fp;
@@ -193,12 +220,11 @@ static ssize_t on_input(struct sh_conn *c, const char *buf, size_t len, void *wa
         sh_metrics_table(fp, s);
     else if (strcmp(r.verb, "stats") == 0 && r.nargs == 1 && strcmp(r.args[0], "prometheus") == 0)
         sh_metrics_prometheus(fp, prefix, s);
-    else if (strcmp(r.verb, "route") == 0 && r.nargs == 1 && s)
-        route(fp, s, r.args[0]);
-    else if (strcmp(r.verb, "route") == 0 && r.nargs == 1)
-        err = "ERR no configuration loaded";
-    else
-        err = "ERR unknown request (status, stats [prometheus], route SENDER)";
+    else if (!(ext && ext->verb && ext->verb(fp, &r, s, uid == 0, &err))) {
+        snprintf(unknown, sizeof(unknown), "ERR unknown request (status, stats [prometheus]%s)",
+                 ext && ext->usage ? ext->usage : "");
+        err = unknown;
+    }
     ok = fclose(fp) == 0;
     ok = ok && send_reply(c, err ? err : "OK", err ? "" : text, err ? 0 : tlen);
     free(text);
