@@ -156,8 +156,7 @@ static void status(FILE *out, const struct sh_snapshot *s)
         fprintf(out, "relays: %zu\nsender_rules: %zu\ncredentials: %zu\nrecipient_rules: %zu\n",
                 s->nrelays, s->nrules, s->ncreds, s->ntransports);
         if (s->policy)
-            fprintf(out, "rate_limits: %zu\nrate_store: %s\n", s->policy->nlimits,
-                    s->policy->redis ? "redis" : "memory");
+            fprintf(out, "rate_limits: %zu\n", s->policy->nlimits);
     }
     n = server ? sh_server_listeners(server, li, sizeof(li) / sizeof(li[0])) : 0;
     for (size_t i = 0; i < n; i++)

@@ -1,6 +1,7 @@
 /* ratelimit.c - the in-process fixed-window store. */
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,18 +13,22 @@
 const char *rl_result_name(enum rl_result r)
 {
     switch (r) {
-    case RL_OK: return "ok";
-    case RL_EXCEEDED: return "exceeded";
-    case RL_UNAVAILABLE: return "unavailable";
-    case RL_FULL: return "full";
+    case RL_OK:
+        return "ok";
+    case RL_EXCEEDED:
+        return "exceeded";
+    case RL_UNAVAILABLE:
+        return "unavailable";
+    case RL_FULL:
+        return "full";
     }
     return "?";
 }
 
 struct counter {
     struct counter *next;
-    time_t slot;     /* now / window of the count */
-    time_t expires;  /* end of that window: may be swept after */
+    time_t slot;    /* now / window of the count */
+    time_t expires; /* end of that window: may be swept after */
     unsigned long count;
     char key[];
 };
@@ -161,6 +166,80 @@ static enum rl_result mem_take(struct rl_store *st, const struct rl_take *t, siz
     return r;
 }
 
+static struct counter *find(struct mem_store *m, const char *key)
+{
+    struct counter *c = m->buckets[hash(key) & (m->nbuckets - 1)];
+
+    while (c && strcmp(c->key, key) != 0)
+        c = c->next;
+    return c;
+}
+
+static enum rl_result mem_peek(struct rl_store *st, const struct rl_take *t, size_t n,
+                               unsigned long *count)
+{
+    struct mem_store *m = (struct mem_store *)st;
+
+    pthread_mutex_lock(&m->lock);
+    for (size_t i = 0; i < n; i++) {
+        const struct counter *c = t[i].window ? find(m, t[i].key) : NULL;
+        count[i] = c && c->slot == t[i].now / (time_t)t[i].window ? c->count : 0;
+    }
+    pthread_mutex_unlock(&m->lock);
+    return RL_OK;
+}
+
+static enum rl_result mem_reset(struct rl_store *st, const struct rl_take *t, size_t n)
+{
+    struct mem_store *m = (struct mem_store *)st;
+
+    pthread_mutex_lock(&m->lock);
+    for (size_t i = 0; i < n; i++) {
+        struct counter **pp = &m->buckets[hash(t[i].key) & (m->nbuckets - 1)];
+        while (*pp && strcmp((*pp)->key, t[i].key) != 0)
+            pp = &(*pp)->next;
+        if (*pp) {
+            struct counter *c = *pp;
+            *pp = c->next;
+            m->bytes -= counter_size(strlen(c->key));
+            m->nkeys--;
+            free(c);
+        }
+    }
+    pthread_mutex_unlock(&m->lock);
+    return RL_OK;
+}
+
+static enum rl_result mem_list(struct rl_store *st, size_t max, rl_each_fn *each, void *ctx,
+                               size_t *more)
+{
+    struct mem_store *m = (struct mem_store *)st;
+    size_t shown = 0;
+
+    *more = 0;
+    pthread_mutex_lock(&m->lock);
+    for (size_t i = 0; i < m->nbuckets; i++)
+        for (const struct counter *c = m->buckets[i]; c; c = c->next)
+            if (shown < max) {
+                each(ctx, c->key, (long long)c->slot, c->count);
+                shown++;
+            } else {
+                (*more)++;
+            }
+    pthread_mutex_unlock(&m->lock);
+    return RL_OK;
+}
+
+static void mem_status(struct rl_store *st, char *buf, size_t cap)
+{
+    struct mem_store *m = (struct mem_store *)st;
+
+    pthread_mutex_lock(&m->lock);
+    snprintf(buf, cap, "memory keys=%zu/%zu bytes=%zu/%zu", m->nkeys, m->max_keys, m->bytes,
+             m->max_bytes);
+    pthread_mutex_unlock(&m->lock);
+}
+
 static void mem_free(struct rl_store *st)
 {
     struct mem_store *m = (struct mem_store *)st;
@@ -192,5 +271,9 @@ struct rl_store *rl_memory_new(size_t max_keys)
     pthread_mutex_init(&m->lock, NULL);
     m->base.take = mem_take;
     m->base.free = mem_free;
+    m->base.peek = mem_peek;
+    m->base.reset = mem_reset;
+    m->base.list = mem_list;
+    m->base.status = mem_status;
     return &m->base;
 }

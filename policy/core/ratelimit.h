@@ -14,8 +14,8 @@
 #include <stdint.h>
 #include <time.h>
 
-#define RL_MAX_KEY        600    /* limit name + counted value, bounded by SH_MAX_KEY */
-#define RL_MEMORY_MAX_KEYS  200000            /* in-process counters ... */
+#define RL_MAX_KEY          600    /* limit name + counted value, bounded by SH_MAX_KEY */
+#define RL_MEMORY_MAX_KEYS  200000 /* in-process counters ... */
 #define RL_MEMORY_MAX_BYTES (64u * 1024 * 1024) /* ... and the memory they may take */
 
 enum rl_result {
@@ -26,20 +26,36 @@ enum rl_result {
 };
 
 struct rl_take {
-    const char *key;  /* printable, NUL-terminated, < RL_MAX_KEY */
+    const char *key; /* printable, NUL-terminated, < RL_MAX_KEY */
     time_t now;
-    unsigned window;  /* seconds, >= 1 */
-    unsigned n;       /* units to add */
-    unsigned limit;   /* most units per window */
-    bool commit;      /* false: only ask whether N more would fit */
+    unsigned window; /* seconds, >= 1 */
+    unsigned n;      /* units to add */
+    unsigned limit;  /* most units per window */
+    bool commit;     /* false: only ask whether N more would fit */
 };
 
 #define RL_MAX_TAKES 128 /* counters in one rl_take_all(): 2 per policy limit */
 
+/* One counter as the store holds it: KEY without the window, the window's
+ * slot (now / window), the count. */
+typedef void rl_each_fn(void *ctx, const char *key, long long slot, unsigned long count);
+
 struct rl_store {
-    enum rl_result (*take)(struct rl_store *st, const struct rl_take *t, size_t n,
-                           size_t *failed);
+    enum rl_result (*take)(struct rl_store *st, const struct rl_take *t, size_t n, size_t *failed);
     void (*free)(struct rl_store *st);
+    /* For the control socket, never on the request path. The count of each of
+     * the N keys in the window of T[i] (0: none yet) into COUNT[i]. */
+    enum rl_result (*peek)(struct rl_store *st, const struct rl_take *t, size_t n,
+                           unsigned long *count);
+    /* Remove the N keys' counters of the windows of T[i]. */
+    enum rl_result (*reset)(struct rl_store *st, const struct rl_take *t, size_t n);
+    /* Call EACH for at most MAX counters; *MORE: how many were left out
+     * (the Redis store looks at a bounded number of keys: at least that many). */
+    enum rl_result (*list)(struct rl_store *st, size_t max, rl_each_fn *each, void *ctx,
+                           size_t *more);
+    /* One line for status: memory keys used / cap, or Redis reachable and the
+     * latency of a PING sent now on a fresh connection with the configured timeout. */
+    void (*status)(struct rl_store *st, char *buf, size_t cap);
 };
 
 /* N counters in one atomic step: every take is checked first and only when

@@ -33,7 +33,7 @@ struct redis_store {
     struct rl_store base; /* first */
     unsigned long id;     /* tells a thread its cached connection is for another store */
     char host[256];
-    int port;             /* 0: unix socket at host */
+    int port; /* 0: unix socket at host */
     unsigned timeout_ms, retry_ms;
     char prefix[80];
     char label[300]; /* the address as configured, for logs */
@@ -136,7 +136,7 @@ static enum rl_result redis_take(struct rl_store *st, const struct rl_take *t, s
     enum { KEY_CAP = RL_MAX_KEY + 128, NUM_CAP = 24 };
     struct arg {
         char key[KEY_CAP], num[4][NUM_CAP];
-    } *a;
+    } * a;
     const char *argv[3 + RL_MAX_TAKES * 5];
     char nkeys[NUM_CAP];
     size_t argc = 0;
@@ -191,6 +191,196 @@ static enum rl_result redis_take(struct rl_store *st, const struct rl_take *t, s
     }
     freeReplyObject(rep);
     return res;
+}
+
+/* PREFIX KEY:SLOT, as redis_take names a counter. */
+static void redis_key(const struct redis_store *r, const struct rl_take *t, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s%s:%lld", r->prefix, t->key, (long long)(t->now / (time_t)t->window));
+}
+
+/* One command on this thread's connection; NULL (connection dropped) on trouble. */
+static redisReply *command(const struct redis_store *r, int argc, const char **argv)
+{
+    redisContext *ctx = connection(r);
+    redisReply *rep;
+
+    if (ctx == NULL)
+        return NULL;
+    if ((rep = redisCommandArgv(ctx, argc, argv, NULL)) == NULL)
+        drop(r, "command");
+    else if (rep->type == REDIS_REPLY_ERROR) {
+        msg_warn("redis %s: %.120s", r->label, rep->str ? rep->str : "error");
+        freeReplyObject(rep);
+        rep = NULL;
+    }
+    return rep;
+}
+
+/* EACH of N keys as one MGET or DEL; VERB's reply into *REP. */
+static enum rl_result keys_command(const struct redis_store *r, const char *verb,
+                                   const struct rl_take *t, size_t n, redisReply **rep)
+{
+    char(*keys)[RL_MAX_KEY + 128] = calloc(n ? n : 1, sizeof(*keys));
+    const char **argv = calloc(n + 1, sizeof(*argv));
+    enum rl_result res = RL_UNAVAILABLE;
+
+    if (keys && argv) {
+        argv[0] = verb;
+        for (size_t i = 0; i < n; i++) {
+            if (t[i].window == 0)
+                goto out;
+            redis_key(r, &t[i], keys[i], sizeof(keys[i]));
+            argv[i + 1] = keys[i];
+        }
+        if ((*rep = command(r, (int)n + 1, argv)) != NULL)
+            res = RL_OK;
+    }
+out:
+    free(keys);
+    free(argv);
+    return res;
+}
+
+static enum rl_result redis_peek(struct rl_store *st, const struct rl_take *t, size_t n,
+                                 unsigned long *count)
+{
+    redisReply *rep = NULL;
+    enum rl_result res = keys_command((const struct redis_store *)st, "MGET", t, n, &rep);
+
+    if (res != RL_OK)
+        return res;
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != n)
+        res = RL_UNAVAILABLE;
+    for (size_t i = 0; res == RL_OK && i < n; i++) {
+        const redisReply *e = rep->element[i];
+        count[i] = e->type == REDIS_REPLY_STRING && e->str ? strtoul(e->str, NULL, 10) : 0;
+    }
+    freeReplyObject(rep);
+    return res;
+}
+
+static enum rl_result redis_reset(struct rl_store *st, const struct rl_take *t, size_t n)
+{
+    redisReply *rep = NULL;
+    enum rl_result res = keys_command((const struct redis_store *)st, "DEL", t, n, &rep);
+
+    if (res == RL_OK)
+        freeReplyObject(rep);
+    return res;
+}
+
+#define LIST_SCANS 64 /* SCAN calls of one list: a bounded walk, also of a huge keyspace */
+
+/* A counter's name back from Redis: PREFIX KEY:SLOT. */
+static void list_one(const struct redis_store *r, const char *name, unsigned long count,
+                     rl_each_fn *each, void *ctx)
+{
+    size_t pl = strlen(r->prefix);
+    const char *colon = strrchr(name, ':');
+    char key[RL_MAX_KEY];
+
+    if (strncmp(name, r->prefix, pl) != 0 || colon == NULL || colon < name + pl ||
+        (size_t)(colon - name - pl) >= sizeof(key))
+        return;
+    memcpy(key, name + pl, (size_t)(colon - name - pl));
+    key[colon - name - pl] = 0;
+    each(ctx, key, strtoll(colon + 1, NULL, 10), count);
+}
+
+static enum rl_result redis_list(struct rl_store *st, size_t max, rl_each_fn *each, void *ctx,
+                                 size_t *more)
+{
+    const struct redis_store *r = (const struct redis_store *)st;
+    char cursor[32] = "0", match[2 * sizeof(r->prefix) + 2];
+    size_t w = 0, shown = 0;
+
+    *more = 0;
+    for (const char *p = r->prefix; *p; p++) { /* the prefix as a literal glob */
+        if (strchr("*?[]\\", *p))
+            match[w++] = '\\';
+        match[w++] = *p;
+    }
+    strcpy(match + w, "*");
+    for (int scans = 0; scans < LIST_SCANS; scans++) {
+        const char *argv[] = {"SCAN", cursor, "MATCH", match, "COUNT", "500"};
+        redisReply *rep = command(r, 6, argv), *keys;
+
+        if (rep == NULL)
+            return RL_UNAVAILABLE;
+        if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
+            rep->element[0]->type != REDIS_REPLY_STRING ||
+            rep->element[1]->type != REDIS_REPLY_ARRAY) {
+            freeReplyObject(rep);
+            return RL_UNAVAILABLE;
+        }
+        snprintf(cursor, sizeof(cursor), "%s", rep->element[0]->str);
+        keys = rep->element[1];
+        for (size_t i = 0; i < keys->elements; i++) {
+            const char *get[] = {"GET", keys->element[i]->str};
+            redisReply *v;
+            if (keys->element[i]->type != REDIS_REPLY_STRING)
+                continue;
+            if (shown == max) {
+                (*more)++;
+                continue;
+            }
+            if ((v = command(r, 2, get)) == NULL) {
+                freeReplyObject(rep);
+                return RL_UNAVAILABLE;
+            }
+            if (v->type == REDIS_REPLY_STRING && v->str) {
+                list_one(r, keys->element[i]->str, strtoul(v->str, NULL, 10), each, ctx);
+                shown++;
+            }
+            freeReplyObject(v);
+        }
+        freeReplyObject(rep);
+        if (strcmp(cursor, "0") == 0)
+            return RL_OK;
+    }
+    (*more)++; /* the walk stopped before the end: at least one more */
+    return RL_OK;
+}
+
+static double ms_since(const struct timespec *t0)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+static void redis_status(struct rl_store *st, char *buf, size_t cap)
+{
+    const struct redis_store *r = (const struct redis_store *)st;
+    struct timeval tv = {.tv_sec = r->timeout_ms / 1000,
+                         .tv_usec = (suseconds_t)(r->timeout_ms % 1000) * 1000};
+    redisContext *ctx = r->port ? redisConnectWithTimeout(r->host, r->port, tv)
+                                : redisConnectUnixWithTimeout(r->host, tv);
+    redisReply *rep = NULL;
+    struct timespec t0;
+    double ms = 0;
+
+    if (ctx && !ctx->err && redisSetTimeout(ctx, tv) == REDIS_OK) {
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        rep = redisCommand(ctx, "PING");
+        ms = ms_since(&t0);
+    }
+    if (rep && rep->type == REDIS_REPLY_STATUS && rep->str && strcmp(rep->str, "PONG") == 0)
+        snprintf(buf, cap, "redis %s reachable ping_ms=%.3f timeout_ms=%u", r->label, ms,
+                 r->timeout_ms);
+    else
+        snprintf(buf, cap, "redis %s unreachable (%s) timeout_ms=%u", r->label,
+                 ctx == NULL                                         ? "out of memory"
+                 : ctx->err                                          ? ctx->errstr
+                 : rep && rep->type == REDIS_REPLY_ERROR && rep->str ? rep->str
+                                                                     : "no PONG",
+                 r->timeout_ms);
+    if (rep)
+        freeReplyObject(rep);
+    if (ctx)
+        redisFree(ctx);
 }
 
 static void redis_free(struct rl_store *st)
@@ -260,5 +450,9 @@ struct rl_store *rl_redis_new(const char *address, unsigned timeout_ms, unsigned
     r->id = atomic_fetch_add(&next_id, 1);
     r->base.take = redis_take;
     r->base.free = redis_free;
+    r->base.peek = redis_peek;
+    r->base.reset = redis_reset;
+    r->base.list = redis_list;
+    r->base.status = redis_status;
     return &r->base;
 }

@@ -41,5 +41,6 @@ int ctl_probe(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_report(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_status(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_stats(struct ctl_ctx *ctx, int argc, char **argv);
+int ctl_ratelimit(struct ctl_ctx *ctx, int argc, char **argv);
 
 #endif

@@ -173,3 +173,58 @@ int ctl_stats(struct ctl_ctx *ctx, int argc, char **argv)
     (void)ctx;
     return ask_all(argc, argv, "stats");
 }
+
+void ctl_ratelimit_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: smarthostctl ratelimit show [KEY] [--control PATH]\n"
+            "       smarthostctl ratelimit reset KEY [--control PATH]\n"
+            "  the rate-limit budgets smarthostd holds (its memory store or its Redis):\n"
+            "  per counter used/limit, window and seconds left; KEY is a SASL user, sender,\n"
+            "  sender domain or relay name; reset (root only) clears KEY's counters.\n"
+            "  Asks smarthostd's control socket (default %s)\n",
+            CTL_CONTROL_DEFAULT);
+}
+
+int ctl_ratelimit(struct ctl_ctx *ctx, int argc, char **argv)
+{
+    static const struct option opts[] = {{"control", required_argument, NULL, 'C'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *path = CTL_CONTROL_DEFAULT;
+    char req[CTL_MAX_LINE + 1];
+    int ch, n;
+    enum ctl_ask a;
+
+    (void)ctx;
+    optind = 0; /* a full restart of getopt: options may follow KEY */
+    while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'C':
+            path = optarg;
+            break;
+        case 'h':
+            ctl_ratelimit_usage(stdout);
+            return CTL_OK;
+        default:
+            goto usage;
+        }
+    }
+    argc -= optind, argv += optind;
+    if (argc == 1 && strcmp(argv[0], "show") == 0)
+        n = snprintf(req, sizeof(req), "ratelimit show");
+    else if (argc == 2 && (strcmp(argv[0], "show") == 0 || strcmp(argv[0], "reset") == 0) &&
+             argv[1][0] && strcspn(argv[1], " \t\r\n") == strlen(argv[1]))
+        n = snprintf(req, sizeof(req), "ratelimit %s %s", argv[0], argv[1]);
+    else
+        goto usage;
+    if (n < 0 || (size_t)n >= sizeof(req))
+        return ctl_usage_err("KEY too long");
+    a = ctl_ask(path, req, stdout);
+    if (a == CTL_ASK_ABSENT)
+        return ctl_err("%s: no daemon listens there (is --control set in its unit?)", path);
+    return a == CTL_ASK_OK ? CTL_OK : CTL_FAIL;
+usage:
+    ctl_ratelimit_usage(stderr);
+    return CTL_USAGE;
+}

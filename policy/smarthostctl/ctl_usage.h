@@ -15,5 +15,6 @@ ctl_usage_fn ctl_probe_usage;
 ctl_usage_fn ctl_report_usage;
 ctl_usage_fn ctl_status_usage;
 ctl_usage_fn ctl_stats_usage;
+ctl_usage_fn ctl_ratelimit_usage;
 
 #endif

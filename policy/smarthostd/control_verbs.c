@@ -1,10 +1,13 @@
-/* control_verbs.c - smarthostd's own control verbs: route (and what status adds). */
+/* control_verbs.c - smarthostd's own control verbs (route, ratelimit) and status lines. */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "control.h"
 #include "control_verbs.h"
 #include "maps.h"
+#include "policy_server.h"
+#include "ratelimit_view.h"
 #include "snapshot.h"
 
 /* What the running daemon answers Postfix for SENDER: the relay map and what
@@ -35,10 +38,28 @@ static void route(FILE *out, const struct sh_snapshot *s, const char *sender)
         fprintf(out, "sasl_user=none\n");
 }
 
+/* ratelimit show [KEY] (a read), ratelimit reset KEY (a write: root only, whatever
+ * the control group may read). */
+static bool ratelimit(FILE *out, const struct ctl_request *r, const struct sh_snapshot *s,
+                      bool root, const char **err)
+{
+    if (r->nargs >= 1 && r->nargs <= 2 && strcmp(r->args[0], "show") == 0)
+        return rl_view_show(out, s, policy_memory_store(), r->nargs == 2 ? r->args[1] : NULL,
+                            time(NULL), err);
+    if (r->nargs == 2 && strcmp(r->args[0], "reset") == 0) {
+        if (!root) {
+            *err = "ERR permission denied: reset is root's";
+            return false;
+        }
+        return rl_view_reset(out, s, policy_memory_store(), r->args[1], time(NULL), err);
+    }
+    *err = "ERR usage: ratelimit show [KEY] | ratelimit reset KEY";
+    return false;
+}
+
 static bool verb(FILE *out, const struct ctl_request *r, const struct sh_snapshot *s, bool root,
                  const char **err)
 {
-    (void)root;
     if (strcmp(r->verb, "route") == 0 && r->nargs == 1) {
         if (s)
             route(out, s, r->args[0]);
@@ -46,10 +67,20 @@ static bool verb(FILE *out, const struct ctl_request *r, const struct sh_snapsho
             *err = "ERR no configuration loaded";
         return true;
     }
+    if (strcmp(r->verb, "ratelimit") == 0) {
+        ratelimit(out, r, s, root, err);
+        return true;
+    }
     return false;
+}
+
+static void status(FILE *out, const struct sh_snapshot *s)
+{
+    rl_view_status(out, s, policy_memory_store());
 }
 
 const struct control_ext sh_smarthostd_control = {
     .verb = verb,
-    .usage = ", route SENDER",
+    .usage = ", route SENDER, ratelimit show [KEY], ratelimit reset KEY",
+    .status = status,
 };

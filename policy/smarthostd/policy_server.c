@@ -22,6 +22,12 @@ static void memory_init(void)
         msg_warn("policy: no memory for rate-limit counters; the fail mode applies");
 }
 
+struct rl_store *policy_memory_store(void)
+{
+    pthread_once(&memory_once, memory_init);
+    return memory_store;
+}
+
 /* The one place where a verdict becomes policy wire text. */
 static bool reply(struct sh_conn *c, const struct policy_verdict *v)
 {
@@ -105,7 +111,8 @@ static ssize_t on_input(struct sh_conn *c, const char *buf, size_t len, void *wa
      * misconfigured client pass mail unchecked: treat it as malformed. */
     if (!policy_attr_is(&req, PA_REQUEST, "smtpd_access_policy")) {
         char rb[64];
-        msg_warn_rate(&bad_input_rate, "policy: %s: unrecognized request type \"%s\"; disconnecting",
+        msg_warn_rate(&bad_input_rate,
+                      "policy: %s: unrecognized request type \"%s\"; disconnecting",
                       sh_conn_peer(c), show(rb, sizeof(rb), &req.attr[PA_REQUEST], ""));
         return SH_INPUT_CLOSE;
     }

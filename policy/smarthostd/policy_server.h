@@ -13,4 +13,9 @@
 /* The listener protocol; its wake value is the pinned struct sh_snapshot * (or NULL). */
 extern const struct sh_proto sh_policy_proto;
 
+struct rl_store;
+/* The in-process rate-limit store the policy listener counts in (made on first
+ * use; NULL when there was no memory for it). */
+struct rl_store *policy_memory_store(void);
+
 #endif
