@@ -18,6 +18,7 @@
 #include "control_verbs.h"
 #include "endpoint.h"
 #include "lifecycle.h"
+#include "metrics_http.h"
 #include "metrics.h"
 #include "msg.h"
 #include "policy_server.h"
@@ -34,6 +35,8 @@ static struct {
     size_t nendpoints;
     const char *policy[MAX_ENDPOINTS]; /* policy delegation listeners */
     size_t npolicy;
+    const char *metrics[MAX_ENDPOINTS]; /* HTTP GET /metrics listeners */
+    size_t nmetrics;
     const char *group;      /* NULL: "postfix" when that group exists */
     const char *sasl_users; /* --sasl-users; NULL: root and postfix */
     struct sh_server_opts server;
@@ -53,6 +56,7 @@ enum {
     OPT_POLICY,
     OPT_REQUEST,
     OPT_SASL_USERS,
+    OPT_METRICS,
 };
 
 static const struct option longopts[] = {
@@ -64,6 +68,7 @@ static const struct option longopts[] = {
     {"idle-timeout", required_argument, NULL, OPT_IDLE},
     {"request-timeout", required_argument, NULL, OPT_REQUEST},
     {"sasl-users", required_argument, NULL, OPT_SASL_USERS},
+    {"metrics", required_argument, NULL, OPT_METRICS},
     CONTROL_LONGOPTS,
     {NULL, 0, NULL, 0},
 };
@@ -110,6 +115,8 @@ static bool option(int ch, const char *arg)
         return add_endpoint(o.endpoints, &o.nendpoints, "--socketmap", arg);
     case OPT_POLICY:
         return add_endpoint(o.policy, &o.npolicy, "--policy", arg);
+    case OPT_METRICS:
+        return add_endpoint(o.metrics, &o.nmetrics, "--metrics", arg);
     case OPT_THREADS:
         return number("--threads", arg, 1, SH_SERVER_MAX_THREADS, &o.server.threads);
     case OPT_GROUP:
@@ -149,9 +156,9 @@ static void unpin_snapshot(void *s)
     sh_snapshot_release(s);
 }
 
-/* Every listening endpoint, socketmap and policy, so a failure can undo them all. */
-static struct sh_endpoint eps[2 * MAX_ENDPOINTS];
-static const struct sh_proto *eps_proto[2 * MAX_ENDPOINTS];
+/* Every listening endpoint, socketmap, policy and metrics, so a failure can undo them all. */
+static struct sh_endpoint eps[3 * MAX_ENDPOINTS];
+static const struct sh_proto *eps_proto[3 * MAX_ENDPOINTS];
 static size_t neps;
 
 static void close_all(void)
@@ -205,6 +212,8 @@ static void listen_all(void)
         listen_on(server, o.endpoints[i], gid, 0, &sh_sockmap_proto);
     for (size_t i = 0; i < o.npolicy; i++)
         listen_on(server, o.policy[i], gid, 0, &sh_policy_proto);
+    for (size_t i = 0; i < o.nmetrics; i++)
+        listen_on(server, o.metrics[i], gid, 0, &sh_metrics_http_proto);
     control_set_server(server);
     if (control_wanted() && !control_listen(server, ebuf, sizeof(ebuf))) {
         close_all();
@@ -233,13 +242,15 @@ static void stop(void)
 
 static const struct sh_service service = {
     .name = "smarthostd",
-    .synopsis = "[--socketmap ADDR]... [--policy ADDR]...\n"
+    .synopsis = "[--socketmap ADDR]... [--policy ADDR]... [--metrics ADDR]...\n"
                 "          [--threads N] [--socket-group GROUP] [--max-connections N]\n"
                 "          [--idle-timeout SECONDS] [--request-timeout SECONDS]\n"
                 "          [--sasl-users USER,...] " CONTROL_SYNOPSIS,
     .help = "  --socketmap ADDR  socketmap listener, unix:PATH or inet:HOST:PORT (repeatable;\n"
             "                  default " DEFAULT_SOCKETMAP ")\n"
             "  --policy ADDR   policy delegation listener (repeatable; no default)\n"
+            "  --metrics ADDR  HTTP listener answering GET /metrics with the counters in the\n"
+            "                  Prometheus text format, e.g. inet:127.0.0.1:9125 (repeatable)\n"
             "  --socket-group GROUP  group of the unix sockets (mode 0660; default postfix)\n"
             "  --threads N     worker threads\n"
             "  --max-connections N  open connections per listening ADDR\n"

@@ -282,6 +282,11 @@ static bool serve(struct sh_conn *c, struct wake *wk)
 
     while (off < c->in_len && pending(c) < OUT_HIGHWATER) {
         ssize_t r = c->proto->on_input(c, c->in + off, c->in_len - off, wake_value(wk));
+        if (r == SH_INPUT_DONE) { /* read no more; closed once the reply is out */
+            c->eof = true;
+            off = c->in_len;
+            break;
+        }
         if (r < 0 || (size_t)r > c->in_len - off) {
             sh_ctr_inc(c->pool->ctr_malformed);
             ok = false;

@@ -28,6 +28,7 @@ struct sh_conn;
 
 #define SH_INPUT_NEED_MORE 0    /* on_input: no complete request yet */
 #define SH_INPUT_CLOSE     (-1) /* on_input: protocol error or trouble: disconnect */
+#define SH_INPUT_DONE      (-2) /* on_input: answered; close once the reply is out, read no more */
 
 struct sh_proto {
     const char *name; /* for logs: "socketmap" */
@@ -39,7 +40,8 @@ struct sh_proto {
     unsigned idle_timeout;
     /* Called with the unconsumed input (LEN > 0). Returns the number of bytes
      * consumed (> 0), SH_INPUT_NEED_MORE or SH_INPUT_CLOSE; called again while it
-     * consumes, so pipelined requests are served from one read. WAKE is what
+     * consumes, so pipelined requests are served from one read; SH_INPUT_DONE
+     * ends the connection after the queued reply (one request per connection). WAKE is what
      * sh_server_opts.wake_begin returned for the current wakeup. */
     ssize_t (*on_input)(struct sh_conn *c, const char *buf, size_t len, void *wake);
     void (*on_close)(struct sh_conn *c); /* optional: free per-connection state */
