@@ -3,8 +3,9 @@
 
 Over-long request lines, non-printable bytes, unknown verbs and a request trickled a byte a
 second are answered with ERR or cut off, and the daemon keeps serving status; no answer of
-status, stats, stats prometheus or route carries a password (the fixture's passwords are
-searched for in every output, as test/attack/t_cli_secrets.sh does for the CLI).
+status, stats, stats prometheus, route or ratelimit show, nor the --metrics listener's
+GET /metrics, carries a password (the fixture's passwords are searched for in every output,
+as test/attack/t_cli_secrets.sh does for the CLI).
 """
 import os
 import socket
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.join(os.environ.get("SRCDIR", "."), "test", "blackbox"))
 import bblib  # noqa: E402
@@ -47,7 +49,9 @@ def main():
     t = bblib.Tap()
     tmp = tempfile.mkdtemp(prefix="smarthostd-ctlx-")
     control = os.path.join(tmp, "control")
-    d = bblib.Daemon(tmp=tmp, extra=["--control", "unix:" + control])
+    mport = bblib.free_port()
+    d = bblib.Daemon(tmp=tmp, extra=["--control", "unix:" + control,
+                                     "--metrics", "inet:127.0.0.1:%d" % mport])
     try:
         if not t.ok(d.wait_ready(), "daemon started", d.log_text()):
             t.done()
@@ -97,9 +101,15 @@ def main():
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
             outputs.append(p.stdout.decode())
             t.ok(p.returncode == 0, "smarthostctl %s answers" % " ".join(args), p.stdout.decode())
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % mport, timeout=10) as r:
+            outputs.append(r.read().decode())
+        t.ok("smarthostd_credentials_answers_total" in outputs[-1], "GET /metrics answers")
+        p = subprocess.run([CTL, "ratelimit", "show", "--control", control],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
+        outputs.append(p.stdout.decode())
         joined = "\n".join(outputs)
         t.ok("sasl_user=AKIAEXAMPLE" in joined, "route names the sasl user", joined)
-        t.ok(not any(x in joined for x in SECRETS), "no password in any control answer", joined)
+        t.ok(not any(x in joined for x in SECRETS), "no password in any control or /metrics answer", joined)
         t.ok(not any(x in d.log_text() for x in SECRETS), "no password in the log")
     finally:
         d.cleanup()
