@@ -12,7 +12,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.environ.get("SRCDIR", "."), "test", "blackbox"))
@@ -26,22 +25,7 @@ def talk(path, data, timeout=10.0):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.settimeout(timeout)
     s.connect(path)
-    try:
-        s.sendall(data)
-    except OSError:
-        pass
-    buf = b""
-    try:
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            buf += chunk
-            if buf.endswith(b"\n.\n") or buf == b"ERR malformed request\n.\n":
-                break
-    except OSError:
-        pass
-    s.close()
+    buf = bblib.exchange(s, data, lambda b: b.endswith(b"\n.\n"))
     return buf.decode("utf-8", "replace")
 
 
@@ -71,24 +55,8 @@ def main():
         # slow: one byte a second; cut off after the request timeout (5 s)
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         s.connect(control)
-        t0, closed = time.time(), False
-        for b in b"status-status-status\n":
-            try:
-                s.send(bytes([b]))
-                time.sleep(1)
-            except OSError:
-                closed = True
-                break
-            if time.time() - t0 > 12:
-                break
-        if not closed:
-            s.settimeout(1)
-            try:
-                closed = s.recv(100) == b""
-            except OSError:
-                closed = True
-        s.close()
-        t.ok(closed and time.time() - t0 < 12, "a request trickled a byte a second is cut off")
+        t.ok(bblib.trickle_cut_off(s, b"status-status-status\n"),
+             "a request trickled a byte a second is cut off")
         out = talk(control, b"status\n")
         t.ok(out.startswith("OK\n") and "pid:" in out, "still serving status afterwards", out)
 

@@ -16,22 +16,7 @@ import bblib  # noqa: E402
 
 
 def raw(port, data, timeout=10.0):
-    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-    try:
-        s.sendall(data)
-    except OSError:
-        pass
-    buf = b""
-    try:
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            buf += chunk
-    except OSError:
-        pass
-    s.close()
-    return buf
+    return bblib.exchange(socket.create_connection(("127.0.0.1", port), timeout=timeout), data)
 
 
 def main():
@@ -78,24 +63,8 @@ def main():
         t.ok(closed and time.time() - t0 < 8, "unfinished line: cut off after about 5 s")
         # slow: one byte a second
         s = socket.create_connection(("127.0.0.1", port), timeout=12)
-        t0, closed = time.time(), False
-        for b in b"GET /metrics HTTP/1.1\r\n\r\n":
-            try:
-                s.send(bytes([b]))
-                time.sleep(1)
-            except OSError:
-                closed = True
-                break
-            if time.time() - t0 > 12:
-                break
-        if not closed:
-            s.settimeout(1)
-            try:
-                closed = s.recv(100) == b""
-            except OSError:
-                closed = True
-        s.close()
-        t.ok(closed and time.time() - t0 < 12, "a request trickled a byte a second is cut off")
+        t.ok(bblib.trickle_cut_off(s, b"GET /metrics HTTP/1.1\r\n\r\n"),
+             "a request trickled a byte a second is cut off")
         # pipelined: one answer, then closed
         got = raw(port, b"GET /metrics HTTP/1.1\r\n\r\nGET /metrics HTTP/1.1\r\n\r\n")
         t.eq(got.count(b"HTTP/1.1 200 OK"), 1, "two pipelined requests: one answer, then close")

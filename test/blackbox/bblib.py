@@ -225,3 +225,56 @@ def closed_by_peer(sock, timeout=5.0):
         return True
     except socket.timeout:
         return False
+
+
+def promtool_check(t, text):
+    """One TAP point: `promtool check metrics` accepts TEXT (a SKIP without promtool)."""
+    promtool = shutil.which("promtool")
+    if not promtool:
+        return t.ok(True, "promtool check metrics # SKIP no promtool")
+    p = subprocess.run([promtool, "check", "metrics"], input=text.encode(),
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
+    return t.ok(p.returncode == 0, "promtool check metrics", p.stdout.decode())
+
+
+def trickle_cut_off(sock, data, limit=12.0):
+    """Send DATA a byte a second on SOCK; True when the server closed the connection
+    before LIMIT seconds (a request timeout), False when it let the trickle run."""
+    t0, closed = time.time(), False
+    for b in data:
+        try:
+            sock.send(bytes([b]))
+            time.sleep(1)
+        except OSError:
+            closed = True
+            break
+        if time.time() - t0 > limit:
+            break
+    if not closed:
+        sock.settimeout(1)
+        try:
+            closed = sock.recv(100) == b""
+        except OSError:
+            closed = True
+    sock.close()
+    return closed and time.time() - t0 < limit
+
+
+def exchange(sock, data, done=None):
+    """Send DATA on the connected SOCK and read until the peer closes, a read fails
+    or DONE(bytes so far) is true; the socket is closed. Returns the bytes read."""
+    try:
+        sock.sendall(data)
+    except OSError:
+        pass
+    buf = b""
+    try:
+        while not (done and done(buf)):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+    except OSError:
+        pass
+    sock.close()
+    return buf

@@ -34,6 +34,13 @@ diag() { printf '# %s\n' "$*"; }
 # bail REASON: stop the whole test file (setup failed); cleanup traps still run.
 bail() { echo "Bail out! $*"; exit 1; }
 
+# wait_for SECONDS CMD...: run CMD every 0.1 s until it succeeds, at most SECONDS
+wait_for() {
+    local n=$(($1 * 10)); shift
+    while [ "$n" -gt 0 ]; do "$@" && return 0; sleep 0.1; n=$((n - 1)); done
+    return 1
+}
+
 tap_done() {
     echo "1..$TAP_N"
     [ "$TAP_FAILED" -eq 0 ]

@@ -48,12 +48,6 @@ milter = {
 CONF
 }
 
-# wait_for SECONDS CMD...: poll every 0.1 s, bounded
-wait_for() {
-    local n=$(($1 * 10)); shift
-    while [ "$n" -gt 0 ]; do "$@" && return 0; sleep 0.1; n=$((n - 1)); done
-    return 1
-}
 
 write_conf mx.example.test trust
 out=$("$MILTER" -c "$T/smarthostd.conf" -n 2>&1)

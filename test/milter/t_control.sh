@@ -15,11 +15,6 @@ cleanup() {
     rm -rf "$T"
 }
 trap cleanup EXIT
-wait_for() {
-    local n=$(($1 * 10)); shift
-    while [ "$n" -gt 0 ]; do "$@" && return 0; sleep 0.1; n=$((n - 1)); done
-    return 1
-}
 
 cat >"$T/smarthostd.conf" <<CONF
 relays = {
