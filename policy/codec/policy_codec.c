@@ -11,6 +11,7 @@ static const char *const names[PA_COUNT_] = {
     [PA_RECIPIENT] = "recipient",
     [PA_RECIPIENT_COUNT] = "recipient_count",
     [PA_CLIENT_ADDRESS] = "client_address",
+    [PA_CLIENT_NAME] = "client_name",
     [PA_SASL_USERNAME] = "sasl_username",
     [PA_ENCRYPTION_PROTOCOL] = "encryption_protocol",
     [PA_SIZE] = "size",

@@ -29,6 +29,7 @@ enum policy_attr {
     PA_RECIPIENT,
     PA_RECIPIENT_COUNT,
     PA_CLIENT_ADDRESS,
+    PA_CLIENT_NAME,
     PA_SASL_USERNAME,
     PA_ENCRYPTION_PROTOCOL, /* empty: no TLS */
     PA_SIZE,                /* declared SIZE= at RCPT (0 if none), actual at END-OF-MESSAGE */

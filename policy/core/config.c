@@ -30,7 +30,7 @@ static bool load_scalars(struct sh_snapshot *s, const config_setting_t *root, co
 {
     const char *delim = "+", *transport = DEFAULT_IMPLICIT_TLS_TRANSPORT;
 
-    s->log_lookups = true;
+    s->log_lookups = false;
     if (!conf_string(root, "recipient_delimiter", false, &delim, err) ||
         !conf_string(root, "implicit_tls_transport", false, &transport, err) ||
         !conf_string(root, "vault_key", false, vault_key, err) ||

@@ -55,7 +55,7 @@ static const char *show(char *buf, size_t cap, const struct policy_value *v, con
     return v->p && v->len ? msg_printable(buf, cap, v->p, v->len) : absent;
 }
 
-static void log_decision(struct sh_conn *c, const struct sh_snapshot *s,
+static void log_decision(const struct sh_snapshot *s,
                          const struct policy_request *req, const struct policy_verdict *v)
 {
     static const char *const word[] = {
@@ -64,17 +64,21 @@ static void log_decision(struct sh_conn *c, const struct sh_snapshot *s,
         [POLICY_DEFER_IF_PERMIT] = "DEFER_IF_PERMIT",
     };
     char qb[40], sb[SH_LOG_TEXT_MAX], rb[SH_LOG_TEXT_MAX], ub[SH_LOG_TEXT_MAX], stb[24];
+    char cnb[SH_LOG_TEXT_MAX], cab[64];
 
     if (v->action == POLICY_DUNNO && v->reason == PR_NONE && !s->log_lookups)
         return;
-    /* Postfix's own log lines start with the queue id: keep it first for grep. */
-    msg_info("%s: policy: sender=<%s> recipient=<%s> sasl_username=%s state=%s client=%s "
-             "action=%s%s%s reason=%s%s%s",
+    /* Postfix's own log lines start with the queue id: keep it first for grep. The
+     * client is the SMTP client as smtpd logs it (name[address]), not our socket peer. */
+    msg_info("%s: policy: sender=<%s> recipient=<%s> sasl_username=<%s> state=%s "
+             "client=%s[%s] action=%s%s%s reason=%s%s%s",
              show(qb, sizeof(qb), &req->attr[PA_QUEUE_ID], "NOQUEUE"),
              show(sb, sizeof(sb), &req->attr[PA_SENDER], ""),
              show(rb, sizeof(rb), &req->attr[PA_RECIPIENT], ""),
-             show(ub, sizeof(ub), &req->attr[PA_SASL_USERNAME], "-"),
-             show(stb, sizeof(stb), &req->attr[PA_PROTOCOL_STATE], "-"), sh_conn_peer(c),
+             show(ub, sizeof(ub), &req->attr[PA_SASL_USERNAME], ""),
+             show(stb, sizeof(stb), &req->attr[PA_PROTOCOL_STATE], "-"),
+             show(cnb, sizeof(cnb), &req->attr[PA_CLIENT_NAME], "unknown"),
+             show(cab, sizeof(cab), &req->attr[PA_CLIENT_ADDRESS], "unknown"),
              word[v->action], v->text[0] ? " " : "", v->text, policy_reason_name(v->reason),
              v->detail[0] ? " " : "", v->detail);
 }
@@ -123,7 +127,7 @@ static ssize_t on_input(struct sh_conn *c, const char *buf, size_t len, void *wa
         sh_ctr_inc(sh_mid.policy[v.reason]);
     if (v.limit && v.action == POLICY_DEFER_IF_PERMIT)
         sh_ctr_inc(v.limit->ctr_deferrals);
-    log_decision(c, s, &req, &v);
+    log_decision(s, &req, &v);
     if (!reply(c, &v)) {
         msg_warn_rate(&bad_input_rate, "policy: %s: cannot queue the reply; disconnecting",
                       sh_conn_peer(c));

@@ -230,7 +230,9 @@ cat >/etc/smarthostd/smarthostd.conf <<CONF
 credentials = { ci = { user = "ci-user"; password = "file:/etc/smarthostd/ci-relay.pass"; }; };
 relays = { ci = { host = "127.0.0.1"; port = $P_RELAY; credentials = "ci"; tls = "encrypt"; }; };
 default_relay = "ci";
-# Something for the policy service and the milter to do, so postfix-setup hooks both.
+# Something for the policy service and the milter to do, so postfix-setup hooks both;
+# every decision logged, so mail.log shows the policy service was asked.
+log_lookups = true;
 policy = { relay_guard = true; local_domains = [ ]; trusted_networks = [ "127.0.0.0/8" ]; };
 milter = { add_date = true; add_message_id = true; };
 CONF

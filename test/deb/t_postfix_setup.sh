@@ -17,6 +17,7 @@ RCPT='rcpt@[127.0.0.2]'
 
 # A policy rule and a milter group: postfix-setup hooks only what the config uses.
 cat >>"$LAB/smarthostd.conf" <<'CONF'
+log_lookups = true;
 policy = { require_tls = [ "@nobody.invalid" ]; };
 milter = { };
 CONF

@@ -31,6 +31,7 @@ transports = ( { domain = "lane.test"; transport = "lane:[127.0.0.1]:$P_LANE"; }
 CONF
 cp "$LAB/smarthostd.conf" "$LAB/conf-a.conf"
 cat >>"$LAB/smarthostd.conf" <<'CONF'
+log_lookups = true;
 policy = { require_tls = [ "@nobody.invalid" ]; };
 milter = { };
 CONF

@@ -120,4 +120,6 @@ retry_rate3() { : >"$LAB/swaks.log"; lab_send "r3@$REALM" "$RCPT" "rate 3" "${au
 ok "rate limit: accepted after the window" lab_wait $((WINDOW + 5)) retry_rate3
 ok "... and delivered" lab_wait 30 lab_fake_has "rate 3"
 ok "decisions logged with the queue id" grep -qE '^smarthostd: [0-9A-F]+: policy: .*action=DUNNO|[0-9A-F]{6,}: policy: ' "$LAB/smarthostd.log"
+ok "decisions name the SMTP client as smtpd does, not our socket peer" \
+    grep -qE ': policy: .* client=[^ ]*\[127\.0\.0\.1\] action=' "$LAB/smarthostd.log"
 tap_done
