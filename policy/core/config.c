@@ -84,7 +84,7 @@ static bool managed_check(const config_setting_t *root, const config_setting_t *
                           struct sh_error *err)
 {
     static const char *const allowed[] = {"credentials", "relays", "senders", "default_relay",
-                                          "transports", NULL};
+                                          "default_imported_from", "transports", NULL};
 
     if (m == NULL)
         return true;
