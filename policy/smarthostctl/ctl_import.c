@@ -27,7 +27,7 @@
 struct dms {
     struct ctl_managed *m;
     const char *dir;
-    struct strmap *seen; /* keys of one file: Postfix uses the first of duplicates */
+    struct strmap *seen; /* keys of one file (a duplicate is refused) */
     int pass;            /* the sasl file: 1 sender keys, 2 nexthop keys */
     bool relay_host;     /* RELAY_HOST set: docker-mailserver relays its own domains */
     const char *relay_host_name;
@@ -77,7 +77,8 @@ static void mx_warning(const char *where, const char *v, const char *host)
              where, v, host, host, host);
 }
 
-/* A key seen before in this file is skipped as Postfix does, and said so. */
+/* A key seen before in this file: Postfix would use the first and ignore this line;
+ * the import refuses rather than drop a line unnoticed. */
 static bool duplicate(struct dms *d, const char *path, int lineno, const char *key)
 {
     char k[SH_MAX_KEY + 1];
@@ -89,8 +90,8 @@ static bool duplicate(struct dms *d, const char *path, int lineno, const char *k
         strmap_put(d->seen, k, (void *)"");
         return false;
     }
-    ctl_warn("%s:%d: \"%.80s\" is listed before: Postfix uses the first entry, so does smarthostd",
-             path, lineno, key);
+    ctl_err("%s:%d: \"%.80s\" is listed before in this file (Postfix would ignore this line): "
+            "delete one of them", path, lineno, key);
     return true;
 }
 
@@ -126,7 +127,7 @@ static bool relaymap_line(void *ctx, const char *path, int lineno, char *key, ch
     if (hand_made(d, path, lineno, key))
         return false;
     if (duplicate(d, path, lineno, key))
-        return true;
+        return false;
     src_of(src, path, lineno);
     strmap_put(d->own, key, (void *)"");
     if (*value == 0) /* docker-mailserver's opt-out: no relay for this domain */
@@ -170,7 +171,7 @@ static bool sasl_line(void *ctx, const char *path, int lineno, char *key, char *
     if (sender && hand_made(d, path, lineno, key))
         return false;
     if (duplicate(d, path, lineno, key))
-        return true;
+        return false;
     src_of(src, path, lineno);
     if (!split_userpass(path, lineno, value, &pw))
         return false;
