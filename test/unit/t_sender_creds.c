@@ -2,6 +2,7 @@
 #include <stdlib.h>
 
 #include "conf_fixture.h"
+#include "map_query.h"
 #include "maps.h"
 #include "tap.h"
 
@@ -34,30 +35,6 @@ static const char conf[] =
     "  { match = \"@x.test\"; relay = \"direct\"; credentials = \"x\"; },\n"
     "  { match = \"@s.test\"; relay = \"ses\"; }\n"
     ");\n";
-
-static const char *q(const struct sh_snapshot *s, enum sh_map m, const char *key)
-{
-    static char out[600];
-    struct sh_answer a;
-
-    switch (sh_map_lookup(s, m, key, strlen(key), &a)) {
-    case SH_FOUND:
-        snprintf(out, sizeof(out), "OK %s", a.value);
-        return out;
-    case SH_NOTFOUND:
-        return "NOTFOUND";
-    default:
-        return "ERROR";
-    }
-}
-
-static bool has_warning(const struct sh_snapshot *s, const char *text)
-{
-    for (size_t i = 0; i < s->nwarnings; i++)
-        if (strstr(s->warnings[i], text))
-            return true;
-    return false;
-}
 
 static void refused(const char *text, const char *want, const char *name)
 {
