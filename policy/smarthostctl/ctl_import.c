@@ -91,7 +91,8 @@ static bool duplicate(struct dms *d, const char *path, int lineno, const char *k
         return false;
     }
     ctl_err("%s:%d: \"%.80s\" is listed before in this file (Postfix would ignore this line): "
-            "delete one of them", path, lineno, key);
+            "delete one of them",
+            path, lineno, key);
     return true;
 }
 
@@ -268,7 +269,8 @@ static bool env_default(struct dms *d)
     if (rh) {
         d->relay_host = true;
         d->relay_host_name = rh;
-        snprintf(d->relay_port, sizeof(d->relay_port), "%s", env("RELAY_PORT") ? env("RELAY_PORT") : "25");
+        snprintf(d->relay_port, sizeof(d->relay_port), "%s",
+                 env("RELAY_PORT") ? env("RELAY_PORT") : "25");
         if (dh)
             ctl_warn("RELAY_HOST and DEFAULT_RELAY_HOST are both set: as docker-mailserver "
                      "does, its own mail domains (postfix-accounts.cf, postfix-virtual.cf) go to "
@@ -318,7 +320,8 @@ static bool import_dms(struct ctl_managed *m, const char *dir)
     dflt = NULL;
     config_setting_lookup_string(m->root, "default_relay", &dflt);
     printf("imported docker-mailserver's relay setup from %s: %zu sender rule(s), default relay "
-           "%s\n", d.dir, count_imported(m), dflt ? dflt : "none");
+           "%s\n",
+           d.dir, count_imported(m), dflt ? dflt : "none");
     if (env("RELAY_HOST") || env("DEFAULT_RELAY_HOST")) {
         /* Imported now: validate (and run) without them, or the loader adds its "env" relay. */
         printf("imported RELAY_* / DEFAULT_RELAY_HOST: remove them from smarthostd's "

@@ -42,11 +42,13 @@ void ctl_relay_usage(FILE *out)
 {
     fprintf(
         out,
-        "usage: smarthostctl [-c FILE] relay add-domain DOMAIN HOST [PORT] [--implicit-tls|--starttls] [--probe]\n"
+        "usage: smarthostctl [-c FILE] relay add-domain DOMAIN HOST [PORT] "
+        "[--implicit-tls|--starttls] [--probe]\n"
         "       smarthostctl [-c FILE] relay add-auth DOMAIN USER [--password-stdin] [--probe]\n"
         "       smarthostctl [-c FILE] relay exclude-domain DOMAIN\n"
         "       smarthostctl [-c FILE] relay del-domain DOMAIN\n"
-        "       smarthostctl [-c FILE] relay default HOST [PORT] [--implicit-tls|--starttls] [--probe]\n"
+        "       smarthostctl [-c FILE] relay default HOST [PORT] [--implicit-tls|--starttls] "
+        "[--probe]\n"
         "       smarthostctl [-c FILE] relay default-auth USER [--password-stdin] [--probe]\n"
         "       smarthostctl [-c FILE] relay set-tls RELAY|DOMAIN LEVEL\n"
         "       smarthostctl [-c FILE] relay list\n"
@@ -200,12 +202,10 @@ static bool edit(struct ctl_managed *m, const char *verb, char **a, int n, bool 
 
 int ctl_relay(struct ctl_ctx *ctx, int argc, char **argv)
 {
-    static const struct option opts[] = {{"password-stdin", no_argument, NULL, 'p'},
-                                         {"probe", no_argument, NULL, 'P'},
-                                         {"ca-file", required_argument, NULL, 'a'},
-                                         {"implicit-tls", no_argument, NULL, 'I'},
-                                         {"starttls", no_argument, NULL, 'S'},
-                                         {0}};
+    static const struct option opts[] = {
+        {"password-stdin", no_argument, NULL, 'p'}, {"probe", no_argument, NULL, 'P'},
+        {"ca-file", required_argument, NULL, 'a'},  {"implicit-tls", no_argument, NULL, 'I'},
+        {"starttls", no_argument, NULL, 'S'},       {0}};
     const char *names[NSUBVERBS + 1];
     struct probe_ctx probe = {.ca_file = NULL};
     bool from_stdin = false, want_probe = false, named;

@@ -92,8 +92,8 @@ void relay_default_name(struct ctl_managed *m, const char *name)
 
 bool relay_transport(struct ctl_managed *m, const char *key, const char *transport)
 {
-    config_setting_t *g = config_setting_add(
-        ctl_managed_section(m, "transports", CONFIG_TYPE_LIST), NULL, CONFIG_TYPE_GROUP);
+    config_setting_t *g = config_setting_add(ctl_managed_section(m, "transports", CONFIG_TYPE_LIST),
+                                             NULL, CONFIG_TYPE_GROUP);
 
     ctl_set_member(g, "domain", CONFIG_TYPE_STRING, key, 0);
     ctl_set_member(g, "transport", CONFIG_TYPE_STRING, transport, 0);
@@ -152,11 +152,13 @@ bool relay_set_tls(struct ctl_managed *m, const char *relay, const char *level)
         size_t len = 0;
 
         for (int i = 0; i < n && i < 20 && len < sizeof(names); i++)
-            len += (size_t)snprintf(names + len, sizeof(names) - len, " %s",
-                                    config_setting_name(config_setting_get_elem(relays, (unsigned)i)));
+            len +=
+                (size_t)snprintf(names + len, sizeof(names) - len, " %s",
+                                 config_setting_name(config_setting_get_elem(relays, (unsigned)i)));
         ctl_err("relay \"%.80s\": no such relay or domain in %s (relays of your own file: edit "
-                "them there); %s%s%s", relay, m->path, n ? "managed relays:" : "it has no relays",
-                names, n > 20 ? " ..." : "");
+                "them there); %s%s%s",
+                relay, m->path, n ? "managed relays:" : "it has no relays", names,
+                n > 20 ? " ..." : "");
         return false;
     }
     printf("relay %s (every sender that uses it): tls %s\n", config_setting_name(r), level);

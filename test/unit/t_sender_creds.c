@@ -64,11 +64,15 @@ int main(void)
     is_str(q(s, SH_MAP_SASL, "smtp.mg.test"), "NOTFOUND", "the host itself has none");
     is_str(q(s, SH_MAP_TLS, "[smtp.mg.test]:587"), "OK encrypt", "one tls policy per nexthop");
 
-    is_str(q(s, SH_MAP_RELAY, "u@d.test"), "OK [smtp.z.test]:587", "credentials only: default relay");
+    is_str(q(s, SH_MAP_RELAY, "u@d.test"), "OK [smtp.z.test]:587",
+           "credentials only: default relay");
     is_str(q(s, SH_MAP_SASL, "u@d.test"), "OK d-user:d-pass", "... with the domain's credentials");
-    is_str(q(s, SH_MAP_SASL, "boss@d.test"), "OK boss-user:boss-pass", "an address key beats @domain");
-    is_str(q(s, SH_MAP_SASL, "boss+tag@d.test"), "OK boss-user:boss-pass", "... with an extension too");
-    is_str(q(s, SH_MAP_RELAY, "ext@d.test"), "OK [other.test]:2525", "an address rule moves a sender");
+    is_str(q(s, SH_MAP_SASL, "boss@d.test"), "OK boss-user:boss-pass",
+           "an address key beats @domain");
+    is_str(q(s, SH_MAP_SASL, "boss+tag@d.test"), "OK boss-user:boss-pass",
+           "... with an extension too");
+    is_str(q(s, SH_MAP_RELAY, "ext@d.test"), "OK [other.test]:2525",
+           "an address rule moves a sender");
     is_str(q(s, SH_MAP_SASL, "ext@d.test"), "NOTFOUND",
            "@d.test's credentials never follow it to another relay");
     is_str(q(s, SH_MAP_SASL, "u@else.test"), "OK own-user:own-pass", "the default relay's own");
@@ -76,14 +80,16 @@ int main(void)
     is_str(q(s, SH_MAP_SASL, "u@x.test"), "NOTFOUND", "... and its credentials are never answered");
     ok(has_warning(s, "\"@x.test\" has credentials but goes direct"), "... which is a warning");
 
-    is_str(q(s, SH_MAP_SENDER_TRANSPORT, "u@s.test"), "OK smarthost-smtps", "port 465: implicit TLS");
+    is_str(q(s, SH_MAP_SENDER_TRANSPORT, "u@s.test"), "OK smarthost-smtps",
+           "port 465: implicit TLS");
     is_str(q(s, SH_MAP_TLS, "[smtp.ses.test]:465"), "OK encrypt", "... at tls encrypt");
     sh_snapshot_free(s);
 
     refused("relays = { r = { host = \"r.test\"; tls = \"may\"; }; };\n"
             "credentials = { c = { user = \"u\"; password = \"p\"; }; };\n"
             "senders = ( { match = \"@a.test\"; relay = \"r\"; credentials = \"c\"; } );\n",
-            "must not cross the network in clear", "sender credentials at a tls may relay: refused");
+            "must not cross the network in clear",
+            "sender credentials at a tls may relay: refused");
     refused("relays = { r = { host = \"r.test\"; tls = \"may\"; }; };\n"
             "default_relay = \"r\";\n"
             "credentials = { c = { user = \"u\"; password = \"p\"; }; };\n"
@@ -108,7 +114,8 @@ int main(void)
                   &err);
     ok(s != NULL, "RELAY_HOST + per-domain credentials loads: %s", s ? "" : err.text);
     if (s) {
-        is_str(q(s, SH_MAP_SASL, "u@a.test"), "OK u:p", "the domain's credentials at the env relay");
+        is_str(q(s, SH_MAP_SASL, "u@a.test"), "OK u:p",
+               "the domain's credentials at the env relay");
         is_str(q(s, SH_MAP_SASL, "u@b.test"), "NOTFOUND", "other senders: none");
         is_str(q(s, SH_MAP_TLS, "[env.relay.test]:25"), "OK encrypt",
                "the env relay's tls is raised to encrypt");
