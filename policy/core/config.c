@@ -84,7 +84,7 @@ static bool managed_check(const config_setting_t *root, const config_setting_t *
                           struct sh_error *err)
 {
     static const char *const allowed[] = {"credentials", "relays", "senders", "default_relay",
-                                          "transports", NULL};
+                                          "default_imported_from", "transports", NULL};
 
     if (m == NULL)
         return true;
@@ -130,6 +130,7 @@ static bool load_root(struct sh_snapshot *s, const config_setting_t *root,
         !conf_load_env(s, err) || !conf_build_relay_indexes(s, err) ||
         !load_group(s, root, "senders", conf_load_senders, err) ||
         (m && !load_group(s, m, "senders", conf_load_senders, err)) ||
+        !conf_finish_rules(s, err) ||
         !load_group(s, root, "transports", conf_load_transports, err) ||
         (m && !load_group(s, m, "transports", conf_load_transports, err)))
         return false;

@@ -2,7 +2,7 @@
  *
  * RELAY_HOST (+RELAY_PORT, default 25) wins over DEFAULT_RELAY_HOST ("[host]:port"),
  * as in docker-mailserver; RELAY_USER/RELAY_PASSWORD authenticate it. Together
- * they define the relay "env" and make it the default relay.
+ * they define the relay "env" and make it the default relay. Port 465 is implicit TLS.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,6 +122,10 @@ bool conf_load_env(struct sh_snapshot *s, struct sh_error *err)
         c->origin = origin;
         r->cred = c;
         r->tls = SH_TLS_ENCRYPT; /* docker-mailserver sets smtp_tls_security_level = encrypt */
+    }
+    if (port == 465) { /* RFC 8314: implicit TLS; docker-mailserver would try STARTTLS */
+        r->implicit_tls = true;
+        r->tls = SH_TLS_ENCRYPT;
     }
     r->tls_answer = xstrdup(sh_tls_level_name(r->tls));
     s->default_relay = r;

@@ -40,6 +40,9 @@ bool conf_strings(const config_setting_t *group, const char *name, bool required
 void conf_alloc_rules(struct sh_snapshot *s, const config_setting_t *list,
                       const config_setting_t *managed);
 bool conf_load_senders(struct sh_snapshot *s, const config_setting_t *list, struct sh_error *err);
+/* Once every rule and relay is loaded: bind each rule's credentials to the one
+ * relay they may go to, and refuse credentials that would cross in clear. */
+bool conf_finish_rules(struct sh_snapshot *s, struct sh_error *err);
 void conf_alloc_transports(struct sh_snapshot *s, const config_setting_t *list,
                            const config_setting_t *managed);
 bool conf_load_transports(struct sh_snapshot *s, const config_setting_t *list,
@@ -55,6 +58,7 @@ struct sh_relay *relay_new(struct sh_snapshot *s, const char *name, struct sh_or
 bool relay_finish(struct sh_snapshot *s, struct sh_relay *r, const config_setting_t *st,
                   struct sh_error *err);
 bool conf_build_relay_indexes(struct sh_snapshot *s, struct sh_error *err);
+const struct sh_cred *conf_find_cred(const struct sh_snapshot *s, const char *name);
 
 /* docker-mailserver environment (config_env.c) */
 bool conf_load_env(struct sh_snapshot *s, struct sh_error *err);

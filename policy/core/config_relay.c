@@ -19,12 +19,11 @@ static bool printable(const char *p)
     return true;
 }
 
-static const struct sh_cred *find_cred(const struct sh_snapshot *s, const char *name);
 
 bool conf_load_credentials(struct sh_snapshot *s, const config_setting_t *group,
                            const char *vault_key, struct sh_error *err)
 {
-    static const char *const allowed[] = {"user", "password", NULL};
+    static const char *const allowed[] = {"user", "password", "imported_from", NULL};
     int n = config_setting_length(group);
 
     if (!config_setting_is_group(group))
@@ -40,9 +39,10 @@ bool conf_load_credentials(struct sh_snapshot *s, const config_setting_t *group,
         if (!config_setting_is_group(g))
             return conf_fail(err, g, "must be a group { user = ...; password = ...; }");
         if (!conf_only(g, allowed, err) || !conf_string(g, "user", true, &user, err) ||
-            !conf_string(g, "password", true, &spec, err))
+            !conf_string(g, "password", true, &spec, err) ||
+            !conf_string(g, "imported_from", false, &kind, err))
             return false;
-        if (find_cred(s, config_setting_name(g)))
+        if (conf_find_cred(s, config_setting_name(g)))
             return conf_fail(err, g, "credentials \"%s\" are defined twice (main and managed file)",
                              config_setting_name(g));
         ulen = strlen(user);
@@ -73,7 +73,7 @@ bool conf_load_credentials(struct sh_snapshot *s, const config_setting_t *group,
     return true;
 }
 
-static const struct sh_cred *find_cred(const struct sh_snapshot *s, const char *name)
+const struct sh_cred *conf_find_cred(const struct sh_snapshot *s, const char *name)
 {
     for (size_t i = 0; i < s->ncreds; i++)
         if (strcmp(s->creds[i]->name, name) == 0)
@@ -162,8 +162,9 @@ static bool add_match(void *ctx, const config_setting_t *st, const char *v)
 
 static bool load_relay(struct sh_snapshot *s, const config_setting_t *g, struct sh_error *err)
 {
-    static const char *const allowed[] = {"host",      "port",        "tls",      "tls_match",
-                                          "implicit_tls", "credentials", "failover", NULL};
+    static const char *const allowed[] = {"host",         "port",        "tls",
+                                          "tls_match",    "implicit_tls", "credentials",
+                                          "failover",     "imported_from", NULL};
     const char *name = config_setting_name(g), *host = NULL, *tls = NULL, *cred = NULL, *why;
     char canon[SH_MAX_HOST + 1];
     enum sh_host_kind kind;
@@ -184,13 +185,17 @@ static bool load_relay(struct sh_snapshot *s, const config_setting_t *g, struct 
     if (!conf_string(g, "host", true, &host, err) || !conf_int(g, "port", 1, 65535, &port, err) ||
         !conf_bool(g, "implicit_tls", &r->implicit_tls, err) ||
         !conf_string(g, "tls", false, &tls, err) ||
-        !conf_string(g, "credentials", false, &cred, err))
+        !conf_string(g, "credentials", false, &cred, err) ||
+        !conf_string(g, "imported_from", false, &why, err))
         return false;
     if (!sh_host_parse(host, canon, &kind, &why))
         return conf_fail(err, config_setting_get_member(g, "host"), "\"%.80s\": %s", host, why);
     r->host = xstrdup(canon);
     r->port = port ? (unsigned)port : r->implicit_tls ? 465 : 25;
-    if (cred && (r->cred = find_cred(s, cred)) == NULL)
+    /* RFC 8314: 465 is implicit TLS unless the relay says otherwise. */
+    if (r->port == 465 && config_setting_get_member(g, "implicit_tls") == NULL)
+        r->implicit_tls = true;
+    if (cred && (r->cred = conf_find_cred(s, cred)) == NULL)
         return conf_fail(err, config_setting_get_member(g, "credentials"),
                          "no credentials named \"%.64s\"", cred);
     /* Passwords never travel in clear: default to encrypt when there is one to send. */

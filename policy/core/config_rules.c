@@ -1,5 +1,6 @@
 /* config_rules.c - the `senders` (sender -> relay) and `transports` (recipient lane) lists. */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,7 +16,9 @@
 struct rules_ctx {
     struct sh_error *err; /* first: conf_strings() reports through it */
     struct sh_snapshot *s;
+    bool relay_set;
     const struct sh_relay *relay;
+    const struct sh_cred *cred;
 };
 
 static bool add_rule(void *ctx, const config_setting_t *st, const char *value)
@@ -29,10 +32,16 @@ static bool add_rule(void *ctx, const config_setting_t *st, const char *value)
 
     if (!sh_sender_pattern(value, key, &kind, &why))
         return conf_fail(rc->err, st, "\"%.80s\": %s", value, why);
+    if (kind == SH_RULE_NULL && rc->cred)
+        return conf_fail(rc->err, st,
+                         "Postfix looks up the null sender's credentials by its relay only: give "
+                         "them to the relay (credentials = ... in the relay)");
     r = &s->rules[s->nrules];
     r->key = xstrdup(key);
     r->kind = kind;
+    r->relay_set = rc->relay_set;
     r->relay = rc->relay;
+    r->cred = rc->cred;
     r->origin = conf_origin(s, st);
     if (strmap_put(s->rule_index, key, r) != NULL) {
         const struct sh_rule *old = strmap_get(s->rule_index, key, strlen(key));
@@ -72,25 +81,91 @@ void conf_alloc_rules(struct sh_snapshot *s, const config_setting_t *list,
 
 bool conf_load_senders(struct sh_snapshot *s, const config_setting_t *list, struct sh_error *err)
 {
-    static const char *const allowed[] = {"match", "relay", NULL};
+    static const char *const allowed[] = {"match", "relay", "credentials", "imported_from", NULL};
 
     if (!config_setting_is_list(list) && !config_setting_is_array(list))
         return conf_fail(err, list, "must be a list: ( { match = ...; relay = ...; }, ... )");
     for (int i = 0; i < config_setting_length(list); i++) {
         const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
         struct rules_ctx rc = {.err = err, .s = s};
-        const char *relay = NULL;
+        const char *relay = NULL, *cred = NULL, *origin = NULL;
 
         if (!config_setting_is_group(g))
             return conf_fail(err, g, "must be a group { match = ...; relay = ...; }");
-        if (!conf_only(g, allowed, err) || !conf_string(g, "relay", true, &relay, err))
+        if (!conf_only(g, allowed, err) || !conf_string(g, "relay", false, &relay, err) ||
+            !conf_string(g, "credentials", false, &cred, err) ||
+            !conf_string(g, "imported_from", false, &origin, err))
             return false;
-        if (strcmp(relay, "direct") != 0 && (rc.relay = sh_snapshot_relay(s, relay)) == NULL)
+        if (relay == NULL && cred == NULL)
+            return conf_fail(err, g, "needs relay = ... or credentials = ... (or both)");
+        rc.relay_set = relay != NULL;
+        if (relay && strcmp(relay, "direct") != 0 &&
+            (rc.relay = sh_snapshot_relay(s, relay)) == NULL)
             return conf_fail(err, config_setting_get_member(g, "relay"),
                              "no relay named \"%.64s\" (define it under relays, or use \"direct\")",
                              relay);
+        if (cred && (rc.cred = conf_find_cred(s, cred)) == NULL)
+            return conf_fail(err, config_setting_get_member(g, "credentials"),
+                             "no credentials named \"%.64s\"", cred);
         if (!conf_strings(g, "match", true, add_rule, &rc))
             return false;
+    }
+    return true;
+}
+
+static bool rule_fail(struct sh_error *err, const struct sh_rule *r, const char *why,
+                      const struct sh_relay *relay)
+{
+    snprintf(err->text, sizeof(err->text), "%s:%d: senders: \"%s\": %s \"%s\" (%s, tls %s)",
+             r->origin.file, r->origin.line, r->key, why, relay->name, relay->nexthop,
+             sh_tls_level_name(relay->tls));
+    return false;
+}
+
+/* The environment's relay has tls may until credentials ride on it; docker-mailserver
+ * then sets smtp_tls_security_level = encrypt, and so do we, for that relay only. */
+static void raise_env_tls(struct sh_snapshot *s, struct sh_relay *r, const struct sh_rule *rule)
+{
+    snapshot_warn(s,
+                  "%s:%d: \"%s\" has credentials at the environment's relay %s: its tls is "
+                  "raised from %s to encrypt so they never cross the network in clear",
+                  rule->origin.file, rule->origin.line, rule->key, r->nexthop,
+                  sh_tls_level_name(r->tls));
+    r->tls = SH_TLS_ENCRYPT;
+    free(r->tls_answer);
+    r->tls_answer = xstrdup(sh_tls_level_name(r->tls));
+}
+
+bool conf_finish_rules(struct sh_snapshot *s, struct sh_error *err)
+{
+    for (size_t i = 0; i < s->nrules; i++) {
+        struct sh_rule *r = &s->rules[i];
+        struct sh_relay *at;
+
+        if (r->cred == NULL)
+            continue;
+        r->cred_relay = r->relay_set ? r->relay : sh_rule_inherited_relay(s, r);
+        if ((at = (struct sh_relay *)r->cred_relay) == NULL) {
+            snapshot_warn(s,
+                          "%s:%d: \"%s\" has credentials but %s: they are kept and never sent "
+                          "(mail without a relay never authenticates)",
+                          r->origin.file, r->origin.line, r->key,
+                          r->relay_set ? "goes direct" : "there is no default relay");
+            continue;
+        }
+        if (at->tls < SH_TLS_ENCRYPT && strcmp(at->origin.file, "environment") == 0)
+            raise_env_tls(s, at, r);
+        if (at->tls < SH_TLS_ENCRYPT)
+            return rule_fail(err, r,
+                             "credentials must not cross the network in clear: set tls = "
+                             "encrypt or stronger on relay",
+                             at);
+        for (size_t f = 0; f < at->nfailover; f++)
+            if (at->failover[f]->tls < SH_TLS_ENCRYPT)
+                return rule_fail(err, r,
+                                 "Postfix sends a sender's credentials to every relay of its "
+                                 "route; tls must be encrypt or stronger on failover",
+                                 at->failover[f]);
     }
     return true;
 }

@@ -56,11 +56,11 @@ static enum sh_outcome by_sender(const struct sh_snapshot *s, enum sh_map m, con
         return r->implicit_tls ? found(a, s->implicit_tls_transport)
                                : notfound(a, "default transport");
     case SH_MAP_SASL:
-        if (r->cred == NULL)
-            return notfound(a, "relay has no credentials");
-        a->matched = r->cred;
+        if (a->decision.cred == NULL)
+            return notfound(a, "no credentials for this sender at its relay");
+        a->matched = a->decision.cred;
         a->secret = true;
-        return found(a, r->cred->sasl_answer);
+        return found(a, a->decision.cred->sasl_answer);
     default:
         return notfound(a, "not a sender map");
     }

@@ -126,42 +126,93 @@ bool sh_sender_walk(const char *key, size_t klen, const char *delims,
     return false;
 }
 
+/* Every rule a sender matches, most specific first: the address, the address
+ * without extension, @domain and at most 127 @.parent domains. */
+#define MAX_HITS (SH_MAX_KEY / 2 + 8)
+
 struct try_ctx {
     const struct sh_snapshot *s;
-    struct sh_decision *d;
+    const struct sh_rule *skip; /* sh_rule_inherited_relay: the rule itself */
+    const struct sh_rule *hits[MAX_HITS];
+    enum sh_via via[MAX_HITS];
+    size_t n;
 };
 
-static bool try_key(void *ctx, const char *key, size_t len, enum sh_via via)
+static bool collect(void *ctx, const char *key, size_t len, enum sh_via via)
 {
     struct try_ctx *t = ctx;
     const struct sh_rule *r = strmap_get(t->s->rule_index, key, len);
 
-    if (r == NULL)
-        return false;
-    t->d->via = via;
-    t->d->rule = r;
-    t->d->relay = r->relay;
-    return true;
+    /* "@d" is offered twice for a pattern "@d" (as itself and as its domain) */
+    if (r && r != t->skip && (t->n == 0 || t->hits[t->n - 1] != r) && t->n < MAX_HITS) {
+        t->hits[t->n] = r;
+        t->via[t->n++] = via;
+    }
+    return false; /* rules further down may hold the relay or the credentials */
+}
+
+static void walk(const struct sh_snapshot *s, const char *key, size_t klen, struct try_ctx *t)
+{
+    t->s = s;
+    t->n = 0;
+    if (klen == 0 || strcmp(key, "<>") == 0)
+        collect(t, "<>", 2, SH_VIA_NULL_SENDER);
+    else
+        sh_sender_walk(key, klen, s->delimiters, collect, t);
+}
+
+/* The first rule that names a relay (or direct) decides; else the default relay. */
+static void decide_relay(const struct sh_snapshot *s, const struct try_ctx *t,
+                         struct sh_decision *d)
+{
+    d->rule = NULL;
+    d->relay = s->default_relay;
+    d->via = s->default_relay ? SH_VIA_DEFAULT : SH_VIA_NONE;
+    for (size_t i = 0; i < t->n; i++)
+        if (t->hits[i]->relay_set) {
+            d->rule = t->hits[i];
+            d->relay = t->hits[i]->relay;
+            d->via = t->via[i];
+            return;
+        }
+}
+
+const struct sh_relay *sh_rule_inherited_relay(const struct sh_snapshot *s,
+                                               const struct sh_rule *rule)
+{
+    struct try_ctx t = {.skip = rule};
+    struct sh_decision d;
+
+    if (rule->kind == SH_RULE_NULL)
+        t.s = s; /* nothing is less specific than <> but the default */
+    else
+        walk(s, rule->key, strlen(rule->key), &t);
+    decide_relay(s, &t, &d);
+    return d.relay;
 }
 
 enum sh_outcome sh_resolve_sender(const struct sh_snapshot *s, const char *sender, size_t len,
                                   struct sh_decision *d)
 {
-    struct try_ctx t = {.s = s, .d = d};
+    struct try_ctx t = {.skip = NULL};
     char key[SH_MAX_KEY + 1];
     int klen;
 
     if ((klen = sh_sender_key(sender, len, key)) < 0)
         return SH_PERM;
     /* Postfix sends empty_address_relayhost_maps_lookup_key ("<>") for the null sender. */
-    if (klen == 0 || strcmp(key, "<>") == 0) {
-        if (try_key(&t, "<>", 2, SH_VIA_NULL_SENDER))
+    walk(s, key, (size_t)klen, &t);
+    decide_relay(s, &t, d);
+    d->cred = NULL;
+    d->cred_rule = NULL;
+    if (d->relay == NULL)
+        return SH_FOUND; /* direct: never any credentials */
+    for (size_t i = 0; i < t.n; i++)
+        if (t.hits[i]->cred && t.hits[i]->cred_relay == d->relay) {
+            d->cred = t.hits[i]->cred;
+            d->cred_rule = t.hits[i];
             return SH_FOUND;
-    } else if (sh_sender_walk(key, (size_t)klen, s->delimiters, try_key, &t)) {
-        return SH_FOUND;
-    }
-    d->rule = NULL;
-    d->relay = s->default_relay;
-    d->via = s->default_relay ? SH_VIA_DEFAULT : SH_VIA_NONE;
+        }
+    d->cred = d->relay->cred;
     return SH_FOUND;
 }

@@ -27,8 +27,12 @@ const char *sh_via_name(enum sh_via via);
 
 struct sh_decision {
     enum sh_via via;
-    const struct sh_rule *rule;   /* NULL for DEFAULT and NONE */
+    const struct sh_rule *rule;   /* the rule that chose the relay; NULL for DEFAULT and NONE */
     const struct sh_relay *relay; /* NULL: direct delivery */
+    /* The credentials sent to RELAY: the most specific matching rule's whose
+     * credentials belong to RELAY (CRED_RULE), else RELAY's own; NULL: no AUTH. */
+    const struct sh_cred *cred;
+    const struct sh_rule *cred_rule;
 };
 
 /* Normalize SENDER (lowercase, no trailing dot on the domain) into KEY
@@ -47,6 +51,11 @@ bool sh_sender_pattern(const char *in, char *key, enum sh_rule_kind *kind, const
 bool sh_sender_walk(const char *key, size_t klen, const char *delims,
                     bool (*fn)(void *ctx, const char *cand, size_t len, enum sh_via via),
                     void *ctx);
+
+/* The relay a sender pattern's credentials-only rule RULE inherits: what the
+ * rules less specific than it (or the default relay) give; NULL: direct. */
+const struct sh_relay *sh_rule_inherited_relay(const struct sh_snapshot *s,
+                                               const struct sh_rule *rule);
 
 /* SH_FOUND with a decision (possibly direct), or SH_PERM for an invalid key. */
 enum sh_outcome sh_resolve_sender(const struct sh_snapshot *s, const char *sender, size_t len,

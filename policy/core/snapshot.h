@@ -66,10 +66,17 @@ enum sh_rule_kind {
     SH_RULE_NULL,      /* <> */
 };
 
+/* A sender rule names a relay (or "direct"), credentials, or both, as Postfix's
+ * sender_dependent_relayhost_maps and smtp_sasl_password_maps do separately. A rule
+ * with credentials only keeps the relay its less specific rules (or the default
+ * relay) give; its credentials are used at that relay and nowhere else. */
 struct sh_rule {
     char *key;                   /* normalized: lowercase, as matched */
     enum sh_rule_kind kind;
-    const struct sh_relay *relay; /* NULL: "direct", deliver without any relay */
+    bool relay_set;               /* false: credentials only, the relay comes from elsewhere */
+    const struct sh_relay *relay; /* relay_set: NULL is "direct", deliver without any relay */
+    const struct sh_cred *cred;   /* this sender pattern's own credentials, or NULL */
+    const struct sh_relay *cred_relay; /* the one relay CRED may be sent to (NULL: none) */
     struct sh_origin origin;
 };
 

@@ -9,6 +9,7 @@
 
 struct ctl_ctx {
     const char *config_path; /* -c FILE */
+    const char *env_file;    /* --env-file FILE: the daemon's environment file */
 };
 
 /* Exit statuses, the same for every verb (listed in the usage text). */

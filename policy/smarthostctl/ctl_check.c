@@ -1,8 +1,10 @@
 /* ctl_check.c - `smarthostctl check`: load exactly as the daemons do. */
 #include <stdio.h>
+#include <string.h>
 
 #include "config.h"
 #include "ctl.h"
+#include "ctl_env.h"
 #include "ctl_snapshot.h"
 #include "ctl_usage.h"
 
@@ -25,6 +27,11 @@ int ctl_check(struct ctl_ctx *ctx, int argc, char **argv)
         return CTL_FAIL;
     for (size_t i = 0; i < s->nwarnings; i++)
         ctl_warn("%s", s->warnings[i]);
+    if (s->default_relay && strcmp(s->default_relay->origin.file, "environment") == 0) {
+        const char *v = ctl_env_origin("RELAY_HOST") ? "RELAY_HOST" : "DEFAULT_RELAY_HOST";
+        printf("default relay %s from %s (%s)\n", s->default_relay->nexthop, v,
+               ctl_env_origin(v) ? ctl_env_origin(v) : "environment");
+    }
     printf("%s: configuration OK (%zu relays, %zu credentials, %zu sender rules, %zu transports, "
            "default relay %s)\n",
            ctx->config_path, s->nrelays, s->ncreds, s->nrules, s->ntransports,

@@ -1,10 +1,12 @@
 /* ctl_main.c - smarthostctl: options, --help and --version, verb dispatch. */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
 #include "ctl.h"
+#include "ctl_env.h"
 #include "ctl_postconf.h"
 #include "ctl_usage.h"
 #include "msg.h"
@@ -45,11 +47,12 @@ static const struct verb {
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: smarthostctl [-v] [-c FILE] VERB [ARGS]\n"
+            "usage: smarthostctl [-v] [-c FILE] [--env-file FILE] VERB [ARGS]\n"
             "       smarthostctl --help | --version\n"
             "       smarthostctl VERB --help\n"
-            "  default FILE: %s; -v: show postconf's own warnings too\n",
-            SH_DEFAULT_CONFIG);
+            "  default FILE: %s; -v: show postconf's own warnings too\n"
+            "  --env-file: the daemons' environment file (RELAY_*), default %s\n",
+            SH_DEFAULT_CONFIG, CTL_ENV_FILE);
     for (size_t i = 0; i < NVERBS; i++)
         fprintf(out, "  %s\n", verbs[i].summary);
     fprintf(out, "exit status: 0 done; 1 the operation failed or found a problem (nothing is\n"
@@ -67,13 +70,17 @@ int main(int argc, char **argv)
                                          {"version", no_argument, NULL, 'V'},
                                          {"config", required_argument, NULL, 'c'},
                                          {"verbose", no_argument, NULL, 'v'},
+                                         {"env-file", required_argument, NULL, 'E'},
                                          {NULL, 0, NULL, 0}};
     const char *names[NVERBS + 1];
-    struct ctl_ctx ctx = {.config_path = SH_DEFAULT_CONFIG};
+    struct ctl_ctx ctx = {.config_path = SH_DEFAULT_CONFIG, .env_file = CTL_ENV_FILE};
+    const char *env_file = getenv("SMARTHOSTCTL_ENV_FILE"); /* tests: "" reads none */
     int c;
 
     sh_privs_no_core_dumps(); /* verbs hold passwords and the vault key */
     msg_open("smarthostctl", true);
+    if (env_file)
+        ctx.env_file = env_file;
     opterr = 0; /* our own messages, with the exit status of a usage error */
     while ((c = getopt_long(argc, argv, "+c:hVv", opts, NULL)) != -1) {
         switch (c) {
@@ -88,6 +95,9 @@ int main(int argc, char **argv)
             return CTL_OK;
         case 'v':
             ctl_postconf_verbose = true;
+            break;
+        case 'E':
+            ctx.env_file = optarg;
             break;
         case '?':
             if (optopt)
@@ -117,6 +127,10 @@ int main(int argc, char **argv)
             verbs[i].usage(stdout);
             return CTL_OK;
         }
+        /* Every verb but import loads the config as the daemon does: with its environment
+         * file (import dms reads docker-mailserver's variables from the process instead). */
+        if (strcmp(verbs[i].name, "import") != 0)
+            ctl_env_apply(ctx.env_file);
         return verbs[i].fn(&ctx, argc - optind, argv + optind);
     }
     for (size_t i = 0; i < NVERBS; i++)

@@ -45,9 +45,11 @@ int ctl_managed_commit(struct ctl_managed *m);
 int ctl_managed_commit_checked(struct ctl_managed *m,
                                bool (*check)(const struct sh_snapshot *, void *), void *ctx);
 
-/* Talk to relay R as Postfix would, printing each step (ctl_probe.c). */
+/* Talk to relay R as Postfix would, logging in with CRED (NULL: no AUTH), printing
+ * each step (ctl_probe.c). */
 struct sh_relay;
-bool ctl_probe_relay(const struct sh_relay *r, const char *ca_file);
+struct sh_cred;
+bool ctl_probe_relay(const struct sh_relay *r, const struct sh_cred *cred, const char *ca_file);
 
 /* The tree as libconfig text (malloc'ed). */
 char *ctl_managed_text(struct ctl_managed *m, size_t *len);

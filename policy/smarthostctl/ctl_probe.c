@@ -24,6 +24,7 @@
 #include "ctl_managed.h"
 #include "ctl_snapshot.h"
 #include "ctl_usage.h"
+#include "resolve.h"
 #include "snapshot.h"
 
 #define LINE_MAX_LEN 512
@@ -217,7 +218,7 @@ static int tcp_connect(const struct sh_relay *r)
     return fd;
 }
 
-bool ctl_probe_relay(const struct sh_relay *r, const char *ca_file)
+bool ctl_probe_relay(const struct sh_relay *r, const struct sh_cred *cred, const char *ca_file)
 {
     struct conn c = {.fd = -1};
     bool ok;
@@ -235,8 +236,8 @@ bool ctl_probe_relay(const struct sh_relay *r, const char *ca_file)
                sh_tls_level_name(r->tls));
         ok = false;
     }
-    if (ok && r->cred)
-        ok = authenticate(&c, r->cred);
+    if (ok && cred)
+        ok = authenticate(&c, cred);
     if (ok)
         ok = command(&c, "QUIT", NULL, 221, "quit");
     if (c.ssl)
@@ -256,7 +257,10 @@ int ctl_probe(struct ctl_ctx *ctx, int argc, char **argv)
     static const struct option opts[] = {{"ca-file", required_argument, NULL, 'a'}, {0}};
     const char *ca_file = NULL;
     const struct sh_relay *r;
+    const struct sh_cred *cred;
     struct sh_snapshot *s;
+    struct sh_decision d;
+    char who[SH_MAX_KEY + 16];
     int c;
     bool ok;
 
@@ -281,11 +285,19 @@ int ctl_probe(struct ctl_ctx *ctx, int argc, char **argv)
         sh_snapshot_free(s);
         return CTL_USAGE;
     }
+    cred = r->cred;
+    /* A domain: its senders' relay and their credentials there. */
+    snprintf(who, sizeof(who), "postmaster@%s", argv[optind][0] == '@' ? argv[optind] + 1 : argv[optind]);
+    if (sh_snapshot_relay(s, argv[optind]) == NULL &&
+        sh_resolve_sender(s, who, strlen(who), &d) == SH_FOUND && d.relay) {
+        r = d.relay;
+        cred = d.cred;
+    }
     printf("probe     relay %s %s tls=%s%s auth=%s\n", r->name, r->nexthop,
            sh_tls_level_name(r->tls), r->implicit_tls ? " (implicit)" : "",
-           r->cred ? r->cred->user : "none");
+           cred ? cred->user : "none");
     setvbuf(stdout, NULL, _IOLBF, 0);
-    ok = ctl_probe_relay(r, ca_file);
+    ok = ctl_probe_relay(r, cred, ca_file);
     printf("result    %s\n", ok ? "OK" : "FAILED");
     sh_snapshot_free(s);
     return ok ? CTL_OK : CTL_FAIL;

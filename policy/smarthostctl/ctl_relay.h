@@ -6,17 +6,43 @@
 #include <stdbool.h>
 #include "ctl_managed.h"
 
-/* DOMAIN (with or without '@') -> relay HOST:PORT (port 0: 25). */
-bool relay_add_domain(struct ctl_managed *m, const char *domain, const char *host,
-                      const char *port);
-/* Credentials for DOMAIN's relay; the password is stored encrypted (enc:v1:). */
-bool relay_add_auth(struct ctl_managed *m, const char *domain, const char *user,
-                    const char *password);
-bool relay_exclude_domain(struct ctl_managed *m, const char *domain);
-bool relay_del_domain(struct ctl_managed *m, const char *domain);
-bool relay_set_default(struct ctl_managed *m, const char *host, const char *port);
-/* Credentials for the default relay (docker-mailserver's RELAY_USER/RELAY_PASSWORD). */
-bool relay_default_auth(struct ctl_managed *m, const char *user, const char *password);
+/* How a relay speaks TLS: port 465 means implicit TLS (RFC 8314) unless said otherwise. */
+#define RELAY_TLS_AUTO     0
+#define RELAY_TLS_IMPLICIT 1
+#define RELAY_TLS_STARTTLS 2
+
+/* Each edit takes SRC: NULL for a hand command (which owns what it touches), or where
+ * an import found the entry ("dms:FILE:LINE"), kept as imported_from. PATTERN is a
+ * domain, @domain or user@domain. */
+/* PATTERN -> relay HOST:PORT (port NULL: 25), the one relay of that nexthop. */
+bool relay_add_domain(struct ctl_managed *m, const char *pattern, const char *host,
+                      const char *port, int tls_mode, const char *src);
+/* PATTERN's own credentials (enc:v1:) at the relay it uses: its rule's relay, or the one
+ * less specific rules or the default relay give; that relay's tls is raised to encrypt. */
+bool relay_add_auth(struct ctl_managed *m, const char *pattern, const char *user,
+                    const char *password, const char *src);
+bool relay_exclude_domain(struct ctl_managed *m, const char *pattern, const char *src);
+bool relay_del_domain(struct ctl_managed *m, const char *pattern);
+/* The default relay; credentials-only rules follow it. */
+bool relay_set_default(struct ctl_managed *m, const char *host, const char *port, int tls_mode,
+                       const char *src);
+/* The default relay's own credentials (docker-mailserver's RELAY_USER/RELAY_PASSWORD). */
+bool relay_default_auth(struct ctl_managed *m, const char *user, const char *password,
+                        const char *src);
+/* The own credentials of the relay at HOST:PORT (PORT -1: every relay at HOST), as
+ * docker-mailserver's "[host]:port user:pw" lines: how many relays got them; 0 when
+ * none was there and [HOST]:PORT was made to keep them; -1 on error. */
+int relay_auth_nexthop(struct ctl_managed *m, const char *host, int port, const char *user,
+                       const char *password, const char *src);
+/* Everything an import whose SRC starts with SOURCE made, gone; then relay_gc(). */
+void relay_drop_imported(struct ctl_managed *m, const char *source);
+/* Managed relays and credentials nothing refers to, gone. */
+void relay_gc(struct ctl_managed *m);
+/* Credentials NAME (encrypted under that name) in the managed group. */
+bool relay_put_credentials(struct ctl_managed *m, const char *name, const char *user,
+                           const char *password, const char *src);
+/* Member NAME of G set to a string (TYPE CONFIG_TYPE_STRING, S), an int or a bool (I). */
+void ctl_set_member(config_setting_t *g, const char *name, int type, const char *s, int i);
 
 /* For `import postfix`: relay NAME at [HOST]:PORT with tls LEVEL (NULL: the loader's
  * default) and MATCH (Postfix's match= value, NULL for none), credentials when USER. */
@@ -25,6 +51,8 @@ bool relay_define(struct ctl_managed *m, const char *name, const char *host, int
 /* Sender rule KEY (user@domain, @domain, <>) -> relay name or "direct". */
 bool relay_rule(struct ctl_managed *m, const char *key, const char *relay);
 void relay_default_name(struct ctl_managed *m, const char *name);
+/* Relay NAME speaks implicit TLS (a wrappermode transport in Postfix). */
+void relay_set_implicit(struct ctl_managed *m, const char *name, bool implicit);
 /* Recipient transport rule (domain, .domain, user@domain -> "transport:nexthop"). */
 bool relay_transport(struct ctl_managed *m, const char *key, const char *transport);
 /* The tls LEVEL of managed relay RELAY (a relay name or a domain). */
@@ -32,10 +60,6 @@ bool relay_set_tls(struct ctl_managed *m, const char *relay, const char *level);
 /* No relay, rule, credential, transport or default in the managed group. */
 bool relay_managed_empty(struct ctl_managed *m);
 
-/* Credentials for every managed relay at HOST:PORT that has none yet
- * (docker-mailserver's "[host]:port user:password" lines). Returns how many. */
-int relay_auth_nexthop(struct ctl_managed *m, const char *host, int port, const char *user,
-                       const char *password);
 
 /* A password into BUF (CAP bytes): ARG when given (with a warning: argv is visible
  * in ps), else one line of stdin (FROM_STDIN), else a prompt without echo on the tty. */

@@ -9,6 +9,7 @@
 #include "ctl.h"
 #include "ctl_status.h"
 #include "ctl_args.h"
+#include "ctl_env.h"
 #include "ctl_snapshot.h"
 #include "ctl_usage.h"
 #include "maps.h"
@@ -25,6 +26,22 @@ void ctl_route_usage(FILE *out)
                  "  a password is shown only as where it lives and a fingerprint\n");
 }
 
+/* "FILE:LINE", or for the environment's relay which variable and where it was set
+ * (the daemon's environment file, or this process's environment). */
+static void print_origin(const char *what, const struct sh_origin *o, const char *var)
+{
+    const char *where;
+
+    if (strcmp(o->file, "environment") != 0) {
+        printf("%s=%s:%d\n", what, o->file, o->line);
+        return;
+    }
+    if (strcmp(var, "RELAY_HOST") == 0 && ctl_env_origin("RELAY_HOST") == NULL)
+        var = "DEFAULT_RELAY_HOST";
+    where = ctl_env_origin(var);
+    printf("%s=%s (%s)\n", what, var, where ? where : "environment");
+}
+
 static void print_rule(const struct sh_decision *d, const struct sh_snapshot *s)
 {
     if (d->rule) {
@@ -32,7 +49,7 @@ static void print_rule(const struct sh_decision *d, const struct sh_snapshot *s)
         printf("rule_origin=%s:%d\n", d->rule->origin.file, d->rule->origin.line);
     } else if (d->via == SH_VIA_DEFAULT) {
         printf("rule=default_relay\n");
-        printf("rule_origin=%s:%d\n", s->default_origin.file, s->default_origin.line);
+        print_origin("rule_origin", &s->default_origin, "RELAY_HOST");
     } else {
         printf("rule=none\n");
     }
@@ -132,6 +149,9 @@ int ctl_route(struct ctl_ctx *ctx, int argc, char **argv)
     if (sasl.value) {
         const struct sh_cred *c = sasl.matched;
         printf("sasl_user=%s\nsasl_password=%s\n", c->user, ctl_secret_describe(c, secret));
+        if (sasl.decision.cred_rule) /* the sender pattern's own, at this relay */
+            printf("sasl_rule=%s\n", sasl.decision.cred_rule->key);
+        print_origin("sasl_origin", &c->origin, "RELAY_USER");
     } else {
         printf("sasl_user=none\nsasl_password=none\n");
     }

@@ -40,6 +40,8 @@ static const struct sh_relay *by_domain(const struct sh_snapshot *s, const char 
     rule = s->rule_index ? strmap_get(s->rule_index, key, len + 1) : NULL;
     if (rule && rule->relay)
         return rule->relay;
+    if (rule && !rule->relay_set && rule->cred_relay) /* credentials only: the relay they ride on */
+        return rule->cred_relay;
     ctl_domain_relay_name(key + 1, name);
     return sh_snapshot_relay(s, name);
 }

@@ -57,7 +57,7 @@ mkdir dms && printf '[192.0.2.9]:587 imp-user:%s\n' "$PW_IMPORT" > dms/postfix-s
     printf '@imp.example [192.0.2.9]:587\n' > dms/postfix-relaymap.cf
 out "$C" -c main.conf import dms dms
 out "$C" -c main.conf relay list
-printf '@imp.example nonsense\n' > dms/postfix-relaymap.cf
+printf '@imp.example [192.0.2.9:587\n' > dms/postfix-relaymap.cf
 out "$C" -c main.conf import dms dms # refused: the message names the value, never the password
 # probe authenticates at a loopback fake smarthost with the literal password.
 if "$PYTHON" -c 'import aiosmtpd' 2>/dev/null; then

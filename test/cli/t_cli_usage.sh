@@ -58,7 +58,7 @@ is "$rc" 0 "a bare IPv6 address is still a host, not HOST:PORT"
 run -c main.conf relay add-domain nx.example no-such-host.invalid 587
 is "$rc" 0 "an unresolvable host is saved (exit 0)"
 ok "an unresolvable host is warned about, with the probe to run" bash -c \
-    "grep -q 'warning: host \"no-such-host.invalid\" does not resolve' e && grep -q 'smarthostctl probe d_nx_example' e"
+    "grep -q 'warning: host \"no-such-host.invalid\" does not resolve' e && grep -q 'smarthostctl probe nx.example' e"
 run -c main.conf relay add-domain ip.example 192.0.2.9 587
 ok "an IP address is not looked up: no warning" bash -c "[ $rc = 0 ] && ! grep -q warning e"
 
@@ -79,18 +79,18 @@ PORT=$(lab_free_port) # nothing listens there
 "$C" -c main.conf relay add-domain ux.example 127.0.0.1 "$PORT" >/dev/null 2>&1 || bail "add-domain"
 run -c main.conf probe ux.example
 ok "probe DOMAIN probes the relay the CLI made for it" bash -c \
-    "grep -q '^probe     relay d_ux_example \[127.0.0.1\]:$PORT' o && grep -q '^connect .*FAILED' o"
+    "grep -q '^probe     relay r_127_0_0_1_$PORT \[127.0.0.1\]:$PORT' o && grep -q '^connect .*FAILED' o"
 is "$rc" 1 "probe of a relay that does not answer: exit 1"
 run -c main.conf probe @UX.example
-ok "probe @DOMAIN, any case" grep -q 'relay d_ux_example' o
-run -c main.conf probe d_ux_example
-ok "probe RELAY still works" grep -q 'relay d_ux_example' o
+ok "probe @DOMAIN, any case" grep -q "relay r_127_0_0_1_$PORT" o
+run -c main.conf probe r_127_0_0_1_$PORT
+ok "probe RELAY still works" grep -q "relay r_127_0_0_1_$PORT" o
 run -c main.conf probe nosuch.example
 ok "probe of an unknown name: exit 2, the known relays listed" bash -c \
-    "[ $rc = 2 ] && grep -q 'no relay named \"nosuch.example\"' e && grep -q 'known relays:.* d_ux_example' e"
+    "[ $rc = 2 ] && grep -q 'no relay named \"nosuch.example\"' e && grep -q 'known relays:.* r_127_0_0_1_$PORT' e"
 run -c main.conf relay set-tls nosuch.example verify
 ok "set-tls of an unknown name lists the managed relays" bash -c \
-    "[ $rc = 1 ] && grep -q 'managed relays:.* d_ux_example' e"
+    "[ $rc = 1 ] && grep -q 'managed relays:.* r_127_0_0_1_$PORT' e"
 run -c main.conf relay set-tls ux.example verify
 is "$rc" 0 "set-tls DOMAIN"
 tap_done

@@ -47,7 +47,7 @@ mkdir -p "$T/g" && printf 'vault_key = "%s/g/vault.key";\n@include "managed.conf
 "$C" -c "$T/g/main.conf" key init >/dev/null 2>&1
 is "$(stat -c %a:%G "$T/g/managed.conf" 2>&1)" "640:nogroup" "a new empty managed.conf gets the main file's group, 0640"
 expected=$("$BUILDDIR/test/cli/dump_creds" main.conf)
-is "$expected" "$(printf 'd_domain1_com mailgun-user mailgun-secret\nd_domain2_com sendgrid-user sendgrid-secret')" "passwords round-trip through enc:v1:"
+is "$expected" "$(printf 's_domain1_com mailgun-user mailgun-secret\ns_domain2_com sendgrid-user sendgrid-secret')" "passwords round-trip through enc:v1:"
 ok "no plaintext password on disk" bash -c "! grep -r secret '$T/w'"
 ok "check passes, no literal-password warning" bash -c "'$C' -c main.conf check 2>&1 | grep -v warning | grep -q 'configuration OK'"
 is "$("$C" -c main.conf route a@domain1.com | grep -E '^(relay|sasl_user|sasl_password)=' | tr '\n' ' ')" \
@@ -72,7 +72,7 @@ ok "exclude-domain" bash -c "'$C' -c main.conf relay exclude-domain domain3.com 
 ok "default relay" bash -c "'$C' -c main.conf relay default 127.0.0.1 2525 >/dev/null && '$C' -c main.conf route x@other.org | grep -q '^relay=\[127.0.0.1\]:2525'"
 ok "list shows where a password lives, not a character of it" bash -c "'$C' -c main.conf relay list | grep '@domain1.com' | grep -q 'password=(enc sha256:[0-9a-f]\{8\})' && ! '$C' -c main.conf relay list | grep -q 'secret\|mail\*'"
 ok "del-domain" bash -c "'$C' -c main.conf relay del-domain domain2.com >/dev/null && '$C' -c main.conf route x@domain2.com | grep -q '^relay=\[127.0.0.1\]:2525'"
-printf 'vault_key = "%s/w/vault.key";\nrelays = { d_domain1_com = { host = "x.example"; }; };\n@include "managed.conf"\n' "$T" > dup.conf
+printf 'vault_key = "%s/w/vault.key";\nrelays = { r_smtp_mailgun_org_587 = { host = "x.example"; }; };\n@include "managed.conf"\n' "$T" > dup.conf
 ok "a relay defined in both files is an error" bash -c "'$C' -c dup.conf check 2>&1 | grep -q 'defined twice'"
 printf 'relays = { r = { host = "x.example"; }; };\n' > noinc.conf
 ok "main file without the @include: refused, told what to add" bash -c "'$C' -c noinc.conf relay add-domain a.com b.example 2>&1 | grep -q '@include \"managed.conf\"'"

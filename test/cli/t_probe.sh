@@ -80,7 +80,7 @@ P6=$(lab_free_port) P7=$(lab_free_port)
 start tls2 "$P6" --starttls good.crt good.key --users users --require-auth
 start plain2 "$P7" --users users
 ok "add-domain --probe: saved after a passing probe" bash -c \
-    "'$C' -c main.conf relay add-domain ok.example 127.0.0.1 $P6 --probe >probe.out && grep -q '^quit      ok' probe.out && grep -q d_ok_example managed.conf"
+    "'$C' -c main.conf relay add-domain ok.example 127.0.0.1 $P6 --probe >probe.out && grep -q '^quit      ok' probe.out && grep -q "\"@ok.example\"" managed.conf"
 cp managed.conf before
 ok "add-auth --probe with a wrong password: exit 1, the 535 shown" bash -c \
     "! echo not-the-password | '$C' -c main.conf relay add-auth ok.example relay-user --password-stdin --probe >probe.out 2>probe.err && grep -q '<- 535' probe.out && grep -q 'not saved' probe.err"

@@ -86,7 +86,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (pthread_create(&t, NULL, serve, &s) != 0)
         abort();
     fuzz_quiet();
-    (void)ctl_probe_relay(&r, NULL);
+    (void)ctl_probe_relay(&r, r.cred, NULL);
     fuzz_loud();
     pthread_join(t, NULL);
     return 0;

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 
 #include "conf_fixture.h"
+#include "map_query.h"
 #include "maps.h"
 #include "tap.h"
 
@@ -31,33 +32,6 @@ static const char conf[] =
     "  { domain = \".corp.test\"; transport = \"smtp:[192.0.2.9]:25\"; },\n"
     "  { domain = \"ceo@corp.test\"; transport = \"vip:\"; }\n"
     ");\n";
-
-static const char *q(const struct sh_snapshot *s, enum sh_map m, const char *key)
-{
-    static char out[600];
-    struct sh_answer a;
-
-    switch (sh_map_lookup(s, m, key, strlen(key), &a)) {
-    case SH_FOUND:
-        snprintf(out, sizeof(out), "OK %s", a.value);
-        return out;
-    case SH_NOTFOUND:
-        return "NOTFOUND";
-    case SH_TEMP:
-        return "TEMP";
-    case SH_PERM:
-        return "PERM";
-    }
-    return "?";
-}
-
-static bool has_warning(const struct sh_snapshot *s, const char *text)
-{
-    for (size_t i = 0; i < s->nwarnings; i++)
-        if (strstr(s->warnings[i], text))
-            return true;
-    return false;
-}
 
 int main(void)
 {
