@@ -55,9 +55,9 @@ static bool reload_one(const struct daemon *d)
                        d->name, pid, now.generation);
                 return true;
             }
-            fprintf(stderr, "smarthostctl: reload: %s pid %ld REJECTED the new "
-                            "configuration and keeps serving the previous one:\n  %s\n"
-                            "(saved, but not in effect: fix that, then reload again)\n",
+            ctl_err("reload: %s pid %ld REJECTED the new configuration and keeps serving "
+                    "the previous one:\n  %s\n(saved, but not in effect: fix that, then reload "
+                    "again)",
                     d->name, pid, now.error);
             return false;
         }
