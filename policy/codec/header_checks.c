@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "header_checks.h"
+#include "lline.h"
 #include "msg.h"
 #include "xalloc.h"
 
@@ -147,76 +148,37 @@ bool sh_header_checks_parse(const char *text, size_t len, struct sh_hc_rule **ru
                             size_t *nrules, struct sh_hc_error *err)
 {
     char *line = xcalloc(SH_HC_MAX_LINE + 1, 1);
-    size_t llen = 0, pos = 0;
-    unsigned lineno = 0, start = 0;
-    bool ok = true, have = false;
+    struct sh_lline r;
+    enum sh_lline_status st;
+    unsigned start = 0;
+    bool ok = true;
 
-    while (ok && pos <= len) {
-        /* One physical line [pos, eol). The loop also runs once at the end
-         * (pos == len) to flush the last logical line. */
-        size_t eol = pos;
-        while (eol < len && text[eol] != '\n')
-            eol++;
-        const char *pl = text + pos;
-        size_t plen = eol - pos;
-        bool at_end = pos >= len;
-
-        if (!at_end)
-            lineno++;
-        if (plen && pl[plen - 1] == '\r')
-            plen--;
-        if (!at_end && memchr(pl, 0, plen)) {
-            ok = hc_fail(err, lineno, "NUL byte in the file");
+    sh_lline_init(&r, text, len);
+    while ((st = sh_lline_next(&r, line, SH_HC_MAX_LINE + 1, &start)) == SH_LLINE_OK) {
+        if (*nrules >= SH_HC_MAX_RULES) {
+            ok = hc_fail(err, start, "more than %d rules", SH_HC_MAX_RULES);
             break;
         }
-        bool cont = !at_end && plen > 0 && (pl[0] == ' ' || pl[0] == '\t');
-        bool blank = true;
-        for (size_t k = 0; k < plen; k++)
-            if (!isspace((unsigned char)pl[k]))
-                blank = false;
-        bool comment = !blank && !cont && pl[0] == '#';
-
-        if (cont && !blank) {
-            if (!have) {
-                ok = hc_fail(err, lineno, "continuation line without a rule before it");
-                break;
-            }
-            if (llen + 1 + plen > SH_HC_MAX_LINE) {
-                ok = hc_fail(err, start, "rule longer than %d bytes", SH_HC_MAX_LINE);
-                break;
-            }
-            line[llen++] = ' ';
-            memcpy(line + llen, pl, plen);
-            llen += plen;
-        } else if (at_end || (!blank && !comment)) {
-            if (have) {
-                if (*nrules >= SH_HC_MAX_RULES) {
-                    ok = hc_fail(err, start, "more than %d rules", SH_HC_MAX_RULES);
-                    break;
-                }
-                line[llen] = 0;
-                *rules = xreallocarray(*rules, *nrules + 1, sizeof(**rules));
-                memset(&(*rules)[*nrules], 0, sizeof(**rules));
-                if (!parse_line(line, start, &(*rules)[*nrules], err)) {
-                    ok = false;
-                    break;
-                }
-                (*nrules)++;
-                have = false;
-            }
-            if (!at_end) {
-                if (plen > SH_HC_MAX_LINE) {
-                    ok = hc_fail(err, lineno, "rule longer than %d bytes", SH_HC_MAX_LINE);
-                    break;
-                }
-                memcpy(line, pl, plen);
-                llen = plen;
-                start = lineno;
-                have = true;
-            }
+        *rules = xreallocarray(*rules, *nrules + 1, sizeof(**rules));
+        memset(&(*rules)[*nrules], 0, sizeof(**rules));
+        if (!parse_line(line, start, &(*rules)[*nrules], err)) {
+            ok = false;
+            break;
         }
-        /* blank lines and comments end nothing: Postfix skips them */
-        pos = (eol < len || at_end) ? eol + 1 : len;
+        (*nrules)++;
+    }
+    if (ok) {
+        switch (st) {
+        case SH_LLINE_OK:
+        case SH_LLINE_END: break;
+        case SH_LLINE_TOO_LONG:
+            ok = hc_fail(err, start, "rule longer than %d bytes", SH_HC_MAX_LINE);
+            break;
+        case SH_LLINE_NUL: ok = hc_fail(err, start, "NUL byte in the file"); break;
+        case SH_LLINE_ORPHAN:
+            ok = hc_fail(err, start, "continuation line without a rule before it");
+            break;
+        }
     }
     free(line);
     return ok;

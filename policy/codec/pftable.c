@@ -2,11 +2,16 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
+#include "lline.h"
 #include "pftable.h"
+#include "regfile.h"
+#include "xalloc.h"
 
 static bool entry(char *line, const char *path, int lineno,
                   bool (*fn)(void *, const char *, int, char *, char *), void *ctx)
@@ -30,49 +35,54 @@ bool pftable_each(const char *path, bool missing_ok,
                   bool (*fn)(void *ctx, const char *path, int lineno, char *key, char *value),
                   void *ctx)
 {
-    char line[PFTABLE_MAX_LINE + 2], logical[PFTABLE_MAX_LINE + 2];
-    int lineno = 0, start = 0;
+    char logical[PFTABLE_MAX_LINE + 1], err[512];
+    struct sh_lline r;
+    enum sh_lline_status st;
+    struct stat sb;
+    unsigned lineno = 0;
+    size_t len = 0;
+    char *text;
     bool ok = true;
-    FILE *fp;
+    int fd;
 
-    if ((fp = fopen(path, "re")) == NULL) {
+    /* An admin's table, not our secret store: a link to it is fine, a FIFO is not. */
+    if ((fd = sh_regfile_open(path, SH_REGFILE_FOLLOW, &sb, err, sizeof(err))) < 0) {
         if (missing_ok && errno == ENOENT)
             return true;
-        fprintf(stderr, "%s: %s\n", path, strerror(errno));
+        fprintf(stderr, "%s\n", err);
         return false;
     }
-    logical[0] = 0;
-    while (ok && fgets(line, sizeof(line), fp)) {
-        char *p = line;
-
-        lineno++;
-        if (strlen(line) > PFTABLE_MAX_LINE) {
-            fprintf(stderr, "%s:%d: line too long\n", path, lineno);
-            ok = false;
-            break;
-        }
-        while (isspace((unsigned char)*p))
-            p++;
-        if (*p == 0 || *p == '#')
-            continue;
-        if (p != line && logical[0]) { /* leading white space continues the entry */
-            if (strlen(logical) + 1 + strlen(p) > PFTABLE_MAX_LINE) {
-                fprintf(stderr, "%s:%d: line too long\n", path, lineno);
-                ok = false;
-                break;
-            }
-            strcat(strcat(logical, " "), p);
-            continue;
-        }
-        if (logical[0])
-            ok = entry(logical, path, start, fn, ctx);
-        snprintf(logical, sizeof(logical), "%s", p);
-        start = lineno;
+    if (sb.st_size > PFTABLE_MAX_FILE) {
+        close(fd);
+        fprintf(stderr, "%s: larger than %d bytes\n", path, PFTABLE_MAX_FILE);
+        return false;
     }
-    if (ok && logical[0])
-        ok = entry(logical, path, start, fn, ctx);
-    OPENSSL_cleanse(line, sizeof(line));
+    text = xmalloc((size_t)sb.st_size + 1);
+    while (len < (size_t)sb.st_size) {
+        ssize_t got = read(fd, text + len, (size_t)sb.st_size - len);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            break;
+        len += (size_t)got;
+    }
+    close(fd);
+
+    sh_lline_init(&r, text, len);
+    while (ok && (st = sh_lline_next(&r, logical, sizeof(logical), &lineno)) == SH_LLINE_OK)
+        ok = entry(logical, path, (int)lineno, fn, ctx);
+    if (ok && st != SH_LLINE_END) {
+        static const char *const why[] = {
+            [SH_LLINE_TOO_LONG] = "line too long",
+            [SH_LLINE_NUL] = "NUL byte in the line",
+            [SH_LLINE_ORPHAN] = "a line starting with white space continues nothing "
+                                "(postmap would skip it with a warning)",
+        };
+        fprintf(stderr, "%s:%u: %s\n", path, lineno, why[st]);
+        ok = false;
+    }
+    OPENSSL_cleanse(text, len); /* tables hold passwords */
     OPENSSL_cleanse(logical, sizeof(logical));
-    fclose(fp);
+    free(text);
     return ok;
 }

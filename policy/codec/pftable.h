@@ -1,12 +1,14 @@
 /* pftable.h - read a Postfix lookup table's source text (postmap(1) input):
- * "key value" lines, '#' comments, blank lines, and continuation lines that
- * start with white space. Knows nothing of what the entries mean. */
+ * "key value" lines in the logical lines of lline.h (comments, blank lines,
+ * continuation lines that start with white space). Knows nothing of what the
+ * entries mean. */
 #ifndef SH_PFTABLE_H
 #define SH_PFTABLE_H
 
 #include <stdbool.h>
 
-#define PFTABLE_MAX_LINE 4096 /* one logical line, continuations joined */
+#define PFTABLE_MAX_LINE 4096             /* one logical line, continuations joined */
+#define PFTABLE_MAX_FILE (64 * 1024 * 1024) /* a whole table */
 
 /* Call FN for each entry with its key and its value (trimmed; "" when the line
  * has none) and the number of the line the entry starts on. A missing file is
