@@ -12,24 +12,6 @@
 #include "snapshot.h"
 #include "sockmap.h"
 
-enum sockmap_parse sockmap_parse(const char *payload, size_t len, struct sockmap_request *r)
-{
-    const char *sp = memchr(payload, ' ', len);
-
-    memset(r, 0, sizeof(*r));
-    if (sp == NULL)
-        return SOCKMAP_REQ_NO_SPACE;
-    r->name = payload;
-    r->name_len = (size_t)(sp - payload);
-    r->key = sp + 1;
-    r->key_len = len - r->name_len - 1;
-    if (r->name_len == 0)
-        return SOCKMAP_REQ_EMPTY_NAME;
-    if (r->key_len > SH_MAX_KEY)
-        return SOCKMAP_REQ_KEY_TOO_LONG;
-    return SOCKMAP_REQ_OK;
-}
-
 /* The one place where an outcome becomes socketmap wire text. NOTFOUND carries
  * no text ("NOTFOUND " with its space, as Postfix expects); FOUND may carry an
  * empty value, which is not the same as NOTFOUND. */
@@ -221,7 +203,7 @@ bool sockmap_answer(struct sh_conn *c, const struct sh_snapshot *s, const char *
     enum sh_outcome o;
     int m;
 
-    switch (sockmap_parse(payload, len, &r)) {
+    switch (sockmap_parse(payload, len, SH_MAX_KEY, &r)) {
     case SOCKMAP_REQ_OK:
         break;
     case SOCKMAP_REQ_NO_SPACE:

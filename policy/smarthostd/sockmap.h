@@ -8,26 +8,10 @@
 
 #include <stddef.h>
 #include "server.h"
+#include "sockmap_codec.h"
 
 /* The listener protocol; its wake value is the pinned struct sh_snapshot * (or NULL). */
 extern const struct sh_proto sh_sockmap_proto;
-
-enum sockmap_parse {
-    SOCKMAP_REQ_OK,
-    SOCKMAP_REQ_NO_SPACE,   /* "NAME KEY" without the space */
-    SOCKMAP_REQ_EMPTY_NAME, /* " KEY" */
-    SOCKMAP_REQ_KEY_TOO_LONG,
-};
-
-struct sockmap_request {
-    const char *name; /* not NUL-terminated */
-    size_t name_len;
-    const char *key; /* not NUL-terminated; may be empty */
-    size_t key_len;
-};
-
-/* Split a request payload at its first space. Pure; the fuzz target. */
-enum sockmap_parse sockmap_parse(const char *payload, size_t len, struct sockmap_request *r);
 
 /* The users (names, comma-separated) that may get a password from the sasl
  * map; NULL: root and postfix (Postfix's mail_owner), root alone where there is

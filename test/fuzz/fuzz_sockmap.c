@@ -8,6 +8,7 @@
 #include "config.h"
 #include "msg.h"
 #include "netstring.h"
+#include "resolve.h" /* SH_MAX_KEY */
 #include "snapshot.h"
 #include "sockmap.h"
 
@@ -43,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (snap == NULL)
         LLVMFuzzerInitialize(NULL, NULL);
     /* The raw parser on the whole input. */
-    if (sockmap_parse(buf, size, &r) == SOCKMAP_REQ_OK &&
+    if (sockmap_parse(buf, size, SH_MAX_KEY, &r) == SOCKMAP_REQ_OK &&
         (r.name_len + 1 + r.key_len != size || r.key_len > 512))
         abort();
     /* The stream, frame by frame, answered with and without a configuration. */
