@@ -53,6 +53,10 @@ bool relay_rule(struct ctl_managed *m, const char *key, const char *relay);
 void relay_default_name(struct ctl_managed *m, const char *name);
 /* Relay NAME speaks implicit TLS (a wrappermode transport in Postfix). */
 void relay_set_implicit(struct ctl_managed *m, const char *name, bool implicit);
+/* FAILOVER appended to relay NAME's failover list. */
+void relay_add_failover(struct ctl_managed *m, const char *name, const char *failover);
+/* Relay NAME logs in with credentials CREDENTIALS (another relay's, by its name). */
+void relay_use_credentials(struct ctl_managed *m, const char *name, const char *credentials);
 /* Recipient transport rule (domain, .domain, user@domain -> "transport:nexthop"). */
 bool relay_transport(struct ctl_managed *m, const char *key, const char *transport);
 /* The tls LEVEL of managed relay RELAY (a relay name or a domain). */

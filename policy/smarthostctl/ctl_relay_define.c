@@ -64,6 +64,28 @@ void relay_set_implicit(struct ctl_managed *m, const char *name, bool implicit)
         ctl_set_member(r, "implicit_tls", CONFIG_TYPE_BOOL, NULL, implicit);
 }
 
+void relay_add_failover(struct ctl_managed *m, const char *name, const char *failover)
+{
+    config_setting_t *r =
+        config_setting_get_member(ctl_managed_section(m, "relays", CONFIG_TYPE_GROUP), name);
+    config_setting_t *list;
+
+    if (r == NULL)
+        return;
+    if ((list = config_setting_get_member(r, "failover")) == NULL)
+        list = config_setting_add(r, "failover", CONFIG_TYPE_ARRAY);
+    config_setting_set_string(config_setting_add(list, NULL, CONFIG_TYPE_STRING), failover);
+}
+
+void relay_use_credentials(struct ctl_managed *m, const char *name, const char *credentials)
+{
+    config_setting_t *r =
+        config_setting_get_member(ctl_managed_section(m, "relays", CONFIG_TYPE_GROUP), name);
+
+    if (r)
+        ctl_set_member(r, "credentials", CONFIG_TYPE_STRING, credentials, 0);
+}
+
 bool relay_rule(struct ctl_managed *m, const char *key, const char *relay)
 {
     config_setting_t *senders = ctl_managed_section(m, "senders", CONFIG_TYPE_LIST), *g = NULL;

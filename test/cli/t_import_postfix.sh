@@ -39,6 +39,11 @@ cat > pf/transport <<'X'
 example.org             smtp:[lanes.example.net]:2526
 .slow.example           slow:
 X
+cat > pf/master.cf <<'X'
+smtp      unix  -       -       n       -       -       smtp
+slow      unix  -       -       n       -       -       smtp
+    -o smtp_connect_timeout=5
+X
 cat > pf/main.cf <<X
 relayhost = [relay.isp.example]:587
 smtp_sasl_auth_enable = yes

@@ -1,7 +1,8 @@
 /* fuzz_import_postfix.c - fuzz target for `smarthostctl import postfix`: the input's
  * sections (separated by "%%" lines) are main.cf, then the tables relaymap, sasl_passwd,
- * tls_policy and transport, all in one directory that main.cf reaches as
- * $config_directory. Values come through the real postconf, as in the verb; the result
+ * tls_policy, transport and xp (sender_dependent_default_transport_maps), all in one
+ * directory that main.cf reaches as $config_directory, beside a master.cf with smtp and
+ * a wrappermode smtps. Values come through the real postconf, as in the verb; the result
  * is never committed. Each input runs postconf several times: few mutations per seed,
  * and a main.cf postconf itself would die on (it sleeps a second first) is skipped:
  * that is Postfix's parser, not ours. main.cf gets an mtime in the past, or postconf
@@ -19,7 +20,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc, (void)argv;
     fuzz_import_setup();
-    fuzz_write("master.cf", "", 0);
+    static const char master[] = "smtp unix - - n - - smtp\n"
+                                 "smtps unix - - n - - smtp\n"
+                                 "  -o smtp_tls_wrappermode=yes\n"
+                                 "  -o smtp_fallback_relay=[fb.example]:465\n";
+    fuzz_write("master.cf", master, sizeof(master) - 1);
     return 0;
 }
 
@@ -57,8 +62,8 @@ static bool postconf_accepts(const uint8_t *p, size_t len)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const char *files[] = {"main.cf", "relaymap", "sasl_passwd", "tls_policy",
-                                  "transport"};
+    static const char *files[] = {"main.cf",   "relaymap", "sasl_passwd", "tls_policy",
+                                  "transport", "xp"};
     struct ctl_managed m;
     bool encrypt_auth = size % 2 == 0; /* --encrypt-auth for every other input */
 
