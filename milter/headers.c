@@ -155,10 +155,10 @@ enum fate { KEEP, DELETE, CHANGE };
 
 struct hdr_plan {
     enum fate fate;
-    char *value;      /* CHANGE: the new value */
-    char *ins_name;   /* a header line inserted before this one */
+    char *value;    /* CHANGE: the new value */
+    char *ins_name; /* a header line inserted before this one */
     char *ins_value;
-    unsigned nth;     /* 1-based among same-name headers, before any edit */
+    unsigned nth; /* 1-based among same-name headers, before any edit */
 };
 
 static int match(const pcre2_code *re, const char *subject, size_t len, pcre2_match_data *md)

@@ -53,7 +53,7 @@ struct sh_plan {
 
 /* What the plan needs to know besides the headers. */
 struct sh_msg_env {
-    const char *sender;   /* envelope sender as given at MAIL FROM, <> stripped or not */
+    const char *sender; /* envelope sender as given at MAIL FROM, <> stripped or not */
     time_t now;
     const char *unique;   /* left part of a new Message-ID (queue id + random) */
     const char *hostname; /* used when the config names none */

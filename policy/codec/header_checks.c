@@ -60,7 +60,7 @@ static const struct {
     enum sh_hc_action action;
     bool needs_text;
 } actions[] = {
-    {"IGNORE", SH_HC_IGNORE, false}, {"REPLACE", SH_HC_REPLACE, true},
+    {"IGNORE", SH_HC_IGNORE, false},  {"REPLACE", SH_HC_REPLACE, true},
     {"PREPEND", SH_HC_PREPEND, true}, {"DUNNO", SH_HC_DUNNO, false},
     {"OK", SH_HC_DUNNO, false},       {"WARN", SH_HC_WARN, false},
     {"INFO", SH_HC_WARN, false},
@@ -93,16 +93,32 @@ static bool parse_line(char *p, unsigned lineno, struct sh_hc_rule *r, struct sh
     *end = 0;
     for (p = end + 1; *p && !isspace((unsigned char)*p); p++) {
         switch (*p) {
-        case 'i': opts ^= PCRE2_CASELESS; break;
-        case 'm': opts |= PCRE2_MULTILINE; break;
-        case 's': opts |= PCRE2_DOTALL; break;
-        case 'x': opts |= PCRE2_EXTENDED; break;
-        case 'A': opts |= PCRE2_ANCHORED; break;
-        case 'E': opts |= PCRE2_DOLLAR_ENDONLY; break;
-        case 'U': opts |= PCRE2_UNGREEDY; break;
-        case 'X': break; /* PCRE1 "extra": always on in PCRE2 */
+        case 'i':
+            opts ^= PCRE2_CASELESS;
+            break;
+        case 'm':
+            opts |= PCRE2_MULTILINE;
+            break;
+        case 's':
+            opts |= PCRE2_DOTALL;
+            break;
+        case 'x':
+            opts |= PCRE2_EXTENDED;
+            break;
+        case 'A':
+            opts |= PCRE2_ANCHORED;
+            break;
+        case 'E':
+            opts |= PCRE2_DOLLAR_ENDONLY;
+            break;
+        case 'U':
+            opts |= PCRE2_UNGREEDY;
+            break;
+        case 'X':
+            break; /* PCRE1 "extra": always on in PCRE2 */
         default:
-            return hc_fail(err, lineno, "unknown pattern flag '%c'", isprint((unsigned char)*p) ? *p : '?');
+            return hc_fail(err, lineno, "unknown pattern flag '%c'",
+                           isprint((unsigned char)*p) ? *p : '?');
         }
     }
     while (isspace((unsigned char)*p))
@@ -144,8 +160,8 @@ static bool parse_line(char *p, unsigned lineno, struct sh_hc_rule *r, struct sh
     return true;
 }
 
-bool sh_header_checks_parse(const char *text, size_t len, struct sh_hc_rule **rules,
-                            size_t *nrules, struct sh_hc_error *err)
+bool sh_header_checks_parse(const char *text, size_t len, struct sh_hc_rule **rules, size_t *nrules,
+                            struct sh_hc_error *err)
 {
     char *line = xcalloc(SH_HC_MAX_LINE + 1, 1);
     struct sh_lline r;
@@ -170,11 +186,14 @@ bool sh_header_checks_parse(const char *text, size_t len, struct sh_hc_rule **ru
     if (ok) {
         switch (st) {
         case SH_LLINE_OK:
-        case SH_LLINE_END: break;
+        case SH_LLINE_END:
+            break;
         case SH_LLINE_TOO_LONG:
             ok = hc_fail(err, start, "rule longer than %d bytes", SH_HC_MAX_LINE);
             break;
-        case SH_LLINE_NUL: ok = hc_fail(err, start, "NUL byte in the file"); break;
+        case SH_LLINE_NUL:
+            ok = hc_fail(err, start, "NUL byte in the file");
+            break;
         case SH_LLINE_ORPHAN:
             ok = hc_fail(err, start, "continuation line without a rule before it");
             break;

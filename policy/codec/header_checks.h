@@ -16,7 +16,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
-#define SH_HC_MAX_LINE 8192 /* one logical line */
+#define SH_HC_MAX_LINE  8192 /* one logical line */
 #define SH_HC_MAX_RULES 10000
 
 struct sh_hc_error {
@@ -44,8 +44,8 @@ struct sh_hc_rule {
 /* Append the rules of TEXT (LEN bytes, need not be NUL-terminated) to
  * *RULES / *NRULES. On error the rules parsed so far stay in the array (the
  * caller frees them) and ERR says where and why. */
-bool sh_header_checks_parse(const char *text, size_t len, struct sh_hc_rule **rules,
-                            size_t *nrules, struct sh_hc_error *err);
+bool sh_header_checks_parse(const char *text, size_t len, struct sh_hc_rule **rules, size_t *nrules,
+                            struct sh_hc_error *err);
 
 void sh_hc_rules_free(struct sh_hc_rule *rules, size_t n);
 

@@ -7,7 +7,7 @@
 
 #include <stdbool.h>
 
-#define PFTABLE_MAX_LINE 4096             /* one logical line, continuations joined */
+#define PFTABLE_MAX_LINE 4096               /* one logical line, continuations joined */
 #define PFTABLE_MAX_FILE (64 * 1024 * 1024) /* a whole table */
 
 /* Call FN for each entry with its key and its value (trimmed; "" when the line

@@ -22,8 +22,8 @@
 
 /* The attributes the rules read; everything else is ignored. */
 enum policy_attr {
-    PA_REQUEST,             /* "smtpd_access_policy" */
-    PA_PROTOCOL_STATE,      /* RCPT, END-OF-MESSAGE, ... */
+    PA_REQUEST,        /* "smtpd_access_policy" */
+    PA_PROTOCOL_STATE, /* RCPT, END-OF-MESSAGE, ... */
     PA_QUEUE_ID,
     PA_SENDER,
     PA_RECIPIENT,

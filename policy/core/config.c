@@ -25,8 +25,8 @@
 
 /* ---- top level ---- */
 
-static bool load_scalars(struct sh_snapshot *s, const config_setting_t *root, const char **vault_key,
-                         struct sh_error *err)
+static bool load_scalars(struct sh_snapshot *s, const config_setting_t *root,
+                         const char **vault_key, struct sh_error *err)
 {
     const char *delim = "+", *transport = DEFAULT_IMPLICIT_TLS_TRANSPORT;
 
@@ -83,8 +83,9 @@ static bool load_group(struct sh_snapshot *s, const config_setting_t *root, cons
 static bool managed_check(const config_setting_t *root, const config_setting_t *m,
                           struct sh_error *err)
 {
-    static const char *const allowed[] = {"credentials", "relays", "senders", "default_relay",
-                                          "default_imported_from", "transports", NULL};
+    static const char *const allowed[] = {
+        "credentials",           "relays",     "senders", "default_relay",
+        "default_imported_from", "transports", NULL};
 
     if (m == NULL)
         return true;
@@ -108,9 +109,19 @@ static bool load_root(struct sh_snapshot *s, const config_setting_t *root,
                       const config_setting_t *managed, struct sh_error *err)
 {
     static const char *const allowed[] = {
-        "recipient_delimiter", "implicit_tls_transport", "log_lookups", "default_relay",
-        "vault_key", "credentials", "relays", "senders", "transports", "policy", "milter",
-        "managed", NULL,
+        "recipient_delimiter",
+        "implicit_tls_transport",
+        "log_lookups",
+        "default_relay",
+        "vault_key",
+        "credentials",
+        "relays",
+        "senders",
+        "transports",
+        "policy",
+        "milter",
+        "managed",
+        NULL,
     };
     const char *vault_key = SH_DEFAULT_VAULT_KEY;
     const config_setting_t *st, *m = managed;
@@ -121,16 +132,15 @@ static bool load_root(struct sh_snapshot *s, const config_setting_t *root,
     if (!load_credentials(s, root, vault_key, err) || !load_credentials(s, m, vault_key, err))
         return false;
     conf_alloc_rules(s, config_setting_get_member(root, "senders"),
-                m ? config_setting_get_member(m, "senders") : NULL);
+                     m ? config_setting_get_member(m, "senders") : NULL);
     conf_alloc_transports(s, config_setting_get_member(root, "transports"),
-                     m ? config_setting_get_member(m, "transports") : NULL);
+                          m ? config_setting_get_member(m, "transports") : NULL);
     if (!load_group(s, root, "relays", conf_load_relays, err) ||
         (m && !load_group(s, m, "relays", conf_load_relays, err)) ||
         !load_default_relay(s, root, err) || (m && !load_default_relay(s, m, err)) ||
         !conf_load_env(s, err) || !conf_build_relay_indexes(s, err) ||
         !load_group(s, root, "senders", conf_load_senders, err) ||
-        (m && !load_group(s, m, "senders", conf_load_senders, err)) ||
-        !conf_finish_rules(s, err) ||
+        (m && !load_group(s, m, "senders", conf_load_senders, err)) || !conf_finish_rules(s, err) ||
         !load_group(s, root, "transports", conf_load_transports, err) ||
         (m && !load_group(s, m, "transports", conf_load_transports, err)))
         return false;

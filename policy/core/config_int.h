@@ -32,8 +32,7 @@ bool conf_int(const config_setting_t *group, const char *name, long lo, long hi,
 bool conf_bool(const config_setting_t *group, const char *name, bool *out, struct sh_error *err);
 /* A string or a list/array of strings: calls FN for each with its own setting. */
 bool conf_strings(const config_setting_t *group, const char *name, bool required,
-                  bool (*fn)(void *ctx, const config_setting_t *st, const char *value),
-                  void *ctx);
+                  bool (*fn)(void *ctx, const config_setting_t *st, const char *value), void *ctx);
 
 /* sender rules and recipient transports (config_rules.c). Room for both lists
  * (the file's and the managed one) is made once: the indexes point into it. */

@@ -19,7 +19,6 @@ static bool printable(const char *p)
     return true;
 }
 
-
 bool conf_load_credentials(struct sh_snapshot *s, const config_setting_t *group,
                            const char *vault_key, struct sh_error *err)
 {
@@ -27,7 +26,8 @@ bool conf_load_credentials(struct sh_snapshot *s, const config_setting_t *group,
     int n = config_setting_length(group);
 
     if (!config_setting_is_group(group))
-        return conf_fail(err, group, "must be a group: { name = { user = ...; password = ...; }; }");
+        return conf_fail(err, group,
+                         "must be a group: { name = { user = ...; password = ...; }; }");
     /* appended to: the managed group's credentials follow the file's */
     s->creds = xreallocarray(s->creds, s->ncreds + (size_t)n, sizeof(*s->creds));
     for (int i = 0; i < n; i++) {
@@ -62,8 +62,9 @@ bool conf_load_credentials(struct sh_snapshot *s, const config_setting_t *group,
         }
         c->kind = kind;
         if (strcmp(kind, "literal") == 0)
-            conf_warn(s, config_setting_get_member(g, "password"),
-                      "literal password: prefer smarthostctl relay add-auth (enc:v1:), file: or cred:");
+            conf_warn(
+                s, config_setting_get_member(g, "password"),
+                "literal password: prefer smarthostctl relay add-auth (enc:v1:), file: or cred:");
         plen = strlen(c->password);
         c->sasl_answer = xcalloc(ulen + plen + 2, 1);
         memcpy(c->sasl_answer, user, ulen);
@@ -162,9 +163,9 @@ static bool add_match(void *ctx, const config_setting_t *st, const char *v)
 
 static bool load_relay(struct sh_snapshot *s, const config_setting_t *g, struct sh_error *err)
 {
-    static const char *const allowed[] = {"host",         "port",        "tls",
-                                          "tls_match",    "implicit_tls", "credentials",
-                                          "failover",     "imported_from", NULL};
+    static const char *const allowed[] = {"host",      "port",          "tls",
+                                          "tls_match", "implicit_tls",  "credentials",
+                                          "failover",  "imported_from", NULL};
     const char *name = config_setting_name(g), *host = NULL, *tls = NULL, *cred = NULL, *why;
     char canon[SH_MAX_HOST + 1];
     enum sh_host_kind kind;

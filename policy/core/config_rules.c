@@ -67,7 +67,7 @@ static size_t count_matches(const config_setting_t *list)
 /* Room for the rules of both sender lists (the file's and the managed one):
  * rule_index points into s->rules, so it is allocated once. */
 void conf_alloc_rules(struct sh_snapshot *s, const config_setting_t *list,
-                        const config_setting_t *managed)
+                      const config_setting_t *managed)
 {
     size_t cap = 0;
 
@@ -213,8 +213,7 @@ static bool default_smtp_transport(const char *t)
     return strncmp(t, "smtp:", 5) == 0 || strncmp(t, "relay:", 6) == 0;
 }
 
-bool conf_load_transports(struct sh_snapshot *s, const config_setting_t *list,
-                            struct sh_error *err)
+bool conf_load_transports(struct sh_snapshot *s, const config_setting_t *list, struct sh_error *err)
 {
     static const char *const allowed[] = {"domain", "transport", NULL};
     size_t n;
@@ -285,7 +284,7 @@ bool conf_load_transports(struct sh_snapshot *s, const config_setting_t *list,
 /* Room for both transport lists (the file's and the managed one): the index points
  * into s->transports, so it is allocated once. */
 void conf_alloc_transports(struct sh_snapshot *s, const config_setting_t *list,
-                             const config_setting_t *managed)
+                           const config_setting_t *managed)
 {
     size_t cap = 0;
 

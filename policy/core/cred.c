@@ -134,8 +134,7 @@ bool cred_password(const char *name, const char *spec, const char *vault_key, ch
     *kind = "literal";
     if (!password_valid(spec, strlen(spec))) {
         snprintf(err->text, sizeof(err->text),
-                 "credentials %s: password must be 1-%d printable characters", name,
-                 MAX_PASSWORD);
+                 "credentials %s: password must be 1-%d printable characters", name, MAX_PASSWORD);
         return false;
     }
     *out = xstrdup(spec);

@@ -54,10 +54,14 @@ static _Noreturn void usage(const char *prog, int code)
 static void parse_args(int argc, char **argv)
 {
     static const struct option common[] = {
-        {"config", required_argument, NULL, 'c'},  {"foreground", no_argument, NULL, 'f'},
-        {"check", no_argument, NULL, 'n'},         {"verbose", no_argument, NULL, 'v'},
-        {"user", required_argument, NULL, 'u'},    {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, OPT_VERSION}, {"pidfile", required_argument, NULL, OPT_PIDFILE},
+        {"config", required_argument, NULL, 'c'},
+        {"foreground", no_argument, NULL, 'f'},
+        {"check", no_argument, NULL, 'n'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"user", required_argument, NULL, 'u'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, OPT_VERSION},
+        {"pidfile", required_argument, NULL, OPT_PIDFILE},
     };
     struct option all[MAX_LONGOPTS + 1] = {{0}};
     char shortopts[64];
@@ -75,17 +79,31 @@ static void parse_args(int argc, char **argv)
     opt.config = SH_DEFAULT_CONFIG;
     while ((ch = getopt_long(argc, argv, shortopts, all, NULL)) != -1) {
         switch (ch) {
-        case 'c': opt.config = optarg; break;
-        case 'f': opt.foreground = true; break;
-        case 'n': opt.check = true; break;
-        case 'v': msg_set_verbose(msg_verbose + 1); break;
-        case 'u': opt.user = optarg; break;
-        case 'h': usage(argv[0], 0);
+        case 'c':
+            opt.config = optarg;
+            break;
+        case 'f':
+            opt.foreground = true;
+            break;
+        case 'n':
+            opt.check = true;
+            break;
+        case 'v':
+            msg_set_verbose(msg_verbose + 1);
+            break;
+        case 'u':
+            opt.user = optarg;
+            break;
+        case 'h':
+            usage(argv[0], 0);
         case OPT_VERSION:
             printf("%s %s\n", svc->name, SH_VERSION);
             exit(0);
-        case OPT_PIDFILE: opt.pidfile = optarg; break;
-        case '?': usage(argv[0], 2);
+        case OPT_PIDFILE:
+            opt.pidfile = optarg;
+            break;
+        case '?':
+            usage(argv[0], 2);
         default:
             if (!svc->option(ch, optarg))
                 usage(argv[0], 2);

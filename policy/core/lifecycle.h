@@ -26,11 +26,11 @@
 #include "snapshot.h"
 
 struct sh_service {
-    const char *name;     /* program name and syslog ident */
-    const char *synopsis; /* the service's options, for the usage line */
-    const char *help;     /* their explanation, one "  -x ..." line each */
-    const char *shortopts;          /* extra getopt letters ("p:"), or "" */
-    const struct option *longopts;  /* extra long options ({0}-terminated; val >= 256) */
+    const char *name;              /* program name and syslog ident */
+    const char *synopsis;          /* the service's options, for the usage line */
+    const char *help;              /* their explanation, one "  -x ..." line each */
+    const char *shortopts;         /* extra getopt letters ("p:"), or "" */
+    const struct option *longopts; /* extra long options ({0}-terminated; val >= 256) */
     /* One service option; false = a bad value (usage, exit 2). */
     bool (*option)(int ch, const char *arg);
     /* After parsing, unless -n: false = a required option is missing. */

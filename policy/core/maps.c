@@ -6,8 +6,8 @@
 #include "strmap.h"
 
 static const char *const map_names[] = {
-    [SH_MAP_RELAY] = "relay",     [SH_MAP_SENDER_TRANSPORT] = "sender_transport",
-    [SH_MAP_SASL] = "sasl",       [SH_MAP_TLS] = "tls",
+    [SH_MAP_RELAY] = "relay",         [SH_MAP_SENDER_TRANSPORT] = "sender_transport",
+    [SH_MAP_SASL] = "sasl",           [SH_MAP_TLS] = "tls",
     [SH_MAP_TRANSPORT] = "transport",
 };
 
@@ -143,7 +143,8 @@ enum sh_outcome sh_map_lookup(const struct sh_snapshot *s, enum sh_map m, const 
         return by_sender(s, m, key, len, a);
     case SH_MAP_SASL:
         /* Keys arrive as the sender, then the relay host, then [host]:port. */
-        if (len > 0 && key[0] != '[' && (memchr(key, '@', len) || (len == 2 && !memcmp(key, "<>", 2))))
+        if (len > 0 && key[0] != '[' &&
+            (memchr(key, '@', len) || (len == 2 && !memcmp(key, "<>", 2))))
             return by_sender(s, m, key, len, a);
         return sasl_by_host(s, key, len, a);
     case SH_MAP_TLS:

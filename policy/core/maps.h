@@ -23,15 +23,15 @@ int sh_map_by_name(const char *name, size_t len);
 const char *sh_map_name(enum sh_map m);
 
 struct sh_answer {
-    const char *value; /* FOUND: points into the snapshot, valid while it is pinned */
-    const char *why;   /* NOTFOUND/PERM/TEMP: a short reason, no secrets */
+    const char *value;           /* FOUND: points into the snapshot, valid while it is pinned */
+    const char *why;             /* NOTFOUND/PERM/TEMP: a short reason, no secrets */
     struct sh_decision decision; /* for sender-keyed maps: what matched (for the log) */
     bool has_decision;
     /* What answered, typed by map: sasl -> struct sh_cred, tls -> struct sh_relay,
      * transport -> struct sh_transport_rule; NULL otherwise. Log the sasl user
      * from it, never the value. */
     const void *matched;
-    bool secret;         /* value must never be logged */
+    bool secret; /* value must never be logged */
 };
 
 enum sh_outcome sh_map_lookup(const struct sh_snapshot *s, enum sh_map m, const char *key,

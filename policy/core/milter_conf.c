@@ -127,7 +127,8 @@ static bool load_privacy(struct sh_milter_conf *m, const config_setting_t *g, st
         return conf_fail(err, g, "must be a group { internal_networks = [...]; ... }");
     m->privacy = true;
     m->remove_originating = true;
-    return conf_only(g, allowed, err) && conf_strings(g, "internal_networks", false, add_net, &lc) &&
+    return conf_only(g, allowed, err) &&
+           conf_strings(g, "internal_networks", false, add_net, &lc) &&
            conf_strings(g, "internal_hosts", false, add_host_pattern, &lc) &&
            conf_bool(g, "remove_originating", &m->remove_originating, err) &&
            conf_bool(g, "remove_mailer", &m->remove_mailer, err);
@@ -153,7 +154,8 @@ static bool load_header_rule(struct sh_snapshot *s, struct sh_milter_conf *m,
                              const config_setting_t *g, struct sh_error *err)
 {
     static const char *const allowed[] = {"remove", "remove_pattern", "replace", "replace_pattern",
-                                          "add", "value", "relay", "senders", NULL};
+                                          "add",    "value",          "relay",   "senders",
+                                          NULL};
     static const struct {
         const char *key;
         enum sh_hdr_op op;
@@ -178,8 +180,9 @@ static bool load_header_rule(struct sh_snapshot *s, struct sh_milter_conf *m,
             kind = k;
         }
     if (found != 1)
-        return conf_fail(err, g, "needs exactly one of remove, remove_pattern, replace, "
-                                 "replace_pattern, add");
+        return conf_fail(err, g,
+                         "needs exactly one of remove, remove_pattern, replace, "
+                         "replace_pattern, add");
     wst = config_setting_get_member(g, kinds[kind].key);
     if (!conf_string(g, kinds[kind].key, true, &what, err) ||
         !conf_string(g, "value", kinds[kind].op != SH_HDR_REMOVE, &value, err) ||
@@ -246,12 +249,10 @@ static bool load_header_checks(struct sh_milter_conf *m, const config_setting_t 
         return conf_fail(err, st, "%.600s", why);
     if (sb.st_size > SH_MILTER_MAX_HC_FILE) {
         close(fd);
-        return conf_fail(err, st, "%.200s: larger than %d bytes", path,
-                         SH_MILTER_MAX_HC_FILE);
+        return conf_fail(err, st, "%.200s: larger than %d bytes", path, SH_MILTER_MAX_HC_FILE);
     }
     buf = xcalloc((size_t)sb.st_size + 1, 1);
-    while (len < (size_t)sb.st_size &&
-           (got = read(fd, buf + len, (size_t)sb.st_size - len)) != 0) {
+    while (len < (size_t)sb.st_size && (got = read(fd, buf + len, (size_t)sb.st_size - len)) != 0) {
         if (got < 0) {
             if (errno == EINTR)
                 continue;
@@ -274,13 +275,16 @@ static bool load_header_checks(struct sh_milter_conf *m, const config_setting_t 
     m->rules = xreallocarray(m->rules, m->nrules + nhcr, sizeof(*m->rules));
     for (size_t i = 0; i < nhcr; i++) {
         static const enum sh_hdr_op op[] = {
-            [SH_HC_IGNORE] = SH_HDR_REMOVE, [SH_HC_REPLACE] = SH_HDR_REPLACE,
+            [SH_HC_IGNORE] = SH_HDR_REMOVE,   [SH_HC_REPLACE] = SH_HDR_REPLACE,
             [SH_HC_PREPEND] = SH_HDR_PREPEND, [SH_HC_DUNNO] = SH_HDR_DUNNO,
             [SH_HC_WARN] = SH_HDR_WARN,
         };
         m->rules[m->nrules++] = (struct sh_hdr_rule){
-            .op = op[hcr[i].action], .re = hcr[i].re, .whole = true,
-            .negate = hcr[i].negate, .text = hcr[i].text,
+            .op = op[hcr[i].action],
+            .re = hcr[i].re,
+            .whole = true,
+            .negate = hcr[i].negate,
+            .text = hcr[i].text,
         };
     }
     free(hcr);
@@ -310,20 +314,22 @@ static bool load_unsubs(struct sh_snapshot *s, struct sh_milter_conf *m,
         if (!config_setting_is_group(g))
             return conf_fail(err, g, "must be a group { domain = ...; url = ...; }");
         if (!conf_only(g, allowed, err) || !conf_string(g, "domain", false, &domain, err) ||
-            !conf_string(g, "url", true, &url, err) || !conf_bool(g, "one_click", &u->one_click, err) ||
+            !conf_string(g, "url", true, &url, err) ||
+            !conf_bool(g, "one_click", &u->one_click, err) ||
             !load_senders(s, g, "senders", &u->senders, err))
             return false;
         if ((domain != NULL) == (u->senders.n > 0))
-            return conf_fail(err, g, "needs exactly one of domain = \"example.com\" or "
-                                     "senders = [ \"@example.com\", ... ]");
+            return conf_fail(err, g,
+                             "needs exactly one of domain = \"example.com\" or "
+                             "senders = [ \"@example.com\", ... ]");
         if (domain) {
             if (!sh_domain_valid(domain, strlen(domain)) || strlen(domain) >= sizeof(key) - 1)
                 return conf_fail(err, config_setting_get_member(g, "domain"), "invalid domain");
             key[0] = '@';
             for (size_t k = 0; k <= strlen(domain); k++)
                 key[k + 1] = (char)tolower((unsigned char)domain[k]);
-            if (!sh_sender_set_add(s, config_setting_get_member(g, "domain"), key,
-                                   SH_SET_SENDERS, &u->senders, err))
+            if (!sh_sender_set_add(s, config_setting_get_member(g, "domain"), key, SH_SET_SENDERS,
+                                   &u->senders, err))
                 return false;
         }
         if (!value_valid(url) || url[0] != '<')
@@ -360,8 +366,8 @@ static bool load_rewrites(struct sh_snapshot *s, struct sh_milter_conf *m,
             !conf_bool(g, "from_header", &w->from_header, err))
             return false;
         if ((w->relay = sh_snapshot_relay(s, relay)) == NULL)
-            return conf_fail(err, config_setting_get_member(g, "relay"),
-                             "no relay named \"%.64s\"", relay);
+            return conf_fail(err, config_setting_get_member(g, "relay"), "no relay named \"%.64s\"",
+                             relay);
         for (size_t k = 0; k < m->nrewrites; k++)
             if (m->rewrites[k].relay == w->relay)
                 return conf_fail(err, g, "relay \"%.64s\" has a rewrite already", relay);
@@ -388,8 +394,17 @@ static bool load_rewrites(struct sh_snapshot *s, struct sh_milter_conf *m,
 bool sh_milter_conf_load(struct sh_snapshot *s, const config_setting_t *group, struct sh_error *err)
 {
     static const char *const allowed[] = {
-        "default_action", "hostname",         "add_date",       "add_message_id", "privacy",
-        "headers",        "header_checks",    "list_unsubscribe", "sender_rewrite", "local_submission", NULL,
+        "default_action",
+        "hostname",
+        "add_date",
+        "add_message_id",
+        "privacy",
+        "headers",
+        "header_checks",
+        "list_unsubscribe",
+        "sender_rewrite",
+        "local_submission",
+        NULL,
     };
     struct sh_milter_conf *m = xcalloc(1, sizeof(*m));
     const char *action = "tempfail", *hostname = NULL, *hc = NULL, *local = "trust";
@@ -441,11 +456,9 @@ bool sh_milter_conf_load(struct sh_snapshot *s, const config_setting_t *group, s
     m->nconfig_rules = m->nrules;
     if (hc && !load_header_checks(m, config_setting_get_member(group, "header_checks"), hc, err))
         return false;
-    if ((st = config_setting_get_member(group, "list_unsubscribe")) &&
-        !load_unsubs(s, m, st, err))
+    if ((st = config_setting_get_member(group, "list_unsubscribe")) && !load_unsubs(s, m, st, err))
         return false;
-    if ((st = config_setting_get_member(group, "sender_rewrite")) &&
-        !load_rewrites(s, m, st, err))
+    if ((st = config_setting_get_member(group, "sender_rewrite")) && !load_rewrites(s, m, st, err))
         return false;
     return true;
 }

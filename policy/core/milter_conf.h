@@ -49,11 +49,11 @@ enum sh_hdr_op {
 
 struct sh_hdr_rule {
     enum sh_hdr_op op;
-    char *name;       /* exact header name (case-insensitive), or NULL */
-    pcre2_code *re;   /* config: on the name; header_checks: on "Name: value" */
-    bool whole;       /* header_checks rule: RE sees "Name: value", TEXT may use $1 */
-    bool negate;      /* header_checks "!/re/" */
-    char *text;       /* REPLACE/ADD value, or header_checks "Name: value" template */
+    char *name;                   /* exact header name (case-insensitive), or NULL */
+    pcre2_code *re;               /* config: on the name; header_checks: on "Name: value" */
+    bool whole;                   /* header_checks rule: RE sees "Name: value", TEXT may use $1 */
+    bool negate;                  /* header_checks "!/re/" */
+    char *text;                   /* REPLACE/ADD value, or header_checks "Name: value" template */
     const struct sh_relay *relay; /* only for mail routed to this relay; NULL: all */
     struct sh_sender_set senders; /* only for these senders (config rules); empty: all */
     struct sh_origin origin;
@@ -61,7 +61,7 @@ struct sh_hdr_rule {
 
 struct sh_unsub {
     struct sh_sender_set senders; /* `domain = "d"` is senders = [ "@d" ] */
-    char *url;    /* List-Unsubscribe value, "<https://...>, <mailto:...>" */
+    char *url;                    /* List-Unsubscribe value, "<https://...>, <mailto:...>" */
     bool one_click;
 };
 
@@ -97,7 +97,8 @@ struct sh_milter_conf {
 
 /* Parse GROUP (the top-level `milter` setting) into s->milter; relays and
  * sender rules are already loaded. false with err->text = "FILE:LINE: ..." */
-bool sh_milter_conf_load(struct sh_snapshot *s, const config_setting_t *group, struct sh_error *err);
+bool sh_milter_conf_load(struct sh_snapshot *s, const config_setting_t *group,
+                         struct sh_error *err);
 void sh_milter_conf_free(struct sh_milter_conf *p);
 
 #endif

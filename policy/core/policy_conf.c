@@ -1,14 +1,13 @@
 /* policy_conf.c - the `policy` group -> struct sh_policy_conf.
  *
  *   policy = {
- *     logins = ( { user = "alice@example.com"; senders = [ "alice@example.com", "@example.org" ]; } );
- *     require_auth = [ "@example.com" ];      require_tls = [ "@example.com" ];
- *     max_size = ( { match = [ "@example.com" ]; bytes = 10240000; } );
- *     relay_guard = true;  local_domains = [ "example.com", ".example.com" ];
- *     trusted_networks = [ "127.0.0.0/8", "::1/128" ];
- *     rate_limits = ( { name = "ses"; per = "relay"; relay = "ses"; messages = 14; window = 1; } );
- *     rate_store = "memory";  rate_fail_mode = "allow";
- *     redis = { address = "inet:127.0.0.1:6379"; timeout_ms = 200; key_prefix = "smarthostd:"; };
+ *     logins = ( { user = "alice@example.com"; senders = [ "alice@example.com", "@example.org" ]; }
+ * ); require_auth = [ "@example.com" ];      require_tls = [ "@example.com" ]; max_size = ( { match
+ * = [ "@example.com" ]; bytes = 10240000; } ); relay_guard = true;  local_domains = [
+ * "example.com", ".example.com" ]; trusted_networks = [ "127.0.0.0/8", "::1/128" ]; rate_limits = (
+ * { name = "ses"; per = "relay"; relay = "ses"; messages = 14; window = 1; } ); rate_store =
+ * "memory";  rate_fail_mode = "allow"; redis = { address = "inet:127.0.0.1:6379"; timeout_ms = 200;
+ * key_prefix = "smarthostd:"; };
  *   };
  */
 #include <arpa/inet.h>
@@ -24,17 +23,21 @@
 #include "resolve.h"
 #include "strmap.h"
 
-#define MAX_LOGINS      100000
-#define MAX_LIMIT_NAME  32
-#define MAX_PREFIX      64
+#define MAX_LOGINS     100000
+#define MAX_LIMIT_NAME 32
+#define MAX_PREFIX     64
 
 const char *policy_per_name(enum policy_per per)
 {
     switch (per) {
-    case POLICY_PER_SASL_USER: return "sasl_user";
-    case POLICY_PER_SENDER: return "sender";
-    case POLICY_PER_SENDER_DOMAIN: return "sender_domain";
-    case POLICY_PER_RELAY: return "relay";
+    case POLICY_PER_SASL_USER:
+        return "sasl_user";
+    case POLICY_PER_SENDER:
+        return "sender";
+    case POLICY_PER_SENDER_DOMAIN:
+        return "sender_domain";
+    case POLICY_PER_RELAY:
+        return "relay";
     }
     return "?";
 }
@@ -136,7 +139,8 @@ static bool add_cidr(void *ctx, const config_setting_t *st, const char *value)
     if (!sh_cidr_parse(value, &p->trusted[p->ntrusted]))
         return conf_fail(cc->err, st,
                          "\"%.80s\": not an address or network (192.0.2.0/24, 2001:db8::/32; "
-                         "host bits must be zero)", value);
+                         "host bits must be zero)",
+                         value);
     p->ntrusted++;
     return true;
 }
@@ -158,8 +162,8 @@ static bool limit_name_valid(const char *n)
 static bool load_limit(struct sh_snapshot *s, struct sh_policy_conf *p, const config_setting_t *g,
                        struct policy_limit *l, struct sh_error *err)
 {
-    static const char *const allowed[] = {"name", "per", "match", "relay", "messages",
-                                          "recipients", "window", NULL};
+    static const char *const allowed[] = {"name",     "per",        "match",  "relay",
+                                          "messages", "recipients", "window", NULL};
     static const char *const pers[] = {[POLICY_PER_SASL_USER] = "sasl_user",
                                        [POLICY_PER_SENDER] = "sender",
                                        [POLICY_PER_SENDER_DOMAIN] = "sender_domain",
@@ -203,8 +207,8 @@ static bool load_limit(struct sh_snapshot *s, struct sh_policy_conf *p, const co
             return conf_fail(err, config_setting_get_member(g, "relay"),
                              "only with per = \"relay\"");
         if ((l->relay = sh_snapshot_relay(s, relay)) == NULL)
-            return conf_fail(err, config_setting_get_member(g, "relay"),
-                             "no relay named \"%.64s\"", relay);
+            return conf_fail(err, config_setting_get_member(g, "relay"), "no relay named \"%.64s\"",
+                             relay);
     }
     return sh_sender_set_load(s, g, "match", false, SH_SET_SENDERS, &l->match, err);
 }
@@ -255,7 +259,8 @@ static bool load_store(struct sh_policy_conf *p, const config_setting_t *group,
         return conf_fail(err, config_setting_get_member(group, "rate_store"),
                          "must be \"memory\" or \"redis\"");
     if (r == NULL)
-        return conf_fail(err, group, "rate_store = \"redis\" needs a redis = { address = ...; } group");
+        return conf_fail(err, group,
+                         "rate_store = \"redis\" needs a redis = { address = ...; } group");
     if (!config_setting_is_group(r))
         return conf_fail(err, r, "must be a group { address = ...; }");
     if (!conf_only(r, allowed, err) || !conf_string(r, "address", true, &address, err) ||
@@ -278,9 +283,9 @@ static bool load(struct sh_snapshot *s, struct sh_policy_conf *p, const config_s
                  struct sh_error *err)
 {
     static const char *const allowed[] = {
-        "logins", "require_auth", "require_tls", "relay_guard", "local_domains",
-        "trusted_networks", "rate_limits", "rate_store", "rate_fail_mode", "redis", "max_size",
-        NULL,
+        "logins",           "require_auth", "require_tls", "relay_guard",    "local_domains",
+        "trusted_networks", "rate_limits",  "rate_store",  "rate_fail_mode", "redis",
+        "max_size",         NULL,
     };
     struct cidr_ctx cc = {.err = err, .p = p};
     const config_setting_t *st;
@@ -290,13 +295,11 @@ static bool load(struct sh_snapshot *s, struct sh_policy_conf *p, const config_s
     if (!conf_only(group, allowed, err))
         return false;
     p->login_index = NULL;
-    if ((st = config_setting_get_member(group, "logins")) != NULL &&
-        !load_logins(s, p, st, err))
+    if ((st = config_setting_get_member(group, "logins")) != NULL && !load_logins(s, p, st, err))
         return false;
     if (!sh_sender_set_load(s, group, "require_auth", false, SH_SET_SENDERS, &p->require_auth,
                             err) ||
-        !sh_sender_set_load(s, group, "require_tls", false, SH_SET_SENDERS, &p->require_tls,
-                            err) ||
+        !sh_sender_set_load(s, group, "require_tls", false, SH_SET_SENDERS, &p->require_tls, err) ||
         !conf_bool(group, "relay_guard", &p->relay_guard, err) ||
         !sh_sender_set_load(s, group, "local_domains", false, SH_SET_DOMAINS, &p->local_domains,
                             err) ||

@@ -32,15 +32,15 @@ enum policy_per {
 const char *policy_per_name(enum policy_per per);
 
 struct policy_limit {
-    char *name;                  /* [a-z0-9_-]{1,32}: log lines and store keys */
+    char *name; /* [a-z0-9_-]{1,32}: log lines and store keys */
     enum policy_per per;
-    struct sh_sender_set match;     /* empty: every sender */
+    struct sh_sender_set match;   /* empty: every sender */
     const struct sh_relay *relay; /* per relay: only this one (NULL: each relay) */
-    unsigned messages;           /* per window; 0: not limited */
-    unsigned recipients;         /* per window; 0: not limited */
-    unsigned window;             /* seconds */
+    unsigned messages;            /* per window; 0: not limited */
+    unsigned recipients;          /* per window; 0: not limited */
+    unsigned window;              /* seconds */
     struct sh_origin origin;
-    unsigned ctr_deferrals;      /* counter slot: requests deferred by this limit (metrics.h) */
+    unsigned ctr_deferrals; /* counter slot: requests deferred by this limit (metrics.h) */
 };
 
 enum policy_fail_mode {
@@ -51,7 +51,7 @@ enum policy_fail_mode {
 struct sh_policy_conf {
     struct policy_login *logins; /* empty: no ownership rule */
     size_t nlogins;
-    struct strmap *login_index;  /* user -> struct policy_login */
+    struct strmap *login_index; /* user -> struct policy_login */
     struct sh_sender_set require_auth;
     struct sh_sender_set require_tls;
     struct sh_sender_set max_size; /* item value: the largest message in bytes */
@@ -70,15 +70,16 @@ struct sh_policy_conf {
     struct sh_origin origin;
 };
 
-#define POLICY_MAX_LIMITS        64
-#define POLICY_MAX_SIZE_RULES    1024
-#define POLICY_MAX_TRUSTED       1024
+#define POLICY_MAX_LIMITS         64
+#define POLICY_MAX_SIZE_RULES     1024
+#define POLICY_MAX_TRUSTED        1024
 #define POLICY_DEFAULT_TIMEOUT_MS 200
-#define POLICY_REDIS_RETRY_MS    1000
+#define POLICY_REDIS_RETRY_MS     1000
 
 /* Parse GROUP (the top-level `policy` setting) into s->policy; relays are
  * already loaded (sh_snapshot_relay()). false with err->text = "FILE:LINE: ..." */
-bool sh_policy_conf_load(struct sh_snapshot *s, const config_setting_t *group, struct sh_error *err);
+bool sh_policy_conf_load(struct sh_snapshot *s, const config_setting_t *group,
+                         struct sh_error *err);
 void sh_policy_conf_free(struct sh_policy_conf *p);
 
 #endif

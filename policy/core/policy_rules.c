@@ -18,19 +18,32 @@
 const char *policy_reason_name(enum policy_reason r)
 {
     switch (r) {
-    case PR_NONE: return "none";
-    case PR_BAD_SENDER: return "bad-sender";
-    case PR_BAD_RECIPIENT: return "bad-recipient";
-    case PR_BAD_LOGIN: return "bad-sasl-username";
-    case PR_TLS_REQUIRED: return "require_tls";
-    case PR_AUTH_REQUIRED: return "require_auth";
-    case PR_NOT_OWNER: return "login-mismatch";
-    case PR_RELAY_DENIED: return "relay_guard";
-    case PR_SIZE_LIMIT: return "max_size";
-    case PR_RATE_LIMIT: return "rate-limit";
-    case PR_STORE_FULL: return "rate-store-full";
-    case PR_STORE_DOWN: return "rate-store-down";
-    case PR_STORE_DOWN_ALLOWED: return "rate-store-down-allowed";
+    case PR_NONE:
+        return "none";
+    case PR_BAD_SENDER:
+        return "bad-sender";
+    case PR_BAD_RECIPIENT:
+        return "bad-recipient";
+    case PR_BAD_LOGIN:
+        return "bad-sasl-username";
+    case PR_TLS_REQUIRED:
+        return "require_tls";
+    case PR_AUTH_REQUIRED:
+        return "require_auth";
+    case PR_NOT_OWNER:
+        return "login-mismatch";
+    case PR_RELAY_DENIED:
+        return "relay_guard";
+    case PR_SIZE_LIMIT:
+        return "max_size";
+    case PR_RATE_LIMIT:
+        return "rate-limit";
+    case PR_STORE_FULL:
+        return "rate-store-full";
+    case PR_STORE_DOWN:
+        return "rate-store-down";
+    case PR_STORE_DOWN_ALLOWED:
+        return "rate-store-down-allowed";
     }
     return "?";
 }
@@ -94,8 +107,7 @@ static bool sender_rules(struct ctx *c, const struct policy_facts *f, struct pol
 
     if (c->sender[0] == 0)
         return false; /* the null sender: bounces are nobody's to own */
-    if (!f->tls &&
-        (it = sender_match(&p->require_tls, c->sender, c->s->delimiters)) != NULL) {
+    if (!f->tls && (it = sender_match(&p->require_tls, c->sender, c->s->delimiters)) != NULL) {
         verdict(v, POLICY_REJECT, PR_TLS_REQUIRED, &it->origin, it->key,
                 "5.7.1 <%s>: Sender address rejected: must use STARTTLS", c->shown);
         return true;
@@ -187,7 +199,8 @@ static const char *limit_value(const struct ctx *c, const struct policy_limit *l
 {
     const char *at = strrchr(c->noext, '@');
 
-    if (l->match.n > 0 && (c->sender[0] == 0 || !sender_match(&l->match, c->sender, c->s->delimiters)))
+    if (l->match.n > 0 &&
+        (c->sender[0] == 0 || !sender_match(&l->match, c->sender, c->s->delimiters)))
         return NULL;
     switch (l->per) {
     case POLICY_PER_SASL_USER:
@@ -211,8 +224,8 @@ static const char *limit_value(const struct ctx *c, const struct policy_limit *l
 
 /* The verdict for a limit that did not fit (RL_EXCEEDED) or a store that
  * could not answer; false when the request may pass anyway (fail mode allow). */
-static bool limit_verdict(struct ctx *c, const struct policy_limit *l, const char *value,
-                          char kind, unsigned limit, enum rl_result r, struct policy_verdict *v)
+static bool limit_verdict(struct ctx *c, const struct policy_limit *l, const char *value, char kind,
+                          unsigned limit, enum rl_result r, struct policy_verdict *v)
 {
     char shown[SH_LOG_TEXT_MAX];
 
@@ -220,8 +233,7 @@ static bool limit_verdict(struct ctx *c, const struct policy_limit *l, const cha
     if (r == RL_EXCEEDED) {
         msg_printable(shown, sizeof(shown), value, strlen(value));
         verdict(v, POLICY_DEFER_IF_PERMIT, PR_RATE_LIMIT, &l->origin, l->name,
-                "4.7.1 %s rate limit exceeded, retry later",
-                kind == 'm' ? "Message" : "Recipient");
+                "4.7.1 %s rate limit exceeded, retry later", kind == 'm' ? "Message" : "Recipient");
         snprintf(v->detail + strlen(v->detail), sizeof(v->detail) - strlen(v->detail),
                  " %s=%s limit=%u/%us", policy_per_name(l->per), shown, limit, l->window);
         return true;
@@ -259,8 +271,12 @@ static void pend(struct pending *pd, const struct policy_limit *l, const char *v
     size_t i = pd->n++;
 
     snprintf(pd->key[i], sizeof(pd->key[i]), "%s|%c|%s", l->name, kind, value);
-    pd->t[i] = (struct rl_take){.key = pd->key[i], .now = now, .window = l->window, .n = 1,
-                                .limit = limit, .commit = commit};
+    pd->t[i] = (struct rl_take){.key = pd->key[i],
+                                .now = now,
+                                .window = l->window,
+                                .n = 1,
+                                .limit = limit,
+                                .commit = commit};
     pd->l[i] = l;
     pd->value[i] = value;
     pd->kind[i] = kind;
@@ -339,8 +355,8 @@ static bool load_facts(struct ctx *c, const struct policy_facts *f, struct polic
     return false;
 }
 
-void policy_eval(const struct sh_snapshot *s, const struct policy_facts *f,
-                 struct rl_store *memory, time_t now, struct policy_verdict *v)
+void policy_eval(const struct sh_snapshot *s, const struct policy_facts *f, struct rl_store *memory,
+                 time_t now, struct policy_verdict *v)
 {
     struct ctx c;
 

@@ -62,18 +62,18 @@ enum policy_action {
 };
 
 enum policy_reason {
-    PR_NONE,           /* no rule objected */
-    PR_BAD_SENDER,     /* sender too long or with control characters: refused */
-    PR_BAD_RECIPIENT,  /* recipient likewise */
-    PR_BAD_LOGIN,      /* sasl_username likewise */
+    PR_NONE,          /* no rule objected */
+    PR_BAD_SENDER,    /* sender too long or with control characters: refused */
+    PR_BAD_RECIPIENT, /* recipient likewise */
+    PR_BAD_LOGIN,     /* sasl_username likewise */
     PR_TLS_REQUIRED,
     PR_AUTH_REQUIRED,
     PR_NOT_OWNER,
     PR_RELAY_DENIED,
-    PR_SIZE_LIMIT,     /* max_size for the sender's domain */
+    PR_SIZE_LIMIT, /* max_size for the sender's domain */
     PR_RATE_LIMIT,
-    PR_STORE_FULL,     /* the in-process counter table is full: a new key is deferred */
-    PR_STORE_DOWN,     /* rate-limit store unavailable, fail mode defer */
+    PR_STORE_FULL,         /* the in-process counter table is full: a new key is deferred */
+    PR_STORE_DOWN,         /* rate-limit store unavailable, fail mode defer */
     PR_STORE_DOWN_ALLOWED, /* ... fail mode allow: DUNNO, but worth a log line */
 };
 
@@ -89,8 +89,8 @@ struct policy_verdict {
     const struct policy_limit *limit; /* PR_RATE_LIMIT and the store reasons: which limit */
 };
 
-void policy_eval(const struct sh_snapshot *s, const struct policy_facts *f,
-                 struct rl_store *memory, time_t now, struct policy_verdict *v);
+void policy_eval(const struct sh_snapshot *s, const struct policy_facts *f, struct rl_store *memory,
+                 time_t now, struct policy_verdict *v);
 
 /* smarthostctl route: the SMTP-time rules that apply to SENDER, as key=value
  * lines prefixed policy_; nothing when the config has no policy group. */

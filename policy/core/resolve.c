@@ -93,8 +93,7 @@ bool sh_sender_pattern(const char *in, char *key, enum sh_rule_kind *kind, const
 }
 
 bool sh_sender_walk(const char *key, size_t klen, const char *delims,
-                    bool (*fn)(void *ctx, const char *cand, size_t len, enum sh_via via),
-                    void *ctx)
+                    bool (*fn)(void *ctx, const char *cand, size_t len, enum sh_via via), void *ctx)
 {
     char alt[SH_MAX_KEY + 3];
     const char *at = memchr(key, '@', klen) ? strrchr(key, '@') : NULL;

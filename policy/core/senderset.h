@@ -1,4 +1,5 @@
-/* senderset.h - one set of sender (or domain) patterns and its matcher, for every rule that names senders.
+/* senderset.h - one set of sender (or domain) patterns and its matcher, for every rule that names
+ * senders.
  *
  * Sender patterns are the routing rules' syntax: user@domain, @domain,
  * @.domain (strict subdomains) and, where a rule allows it, <> for the null

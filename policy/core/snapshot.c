@@ -15,8 +15,9 @@ static struct sh_snapshot *current;
 const char *sh_tls_level_name(enum sh_tls_level level)
 {
     static const char *const names[] = {
-        [SH_TLS_NONE] = "none",         [SH_TLS_MAY] = "may",       [SH_TLS_ENCRYPT] = "encrypt",
-        [SH_TLS_FINGERPRINT] = "fingerprint", [SH_TLS_VERIFY] = "verify", [SH_TLS_SECURE] = "secure",
+        [SH_TLS_NONE] = "none",       [SH_TLS_MAY] = "may",
+        [SH_TLS_ENCRYPT] = "encrypt", [SH_TLS_FINGERPRINT] = "fingerprint",
+        [SH_TLS_VERIFY] = "verify",   [SH_TLS_SECURE] = "secure",
     };
     return (unsigned)level < sizeof(names) / sizeof(names[0]) ? names[level] : "?";
 }
@@ -91,7 +92,7 @@ void sh_snapshot_publish(struct sh_snapshot *s)
 {
     struct sh_snapshot *old;
 
-    sh_metrics_bind(s, current); /* only this thread writes current */
+    sh_metrics_bind(s, current);                     /* only this thread writes current */
     __atomic_store_n(&s->refs, 1, __ATOMIC_RELEASE); /* the "current" reference */
     pthread_mutex_lock(&current_lock);
     old = current;

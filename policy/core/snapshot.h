@@ -49,9 +49,9 @@ struct sh_relay {
     unsigned port;
     bool implicit_tls; /* SMTPS (465): needs the wrappermode transport */
     enum sh_tls_level tls;
-    char *tls_answer;            /* smtp_tls_policy_maps value: "secure match=nexthop" */
-    const struct sh_cred *cred;  /* NULL: never AUTH (IP-allowlisted relay) */
-    struct sh_relay **failover;  /* further relays of the same route, in order */
+    char *tls_answer;           /* smtp_tls_policy_maps value: "secure match=nexthop" */
+    const struct sh_cred *cred; /* NULL: never AUTH (IP-allowlisted relay) */
+    struct sh_relay **failover; /* further relays of the same route, in order */
     size_t nfailover;
     char *nexthop;  /* "[host]:port" */
     char *nexthops; /* relay map value: own nexthop then the failovers', ", " joined */
@@ -71,11 +71,11 @@ enum sh_rule_kind {
  * with credentials only keeps the relay its less specific rules (or the default
  * relay) give; its credentials are used at that relay and nowhere else. */
 struct sh_rule {
-    char *key;                   /* normalized: lowercase, as matched */
+    char *key; /* normalized: lowercase, as matched */
     enum sh_rule_kind kind;
-    bool relay_set;               /* false: credentials only, the relay comes from elsewhere */
-    const struct sh_relay *relay; /* relay_set: NULL is "direct", deliver without any relay */
-    const struct sh_cred *cred;   /* this sender pattern's own credentials, or NULL */
+    bool relay_set;                    /* false: credentials only, the relay comes from elsewhere */
+    const struct sh_relay *relay;      /* relay_set: NULL is "direct", deliver without any relay */
+    const struct sh_cred *cred;        /* this sender pattern's own credentials, or NULL */
     const struct sh_relay *cred_relay; /* the one relay CRED may be sent to (NULL: none) */
     struct sh_origin origin;
 };
@@ -110,7 +110,7 @@ struct sh_snapshot {
     struct sh_rule *rules;
     size_t nrules;
     _Atomic uint64_t *rule_hits; /* per rule, set when published (metrics.h) */
-    struct strmap *rule_index; /* key -> struct sh_rule */
+    struct strmap *rule_index;   /* key -> struct sh_rule */
 
     struct sh_transport_rule *transports;
     size_t ntransports;

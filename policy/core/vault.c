@@ -69,8 +69,7 @@ bool sh_vault_decrypt_key(const unsigned char key[SH_VAULT_KEY_LEN], const char 
         return fail(err, "credentials %s: malformed %s value (bad base64 or too long)", name,
                     SH_VAULT_PREFIX);
     if (n < NONCE_LEN + 1 + TAG_LEN)
-        return fail(err, "credentials %s: malformed %s value (truncated)", name,
-                    SH_VAULT_PREFIX);
+        return fail(err, "credentials %s: malformed %s value (truncated)", name, SH_VAULT_PREFIX);
     if ((ctx = EVP_CIPHER_CTX_new()) != NULL &&
         EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) == 1 &&
         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, NONCE_LEN, NULL) == 1 &&
@@ -81,7 +80,8 @@ bool sh_vault_decrypt_key(const unsigned char key[SH_VAULT_KEY_LEN], const char 
         EVP_DecryptFinal_ex(ctx, plain + len, &fin) == 1)
         ok = true;
     EVP_CIPHER_CTX_free(ctx);
-    if (ok && (size_t)(len + fin) <= SH_VAULT_MAX_SECRET && memchr(plain, 0, (size_t)(len + fin)) == NULL) {
+    if (ok && (size_t)(len + fin) <= SH_VAULT_MAX_SECRET &&
+        memchr(plain, 0, (size_t)(len + fin)) == NULL) {
         *out = malloc((size_t)(len + fin) + 1);
         if (*out) {
             memcpy(*out, plain, (size_t)(len + fin));
@@ -116,8 +116,7 @@ char *sh_vault_encrypt(const unsigned char key[SH_VAULT_KEY_LEN], const char *na
         EVP_EncryptUpdate(ctx, raw + NONCE_LEN, &len, (const unsigned char *)secret, (int)slen) ==
             1 &&
         EVP_EncryptFinal_ex(ctx, raw + NONCE_LEN + len, &fin) == 1 &&
-        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, TAG_LEN, raw + NONCE_LEN + len + fin) ==
-            1) {
+        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, TAG_LEN, raw + NONCE_LEN + len + fin) == 1) {
         int total = NONCE_LEN + len + fin + TAG_LEN;
         if ((out = malloc(plen + 4 * ((size_t)total + 2) / 3 + 1)) != NULL) {
             memcpy(out, SH_VAULT_PREFIX, plen);
@@ -138,8 +137,7 @@ bool sh_vault_key_new(unsigned char key[SH_VAULT_KEY_LEN], char text[64])
     return true;
 }
 
-bool sh_vault_key_read(const char *path, unsigned char key[SH_VAULT_KEY_LEN],
-                       struct sh_error *err)
+bool sh_vault_key_read(const char *path, unsigned char key[SH_VAULT_KEY_LEN], struct sh_error *err)
 {
     char buf[KEY_B64 + 4];
     unsigned char raw[KEY_B64];
@@ -167,8 +165,10 @@ bool sh_vault_key_read(const char *path, unsigned char key[SH_VAULT_KEY_LEN],
     OPENSSL_cleanse(buf, sizeof(buf));
     if (k != SH_VAULT_KEY_LEN) {
         OPENSSL_cleanse(raw, sizeof(raw));
-        return fail(err, "vault key %.200s: must hold one line, the base64 of 32 bytes "
-                         "(smarthostctl key init)", path);
+        return fail(err,
+                    "vault key %.200s: must hold one line, the base64 of 32 bytes "
+                    "(smarthostctl key init)",
+                    path);
     }
     memcpy(key, raw, SH_VAULT_KEY_LEN);
     OPENSSL_cleanse(raw, sizeof(raw));

@@ -12,11 +12,11 @@
 #include <stddef.h>
 #include "config.h"
 
-#define SH_VAULT_PREFIX "enc:v1:"
+#define SH_VAULT_PREFIX      "enc:v1:"
 #define SH_DEFAULT_VAULT_KEY SH_SYSCONFDIR "/smarthostd/vault.key"
-#define SH_VAULT_KEY_LEN 32
-#define SH_VAULT_MAX_SECRET 1024 /* plaintext bytes; longer values are refused */
-#define SH_VAULT_OLD_SUFFIX ".old" /* kept by `key rotate` until its switch completes */
+#define SH_VAULT_KEY_LEN     32
+#define SH_VAULT_MAX_SECRET  1024   /* plaintext bytes; longer values are refused */
+#define SH_VAULT_OLD_SUFFIX  ".old" /* kept by `key rotate` until its switch completes */
 
 /* Decrypt VALUE (starting with SH_VAULT_PREFIX) of credential NAME with the key
  * in KEY_PATH; while a rotation is switching (KEY_PATH.old exists) a value the
@@ -27,8 +27,7 @@ bool sh_vault_decrypt(const char *key_path, const char *name, const char *value,
                       struct sh_error *err);
 
 /* Read and check a key file (ownership, mode, format). The caller wipes KEY. */
-bool sh_vault_key_read(const char *path, unsigned char key[SH_VAULT_KEY_LEN],
-                       struct sh_error *err);
+bool sh_vault_key_read(const char *path, unsigned char key[SH_VAULT_KEY_LEN], struct sh_error *err);
 /* Fresh random key and its file text (base64 + "\n", NUL-terminated). */
 bool sh_vault_key_new(unsigned char key[SH_VAULT_KEY_LEN], char text[64]);
 

@@ -41,7 +41,6 @@
 #include "snapshot.h"
 #include "strmap.h"
 
-
 bool pf_refuse(const char *what, const char *value, const char *why)
 {
     ctl_err("import postfix: %s \"%.120s\": %s", what, value, why);
@@ -58,7 +57,8 @@ static bool postconf(const char *dir, const char *name, char *out, size_t cap)
     if (ctl_postconf(dir, args, &text) != 0) {
         free(text);
         ctl_err("import postfix: postconf -c %s -xh %s failed (is Postfix installed and "
-                "%s/main.cf readable?)", dir, name, dir);
+                "%s/main.cf readable?)",
+                dir, name, dir);
         return false;
     }
     len = strlen(text);
@@ -138,7 +138,8 @@ static bool load_table(struct import *im, struct table *t, const char *param)
     t->param = param;
     if (!postconf(im->dir, param, value, sizeof(value)))
         return false;
-    for (char *spec = strtok_r(value, ", \t\n", &save); spec; spec = strtok_r(NULL, ", \t\n", &save)) {
+    for (char *spec = strtok_r(value, ", \t\n", &save); spec;
+         spec = strtok_r(NULL, ", \t\n", &save)) {
         static const struct {
             const char *type, *suffix;
         } types[] = {{"texthash:", NULL}, {"hash:", ".db"}, {"lmdb:", ".lmdb"}};
@@ -153,9 +154,9 @@ static bool load_table(struct import *im, struct table *t, const char *param)
             }
         if (path == NULL)
             return pf_refuse(param, spec,
-                          "only texthash:, hash: and lmdb: tables can be imported; other types "
-                          "(regexp, pcre, cidr, proxy, SQL, LDAP, ...) match in ways smarthostd "
-                          "rules cannot express, so nothing is imported");
+                             "only texthash:, hash: and lmdb: tables can be imported; other types "
+                             "(regexp, pcre, cidr, proxy, SQL, LDAP, ...) match in ways smarthostd "
+                             "rules cannot express, so nothing is imported");
         if (path[0] != '/')
             return pf_refuse(param, spec, "write an absolute path");
         if (suffix) { /* Postfix reads the .db: its source must not have changed since postmap */
@@ -164,8 +165,8 @@ static bool load_table(struct import *im, struct table *t, const char *param)
                 return pf_refuse(param, db, "missing: run postmap first");
             if (stat(path, &src) == 0 && src.st_mtime > bin.st_mtime)
                 return pf_refuse(param, path,
-                              "newer than its compiled table: Postfix uses the old values; "
-                              "run postmap, then import");
+                                 "newer than its compiled table: Postfix uses the old values; "
+                                 "run postmap, then import");
         }
         if (!pftable_each(path, false, add_entry, t))
             return false;
@@ -174,10 +175,10 @@ static bool load_table(struct import *im, struct table *t, const char *param)
     for (size_t i = 0; i < t->n; i++)
         if (strmap_put(t->index, t->e[i].key, &t->e[i]) != NULL)
             ctl_warn("%s: duplicate entry \"%.80s\": the first one is used, "
-                     "as Postfix does", param, t->e[i].key);
+                     "as Postfix does",
+                     param, t->e[i].key);
     return true;
 }
-
 
 /* The rule for one sender key of the relay, transport or sasl map (EMPTY: the map's
  * null-sender key, NULL for the sasl map); keys that are no sender (nexthop keys of
@@ -198,8 +199,9 @@ static bool import_sender(struct import *im, struct strmap *done, const char *ke
     if (kind == SH_RULE_SUBDOMAIN || (kind == SH_RULE_NULL && !null))
         return pf_refuse("sender key", key, "Postfix never looks this key up; delete it");
     if (strchr(key, '@') == NULL && kind != SH_RULE_NULL)
-        return pf_refuse("sender key", key,
-                      "a bare local part matches only local domains in Postfix; write user@domain");
+        return pf_refuse(
+            "sender key", key,
+            "a bare local part matches only local domains in Postfix; write user@domain");
     if (strmap_put(done, norm, (void *)key) != NULL)
         return true;
     if ((r = pf_relay_for(im, norm)) == RELAY_ERROR)
@@ -213,20 +215,20 @@ static bool import_transport(struct import *im, const struct entry *e)
 
     if (strcmp(e->key, "*") == 0 || e->key[0] == '@')
         return pf_refuse("transport_maps key", e->key,
-                      "smarthostd transports match domain, .domain or user@domain only");
+                         "smarthostd transports match domain, .domain or user@domain only");
     if (colon == NULL || colon == e->value)
         return pf_refuse("transport_maps value", e->value,
-                      "write transport:nexthop with a transport name (an empty transport, "
-                      "meaning default_transport, has no smarthostd equivalent)");
+                         "write transport:nexthop with a transport name (an empty transport, "
+                         "meaning default_transport, has no smarthostd equivalent)");
     if (im->auth && colon[1]) { /* Postfix would look up this nexthop's own credentials */
         char host[SH_MAX_HOST + 1];
         const char *h = colon[1] == '[' ? colon + 2 : colon + 1;
         snprintf(host, sizeof(host), "%.*s", (int)strcspn(h, "]:"), h);
         if (pf_lookup(&im->sasl, host) || pf_lookup(&im->sasl, colon + 1))
             return pf_refuse("transport_maps value", e->value,
-                          "smtp_sasl_password_maps has credentials for this nexthop; smarthostd "
-                          "answers SASL lookups with the sender's relay's credentials, not the "
-                          "nexthop's: route this traffic with a sender rule instead");
+                             "smtp_sasl_password_maps has credentials for this nexthop; smarthostd "
+                             "answers SASL lookups with the sender's relay's credentials, not the "
+                             "nexthop's: route this traffic with a sender rule instead");
     }
     { /* smtp(8) tries smtp_fallback_relay after a lane's nexthop too */
         char name[MAX_VALUE], what[PATH_MAX + 64];
@@ -237,13 +239,13 @@ static bool import_transport(struct import *im, const struct entry *e)
             return false;
         if (!x->defined && im->fallback[0])
             return pf_refuse(what, e->value,
-                          "not in master.cf, so whether smtp(8) would try smtp_fallback_relay "
-                          "after this lane cannot be told");
+                             "not in master.cf, so whether smtp(8) would try smtp_fallback_relay "
+                             "after this lane cannot be told");
         if (x->defined && x->smtp && x->fallback[0])
             return pf_refuse(what, e->value,
-                          "smtp(8) would try smtp_fallback_relay after this lane's nexthop; "
-                          "smarthostd lanes have no failover (set -o smtp_fallback_relay= on "
-                          "its master.cf entry if it should not)");
+                             "smtp(8) would try smtp_fallback_relay after this lane's nexthop; "
+                             "smarthostd lanes have no failover (set -o smtp_fallback_relay= on "
+                             "its master.cf entry if it should not)");
     }
     return relay_transport(im->m, e->key, e->value);
 }
@@ -305,14 +307,14 @@ static bool read_postfix(struct import *im)
         ctl_err("import postfix: Postfix's recipient_delimiter is \"%s\" "
                 "but %s has \"%s\": set recipient_delimiter = \"%s\"; there first, or "
                 "senders with an extension would route differently",
-        im->delims, im->m->config, s->delimiters, im->delims);
+                im->delims, im->m->config, s->delimiters, im->delims);
         sh_snapshot_free(s);
         return false;
     }
     if (s->nrules || s->default_relay || s->ntransports)
         ctl_warn("%s has sender rules, transports or a default relay of its own; "
                  "they stay and may route some senders unlike Postfix did",
-         im->m->config);
+                 im->m->config);
     sh_snapshot_free(s);
     return true;
 }
@@ -327,7 +329,7 @@ static bool import_all(struct import *im)
     if (!relay_managed_empty(im->m)) {
         ctl_err("import postfix: %s already has relays or rules; the "
                 "import replaces the whole routing: move that file away first",
-        im->m->path);
+                im->m->path);
         return false;
     }
     if (!read_postfix(im))
@@ -367,8 +369,8 @@ static bool import_all(struct import *im)
         relay_default_name(im->m, im->relays[d].name);
     if (ok)
         printf("imported from %s/main.cf: %zu relay(s), default relay %s, %zu sender rule(s), "
-               "%zu transport(s)\n", im->dir, im->nrelays, d >= 0 ? im->relays[d].name : "no",
-               nrules, im->transport.n);
+               "%zu transport(s)\n",
+               im->dir, im->nrelays, d >= 0 ? im->relays[d].name : "no", nrules, im->transport.n);
     return ok;
 }
 

@@ -112,7 +112,8 @@ static int key_init(const struct ctl_ctx *ctx, int argc, char **argv)
     }
     if (exists(path)) {
         ctl_err("key init: %s exists; refusing to overwrite it "
-                "(use key rotate to replace a key)", path);
+                "(use key rotate to replace a key)",
+                path);
         return CTL_FAIL;
     }
     if (!sh_vault_key_new(key, text)) {
@@ -143,7 +144,8 @@ static int key_init(const struct ctl_ctx *ctx, int argc, char **argv)
            group ? group : "");
     if (geteuid() != 0)
         ctl_warn("not run as root: %s is owned by uid %ld; smarthostd accepts "
-                 "a key owned by root or by the user it runs as", path, (long)geteuid());
+                 "a key owned by root or by the user it runs as",
+                 path, (long)geteuid());
     return CTL_OK;
 }
 
@@ -174,8 +176,7 @@ static bool recover(const struct rot_paths *p)
         if ((exists(p->fresh) && rename(p->fresh, p->key) != 0) ||
             (exists(p->rotate) && rename(p->rotate, p->managed) != 0) || !sh_fsync_dir(p->key) ||
             unlink(p->old) != 0 || !sh_fsync_dir(p->key)) {
-            ctl_err("key rotate: cannot finish the interrupted rotation: %s",
-            strerror(errno));
+            ctl_err("key rotate: cannot finish the interrupted rotation: %s", strerror(errno));
             return false;
         }
         printf("finished an interrupted key rotation\n");
@@ -207,9 +208,9 @@ static bool foreign_values(const struct ctl_managed *m)
             if (config_setting_lookup_string(c, "password", &pw) &&
                 strncmp(pw, SH_VAULT_PREFIX, strlen(SH_VAULT_PREFIX)) == 0) {
                 ctl_err("key rotate: %s:%d: credentials %s: an %s value outside %s "
-                "cannot be rotated; move it there with relay add-auth",
-                config_setting_source_file(c), config_setting_source_line(c),
-                config_setting_name(c), SH_VAULT_PREFIX, CTL_MANAGED_NAME);
+                        "cannot be rotated; move it there with relay add-auth",
+                        config_setting_source_file(c), config_setting_source_line(c),
+                        config_setting_name(c), SH_VAULT_PREFIX, CTL_MANAGED_NAME);
                 found = true;
             }
         }

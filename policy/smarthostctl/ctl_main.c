@@ -66,12 +66,10 @@ static bool is_help(const char *arg)
 
 int main(int argc, char **argv)
 {
-    static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
-                                         {"version", no_argument, NULL, 'V'},
-                                         {"config", required_argument, NULL, 'c'},
-                                         {"verbose", no_argument, NULL, 'v'},
-                                         {"env-file", required_argument, NULL, 'E'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"help", no_argument, NULL, 'h'},           {"version", no_argument, NULL, 'V'},
+        {"config", required_argument, NULL, 'c'},   {"verbose", no_argument, NULL, 'v'},
+        {"env-file", required_argument, NULL, 'E'}, {NULL, 0, NULL, 0}};
     const char *names[NVERBS + 1];
     struct ctl_ctx ctx = {.config_path = SH_DEFAULT_CONFIG, .env_file = CTL_ENV_FILE};
     const char *env_file = getenv("SMARTHOSTCTL_ENV_FILE"); /* tests: "" reads none */

@@ -77,8 +77,8 @@ static bool check_included(struct ctl_managed *m)
         ok = true;
     else
         ctl_err("%s does not include %s: add the line\n    @include \"%s\"\n"
-        "to it (smarthostctl writes only that file, never yours)",
-        m->config, m->path, CTL_MANAGED_NAME);
+                "to it (smarthostctl writes only that file, never yours)",
+                m->config, m->path, CTL_MANAGED_NAME);
     config_destroy(&cf);
     return ok;
 }
@@ -91,8 +91,7 @@ static void follow_config_group(const char *path, const char *config)
 
     if (stat(config, &st) == 0 && (st.st_mode & S_IRGRP) &&
         (chown(path, (uid_t)-1, st.st_gid) != 0 || chmod(path, 0640) != 0))
-        ctl_warn("%s: cannot give it %s's group: %s", path, config,
-         strerror(errno));
+        ctl_warn("%s: cannot give it %s's group: %s", path, config, strerror(errno));
 }
 
 /* flock the lock file LOCK for M. The file is removed when the lock is released

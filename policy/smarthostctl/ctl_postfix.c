@@ -48,8 +48,7 @@ const char *ctl_pf_relative(const char *addr, const char *queue, char *buf, size
     return addr;
 }
 
-const char *ctl_pf_value(const struct ctl_pf_param *p, const char *map_addr, char *buf,
-                         size_t cap)
+const char *ctl_pf_value(const struct ctl_pf_param *p, const char *map_addr, char *buf, size_t cap)
 {
     if (p->map == NULL)
         return p->value;

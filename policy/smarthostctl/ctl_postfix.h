@@ -27,8 +27,7 @@ extern const char *const ctl_pf_smtps_opts[];
 const char *ctl_pf_relative(const char *addr, const char *queue, char *buf, size_t cap);
 
 /* The value of P for socketmap address MAP_ADDR (already relative) into BUF. */
-const char *ctl_pf_value(const struct ctl_pf_param *p, const char *map_addr, char *buf,
-                         size_t cap);
+const char *ctl_pf_value(const struct ctl_pf_param *p, const char *map_addr, char *buf, size_t cap);
 
 /* The implicit-TLS transport's name from the config at PATH, or the default
  * (with a warning on stderr) when it does not load. */

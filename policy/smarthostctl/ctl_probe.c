@@ -101,8 +101,7 @@ static bool reply(struct conn *c, int want, const char *step)
     return false;
 }
 
-static bool command(struct conn *c, const char *line, const char *shown, int want,
-                    const char *step)
+static bool command(struct conn *c, const char *line, const char *shown, int want, const char *step)
 {
     char out[LINE_MAX_LEN * 2];
     snprintf(out, sizeof(out), "%s\r\n", line);
@@ -147,11 +146,11 @@ static bool tls_start(struct conn *c, const struct sh_relay *r, const char *ca_f
     if (SSL_connect(c->ssl) != 1) {
         v = SSL_get_verify_result(c->ssl);
         printf("tls       FAILED: %s\n", v != X509_V_OK ? X509_verify_cert_error_string(v)
-                                                      : ERR_reason_error_string(ERR_get_error()));
+                                                        : ERR_reason_error_string(ERR_get_error()));
         return false;
     }
-    printf("tls       ok: %s %s, certificate %s\n", SSL_get_version(c->ssl),
-           SSL_get_cipher(c->ssl), verify ? "verified" : "not checked (tls level below verify)");
+    printf("tls       ok: %s %s, certificate %s\n", SSL_get_version(c->ssl), SSL_get_cipher(c->ssl),
+           verify ? "verified" : "not checked (tls level below verify)");
     return true;
 }
 
@@ -179,8 +178,7 @@ static bool authenticate(struct conn *c, const struct sh_cred *cred)
         }
     } else if (c->login) {
         ok = command(c, "AUTH LOGIN", NULL, 334, "auth") && b64(cred->user, ul, enc, sizeof(enc)) &&
-             command(c, enc, "(user)", 334, "auth") &&
-             b64(cred->password, pl, enc, sizeof(enc)) &&
+             command(c, enc, "(user)", 334, "auth") && b64(cred->password, pl, enc, sizeof(enc)) &&
              command(c, enc, "(password hidden)", 235, "auth");
     } else {
         printf("auth      FAILED: the server offers neither AUTH PLAIN nor LOGIN\n");
@@ -287,7 +285,8 @@ int ctl_probe(struct ctl_ctx *ctx, int argc, char **argv)
     }
     cred = r->cred;
     /* A domain: its senders' relay and their credentials there. */
-    snprintf(who, sizeof(who), "postmaster@%s", argv[optind][0] == '@' ? argv[optind] + 1 : argv[optind]);
+    snprintf(who, sizeof(who), "postmaster@%s",
+             argv[optind][0] == '@' ? argv[optind] + 1 : argv[optind]);
     if (sh_snapshot_relay(s, argv[optind]) == NULL &&
         sh_resolve_sender(s, who, strlen(who), &d) == SH_FOUND && d.relay) {
         r = d.relay;

@@ -64,11 +64,9 @@ bool relay_set_tls(struct ctl_managed *m, const char *relay, const char *level);
 /* No relay, rule, credential, transport or default in the managed group. */
 bool relay_managed_empty(struct ctl_managed *m);
 
-
 /* A password into BUF (CAP bytes): ARG when given (with a warning: argv is visible
  * in ps), else one line of stdin (FROM_STDIN), else a prompt without echo on the tty. */
-bool ctl_read_password(const char *arg, bool from_stdin, const char *user, char *buf,
-                       size_t cap);
+bool ctl_read_password(const char *arg, bool from_stdin, const char *user, char *buf, size_t cap);
 
 /* `import postfix DIR` (ctl_import_postfix.c): the relay setup of Postfix's DIR/main.cf
  * into M; --encrypt-auth stores tls = encrypt for relays Postfix logs in to under may/none. */

@@ -174,8 +174,8 @@ static void set_transport(config_setting_t *r, int port, int tls_mode)
     if (tls_mode == RELAY_TLS_AUTO && had)
         want = implicit; /* the admin's earlier choice for this nexthop stands */
     if (had && (bool)implicit != want)
-        printf("relay %s: %s from now on, for every sender that uses it\n",
-               config_setting_name(r), want ? "implicit TLS" : "STARTTLS");
+        printf("relay %s: %s from now on, for every sender that uses it\n", config_setting_name(r),
+               want ? "implicit TLS" : "STARTTLS");
     ctl_set_member(r, "implicit_tls", CONFIG_TYPE_BOOL, NULL, want);
     if (want)
         raise_tls(r, "implicit TLS");
@@ -242,8 +242,8 @@ static bool relay_referenced(struct ctl_managed *m, const char *name)
             return true;
     }
     for (int i = 0; i < config_setting_length(relays); i++) {
-        config_setting_t *f = config_setting_get_member(
-            config_setting_get_elem(relays, (unsigned)i), "failover");
+        config_setting_t *f =
+            config_setting_get_member(config_setting_get_elem(relays, (unsigned)i), "failover");
         for (int k = 0; f && k < config_setting_length(f); k++)
             if (strcmp(config_setting_get_string_elem(f, k), name) == 0)
                 return true;
@@ -546,9 +546,8 @@ void relay_drop_imported(struct ctl_managed *m, const char *source)
         config_setting_t *r =
             config_setting_get_elem(section(m, "relays", CONFIG_TYPE_GROUP), (unsigned)i);
         const char *c = get_str(r, "credentials");
-        config_setting_t *cs = c ? config_setting_get_member(
-                                       section(m, "credentials", CONFIG_TYPE_GROUP), c)
-                                 : NULL;
+        config_setting_t *cs =
+            c ? config_setting_get_member(section(m, "credentials", CONFIG_TYPE_GROUP), c) : NULL;
         if (cs && (v = get_str(cs, "imported_from")) && strncmp(v, source, n) == 0)
             drop_member(r, "credentials");
     }

@@ -51,8 +51,8 @@ static bool reload_one(const struct daemon *d)
         if (sh_reload_status_read(pidfile, &now) && now.pid == pid &&
             (!had || now.generation > before.generation)) {
             if (now.ok) {
-                printf("reload: %s pid %ld accepted the new configuration (load #%lu)\n",
-                       d->name, pid, now.generation);
+                printf("reload: %s pid %ld accepted the new configuration (load #%lu)\n", d->name,
+                       pid, now.generation);
                 return true;
             }
             ctl_err("reload: %s pid %ld REJECTED the new configuration and keeps serving "

@@ -18,12 +18,13 @@
 
 void ctl_route_usage(FILE *out)
 {
-    fprintf(out, "usage: smarthostctl [-c FILE] route [--control PATH] SENDER [RECIPIENT]\n"
-                 "  SENDER: user@domain or <>; RECIPIENT: user@domain\n"
-                 "  without RECIPIENT and -c, or with --control, the running daemon answers first\n"
-                 "  (source=daemon; default " CTL_CONTROL_DEFAULT "), else the files\n"
-                 "  prints the relay, transport, tls level, login and SMTP-time rules as key=value;\n"
-                 "  a password is shown only as where it lives and a fingerprint\n");
+    fprintf(out,
+            "usage: smarthostctl [-c FILE] route [--control PATH] SENDER [RECIPIENT]\n"
+            "  SENDER: user@domain or <>; RECIPIENT: user@domain\n"
+            "  without RECIPIENT and -c, or with --control, the running daemon answers first\n"
+            "  (source=daemon; default " CTL_CONTROL_DEFAULT "), else the files\n"
+            "  prints the relay, transport, tls level, login and SMTP-time rules as key=value;\n"
+            "  a password is shown only as where it lives and a fingerprint\n");
 }
 
 /* "FILE:LINE", or for the environment's relay which variable and where it was set
@@ -103,8 +104,7 @@ int ctl_route(struct ctl_ctx *ctx, int argc, char **argv)
         return CTL_FAIL;
     if (sh_map_lookup(s, SH_MAP_RELAY, sender, strlen(sender), &relay) == SH_PERM) {
         sh_snapshot_free(s);
-        return ctl_usage_err("sender \"%.80s\": not an address the daemon would look up",
-                             sender);
+        return ctl_usage_err("sender \"%.80s\": not an address the daemon would look up", sender);
     }
     sh_map_lookup(s, SH_MAP_SENDER_TRANSPORT, sender, strlen(sender), &st);
     sh_map_lookup(s, SH_MAP_SASL, sender, strlen(sender), &sasl);
@@ -135,9 +135,8 @@ int ctl_route(struct ctl_ctx *ctx, int argc, char **argv)
         }
     }
     printf("relay=%s\n", nexthop ? nexthop : "direct");
-    printf("relay_name=%s\n", relay.decision.relay && nexthop == relay.value
-                                  ? relay.decision.relay->name
-                                  : "none");
+    printf("relay_name=%s\n",
+           relay.decision.relay && nexthop == relay.value ? relay.decision.relay->name : "none");
     printf("transport=%s\n", transport);
     if (nexthop && nexthop == relay.value) {
         const struct sh_relay *r = relay.decision.relay;

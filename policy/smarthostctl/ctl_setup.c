@@ -221,13 +221,12 @@ void setup_free(struct setup *s, bool names_owned)
 
 void ctl_postfix_setup_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: smarthostctl [-c FILE] postfix-setup --dry-run|--apply|--undo\n"
-            "          [--config-dir DIR] [--state FILE] [--socketmap ADDR]\n"
-            "          [--policy ADDR|none] [--milter ADDR|none]\n"
-            "  DIR default /etc/postfix; FILE default " DEFAULT_STATE "\n"
-            "  sockets default " SOCK_DIR "/{socketmap,policy,milter}\n"
-            "  postconf's own warnings are shown when it fails, or with smarthostctl -v\n");
+    fprintf(out, "usage: smarthostctl [-c FILE] postfix-setup --dry-run|--apply|--undo\n"
+                 "          [--config-dir DIR] [--state FILE] [--socketmap ADDR]\n"
+                 "          [--policy ADDR|none] [--milter ADDR|none]\n"
+                 "  DIR default /etc/postfix; FILE default " DEFAULT_STATE "\n"
+                 "  sockets default " SOCK_DIR "/{socketmap,policy,milter}\n"
+                 "  postconf's own warnings are shown when it fails, or with smarthostctl -v\n");
 }
 
 static int usage(void)
@@ -250,8 +249,11 @@ int ctl_postfix_setup(struct ctl_ctx *ctx, int argc, char **argv)
         {"milter", required_argument, NULL, MILTER},
         {NULL, 0, NULL, 0},
     };
-    struct setup s = {.dir = "/etc/postfix", .state = DEFAULT_STATE, .socketmap = DEFAULT_SOCKETMAP,
-                      .policy = DEFAULT_POLICY, .milter = DEFAULT_MILTER};
+    struct setup s = {.dir = "/etc/postfix",
+                      .state = DEFAULT_STATE,
+                      .socketmap = DEFAULT_SOCKETMAP,
+                      .policy = DEFAULT_POLICY,
+                      .milter = DEFAULT_MILTER};
     int mode = 0, c, rc;
 
     optind = 0; /* a fresh getopt scan over the verb's own arguments */
@@ -265,11 +267,21 @@ int ctl_postfix_setup(struct ctl_ctx *ctx, int argc, char **argv)
                 return usage();
             mode = c;
             break;
-        case DIR_: s.dir = optarg; break;
-        case STATE: s.state = optarg; break;
-        case SOCKETMAP: s.socketmap = optarg; break;
-        case POLICY: s.policy = strcmp(optarg, "none") ? optarg : NULL; break;
-        case MILTER: s.milter = strcmp(optarg, "none") ? optarg : NULL; break;
+        case DIR_:
+            s.dir = optarg;
+            break;
+        case STATE:
+            s.state = optarg;
+            break;
+        case SOCKETMAP:
+            s.socketmap = optarg;
+            break;
+        case POLICY:
+            s.policy = strcmp(optarg, "none") ? optarg : NULL;
+            break;
+        case MILTER:
+            s.milter = strcmp(optarg, "none") ? optarg : NULL;
+            break;
         default:
             ctl_usage_err("postfix-setup: option \"%.64s\" is not known or needs a value",
                           argv[optind - 1]);
@@ -285,4 +297,3 @@ int ctl_postfix_setup(struct ctl_ctx *ctx, int argc, char **argv)
     setup_free(&s, mode == UNDO);
     return rc;
 }
-

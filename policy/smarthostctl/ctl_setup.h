@@ -14,8 +14,8 @@
 #define DEFAULT_STATE     "/var/lib/smarthostd/postfix-setup.state"
 
 #define MAX_PARAMS  24
-#define MAX_MASTER  17   /* the 465 transport and up to 16 lane transports */
-#define MAX_VALUE   8192 /* one main.cf value we save or set */
+#define MAX_MASTER  17            /* the 465 transport and up to 16 lane transports */
+#define MAX_VALUE   8192          /* one main.cf value we save or set */
 #define MAX_CF_TEXT (1024 * 1024) /* main.cf or master.cf kept whole in the state */
 
 /* The marker lines around everything postfix-setup writes into main.cf and master.cf. */

@@ -1,4 +1,5 @@
-/* ctl_setup_files.c - main.cf and master.cf as text: read whole, the marker block, atomic writes. */
+/* ctl_setup_files.c - main.cf and master.cf as text: read whole, the marker block, atomic writes.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -64,8 +65,7 @@ bool setup_write_cf(const struct setup *s, const char *file, const char *text, s
 static bool line_is(const char *p, const char *end, const char *line)
 {
     size_t n = strlen(line);
-    return (size_t)(end - p) >= n && memcmp(p, line, n) == 0 &&
-           (p + n == end || p[n] == '\n');
+    return (size_t)(end - p) >= n && memcmp(p, line, n) == 0 && (p + n == end || p[n] == '\n');
 }
 
 void setup_strip_block(const char *text, size_t len, char **out, size_t *outlen)

@@ -1,4 +1,5 @@
-/* ctl_setup_lanes.c - master.cf transports for the config's lanes, never offering a sender's password.
+/* ctl_setup_lanes.c - master.cf transports for the config's lanes, never offering a sender's
+ * password.
  *
  * With smtp_sender_dependent_authentication = yes (the hookup), Postfix's smtp(8)
  * looks the SENDER up in smtp_sasl_password_maps first and offers the answer to
@@ -96,7 +97,8 @@ bool setup_lanes(struct setup *s, const struct sh_snapshot *snap)
             continue;
         if (judge_existing(s, name, &exists)) {
             printf("master.cf %s/unix    (kept: the admin's; no sender password goes to its "
-                   "servers)\n", name);
+                   "servers)\n",
+                   name);
             continue;
         }
         if (exists) {

@@ -11,7 +11,6 @@
 
 #define PROBE_MS 5000
 
-
 /* Connect to unix:PATH, inet:HOST:PORT or (libmilter) local:PATH, inet:PORT@HOST:
  * the libmilter forms are rewritten to Postfix notation, then the daemons' own
  * endpoint parser checks it. */
@@ -20,7 +19,8 @@ static int connect_to(const char *spec)
     char postfix[700], err[400];
     struct sh_endpoint ep;
 
-    if (!sh_endpoint_parse(setup_postfix_notation(spec, postfix, sizeof(postfix)), &ep, err, sizeof(err)))
+    if (!sh_endpoint_parse(setup_postfix_notation(spec, postfix, sizeof(postfix)), &ep, err,
+                           sizeof(err)))
         return -1;
     return sh_endpoint_connect(&ep);
 }
@@ -133,4 +133,3 @@ bool setup_probe_all(const struct setup *s)
     }
     return ok;
 }
-

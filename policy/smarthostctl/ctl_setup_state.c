@@ -164,7 +164,8 @@ bool setup_read_state(struct setup *s)
             s->p[s->np].name = xstrdup(name);
             s->p[s->np].old = strcmp(how, "set") == 0 ? xstrdup(off ? line + off : "") : NULL;
             s->np++;
-        } else if (sscanf(line, "master %159s %7s %n", name, how, &off) >= 2 && s->nm < MAX_MASTER) {
+        } else if (sscanf(line, "master %159s %7s %n", name, how, &off) >= 2 &&
+                   s->nm < MAX_MASTER) {
             if (strcmp(how, "set") != 0 && strcmp(how, "unset") != 0)
                 goto bad;
             snprintf(s->m[s->nm].service, sizeof(s->m[s->nm].service), "%s", name);

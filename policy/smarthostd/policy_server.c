@@ -55,8 +55,8 @@ static const char *show(char *buf, size_t cap, const struct policy_value *v, con
     return v->p && v->len ? msg_printable(buf, cap, v->p, v->len) : absent;
 }
 
-static void log_decision(const struct sh_snapshot *s,
-                         const struct policy_request *req, const struct policy_verdict *v)
+static void log_decision(const struct sh_snapshot *s, const struct policy_request *req,
+                         const struct policy_verdict *v)
 {
     static const char *const word[] = {
         [POLICY_DUNNO] = "DUNNO",
@@ -78,9 +78,9 @@ static void log_decision(const struct sh_snapshot *s,
              show(ub, sizeof(ub), &req->attr[PA_SASL_USERNAME], ""),
              show(stb, sizeof(stb), &req->attr[PA_PROTOCOL_STATE], "-"),
              show(cnb, sizeof(cnb), &req->attr[PA_CLIENT_NAME], "unknown"),
-             show(cab, sizeof(cab), &req->attr[PA_CLIENT_ADDRESS], "unknown"),
-             word[v->action], v->text[0] ? " " : "", v->text, policy_reason_name(v->reason),
-             v->detail[0] ? " " : "", v->detail);
+             show(cab, sizeof(cab), &req->attr[PA_CLIENT_ADDRESS], "unknown"), word[v->action],
+             v->text[0] ? " " : "", v->text, policy_reason_name(v->reason), v->detail[0] ? " " : "",
+             v->detail);
 }
 
 /* Peers can send malformed requests at will: their warnings share one budget. */

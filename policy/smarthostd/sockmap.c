@@ -94,8 +94,9 @@ static void log_lookup(const struct sh_snapshot *s, enum sh_map m, const char *k
         vname = "why";
     }
     describe(s, m, a, what, sizeof(what));
-    msg_info("%s: key=<%s> %s %s=<%s>%s", sh_map_name(m), msg_printable(kbuf, sizeof(kbuf), key, klen),
-             sh_outcome_name(o), vname, msg_printable(vbuf, sizeof(vbuf), v ? v : "", vlen), what);
+    msg_info("%s: key=<%s> %s %s=<%s>%s", sh_map_name(m),
+             msg_printable(kbuf, sizeof(kbuf), key, klen), sh_outcome_name(o), vname,
+             msg_printable(vbuf, sizeof(vbuf), v ? v : "", vlen), what);
 }
 
 /* Peers can send bad requests as fast as they like; the log must not follow. */

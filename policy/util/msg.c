@@ -117,8 +117,7 @@ void msg_warn_rate(struct msg_rate *r, const char *fmt, ...)
         return;
     }
     if ((dropped = __atomic_exchange_n(&r->suppressed, 0, __ATOMIC_RELAXED)) > 0)
-        msg_warn("%d similar warnings suppressed (more than %d a second)", dropped,
-                 MSG_RATE_BURST);
+        msg_warn("%d similar warnings suppressed (more than %d a second)", dropped, MSG_RATE_BURST);
     va_start(ap, fmt);
     msg_vlog(LOG_WARNING, "warning: ", fmt, ap);
     va_end(ap);

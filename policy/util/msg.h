@@ -38,7 +38,10 @@ struct msg_rate {
     int count;
     int suppressed;
 };
-#define MSG_RATE_INIT {0, 0, 0}
+#define MSG_RATE_INIT                                                                              \
+    {                                                                                              \
+        0, 0, 0                                                                                    \
+    }
 void msg_warn_rate(struct msg_rate *r, const char *fmt, ...) SH_PRINTF(2, 3);
 
 /* Bounded, printable copy of untrusted bytes for a log line: at most cap-1 bytes

@@ -37,9 +37,10 @@ static int open_dir(const char *path, uid_t owner, gid_t group, char *err, size_
     else if (errno != EEXIST)
         return errf(err, errlen, path, "mkdir of its directory"), -1;
     if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-        return errf(err, errlen, path, errno == ELOOP || errno == ENOTDIR
-                                           ? "its directory is not a directory (a link?)"
-                                           : "its directory"),
+        return errf(err, errlen, path,
+                    errno == ELOOP || errno == ENOTDIR
+                        ? "its directory is not a directory (a link?)"
+                        : "its directory"),
                -1;
     if (made && owner != (uid_t)-1 && fchown(dfd, owner, group) < 0) {
         errf(err, errlen, path, "chown of its directory");
@@ -70,12 +71,10 @@ int sh_pidfile_acquire(const char *path, uid_t owner, gid_t group, long *holder,
     snprintf(buf, sizeof(buf), "%s", path);
     /* No O_TRUNC: a running instance's pid must survive our attempt. O_NONBLOCK: a
      * planted FIFO cannot stall us. O_NOFOLLOW: a planted link is not followed. */
-    fd = openat(dfd, basename(buf), O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
-                0644);
+    fd = openat(dfd, basename(buf), O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
     close(dfd);
     if (fd < 0)
-        return errf(err, errlen, path, errno == ELOOP ? "is a symbolic link, refused" : "open"),
-               -1;
+        return errf(err, errlen, path, errno == ELOOP ? "is a symbolic link, refused" : "open"), -1;
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
         snprintf(err, errlen, "pidfile %s: not a regular file with one link, refused", path);
         close(fd);
@@ -87,8 +86,7 @@ int sh_pidfile_acquire(const char *path, uid_t owner, gid_t group, long *holder,
             fl = (struct flock){.l_type = F_WRLCK, .l_whence = SEEK_SET};
             if (fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK)
                 *holder = fl.l_pid > 0 ? (long)fl.l_pid : -1;
-            snprintf(err, errlen, "already running (pid %ld): pidfile %s is locked", *holder,
-                     path);
+            snprintf(err, errlen, "already running (pid %ld): pidfile %s is locked", *holder, path);
         } else {
             errno = saved;
             errf(err, errlen, path, "lock");

@@ -30,8 +30,7 @@ void sh_privs_drop(const char *user, const char *chroot_dir)
     /* Only an explicit -u changes users: what a daemon runs as must not depend on
      * which accounts happen to exist on the machine. */
     if (user == NULL) {
-        msg_warn("running as root: give -u USER (e.g. -u %s) to drop privileges",
-                 SH_DEFAULT_USER);
+        msg_warn("running as root: give -u USER (e.g. -u %s) to drop privileges", SH_DEFAULT_USER);
         return;
     }
     errno = 0;
@@ -63,6 +62,7 @@ void sh_privs_drop(const char *user, const char *chroot_dir)
 
 void sh_privs_no_core_dumps(void)
 {
-    if (setrlimit(RLIMIT_CORE, &(struct rlimit){0, 0}) < 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+    if (setrlimit(RLIMIT_CORE, &(struct rlimit){0, 0}) < 0 ||
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
         msg_warn("cannot disable core dumps: %m");
 }

@@ -303,10 +303,17 @@ int main(int argc, char **argv)
 
     while ((ch = getopt(argc, argv, "c:d:w:")) != -1) {
         switch (ch) {
-        case 'c': conns = atoi(optarg); break;
-        case 'd': run_s = atof(optarg); break;
-        case 'w': warm_s = atof(optarg); break;
-        default: goto usage;
+        case 'c':
+            conns = atoi(optarg);
+            break;
+        case 'd':
+            run_s = atof(optarg);
+            break;
+        case 'w':
+            warm_s = atof(optarg);
+            break;
+        default:
+            goto usage;
         }
     }
     if (optind + 1 != argc || conns < 1 || conns > MAX_CONNS || run_s <= 0 || run_s > 600 ||

@@ -35,7 +35,7 @@ struct conn {
 };
 
 static int listen_fd;
-static char *reply;   /* the whole netstring */
+static char *reply; /* the whole netstring */
 static size_t reply_len;
 static volatile sig_atomic_t stop;
 
@@ -98,7 +98,7 @@ static bool send_replies(int ep, struct conn *c, size_t count)
             memcpy(c->out + c->out_len + i * reply_len, reply, reply_len);
         c->out_len += need;
     }
-    struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT, .data.ptr = c };
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = c};
     return epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev) == 0;
 }
 
@@ -113,7 +113,7 @@ static bool conn_flush(int ep, struct conn *c)
     free(c->out);
     c->out = NULL;
     c->out_len = c->out_off = 0;
-    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
     return epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev) == 0;
 }
 
@@ -164,7 +164,7 @@ static void accept_all(int ep)
             continue;
         }
         c->fd = fd;
-        struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
         if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
             free(c->in);
             free(c);
@@ -177,7 +177,7 @@ static void *worker(void *arg)
 {
     (void)arg;
     int ep = epoll_create1(EPOLL_CLOEXEC);
-    struct epoll_event lev = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.ptr = NULL };
+    struct epoll_event lev = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data.ptr = NULL};
     if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, listen_fd, &lev) < 0) {
         perror("epoll");
         exit(1);
@@ -218,10 +218,17 @@ int main(int argc, char **argv)
     int opt;
     while ((opt = getopt(argc, argv, "t:r:l:")) != -1) {
         switch (opt) {
-        case 't': nthreads = (unsigned)strtoul(optarg, NULL, 10); break;
-        case 'r': text = optarg; break;
-        case 'l': lifetime = strtol(optarg, NULL, 10); break;
-        default: usage();
+        case 't':
+            nthreads = (unsigned)strtoul(optarg, NULL, 10);
+            break;
+        case 'r':
+            text = optarg;
+            break;
+        case 'l':
+            lifetime = strtol(optarg, NULL, 10);
+            break;
+        default:
+            usage();
         }
     }
     if (optind != argc - 1 || nthreads < 1 || nthreads > MAX_THREADS || lifetime < 1 ||
@@ -238,7 +245,7 @@ int main(int argc, char **argv)
     reply_len = (size_t)snprintf(reply, tl + 16, "%zu:%s,", tl, text);
 
     signal(SIGPIPE, SIG_IGN);
-    struct sigaction sa = { .sa_handler = on_signal };
+    struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 

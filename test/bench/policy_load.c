@@ -105,15 +105,22 @@ int main(int argc, char **argv)
 
     while ((ch = getopt(argc, argv, "c:d:w:")) != -1) {
         switch (ch) {
-        case 'c': conns = atoi(optarg); break;
-        case 'd': run_s = atof(optarg); break;
-        case 'w': warm_s = atof(optarg); break;
-        default: goto usage;
+        case 'c':
+            conns = atoi(optarg);
+            break;
+        case 'd':
+            run_s = atof(optarg);
+            break;
+        case 'w':
+            warm_s = atof(optarg);
+            break;
+        default:
+            goto usage;
         }
     }
-    if (optind != argc - 1 || conns < 1 || conns > MAX_CONNS || run_s <= 0 || run_s > 600
-        || warm_s < 0 || warm_s > 60
-        || sscanf(argv[optind], "inet:%63[0-9.]:%u", host, &port) != 2 || port > 65535)
+    if (optind != argc - 1 || conns < 1 || conns > MAX_CONNS || run_s <= 0 || run_s > 600 ||
+        warm_s < 0 || warm_s > 60 || sscanf(argv[optind], "inet:%63[0-9.]:%u", host, &port) != 2 ||
+        port > 65535)
         goto usage;
     target.sin_family = AF_INET;
     target.sin_port = htons((uint16_t)port);
@@ -124,7 +131,8 @@ int main(int argc, char **argv)
         setrlimit(RLIMIT_NOFILE, &rl);
     }
     for (int i = 0; i < NREQ; i++) /* what smtpd sends at RCPT, varied per request */
-        reqlen[i] = (size_t)snprintf(reqs[i], sizeof(reqs[i]),
+        reqlen[i] = (size_t)snprintf(
+            reqs[i], sizeof(reqs[i]),
             "request=smtpd_access_policy\nprotocol_state=RCPT\nprotocol_name=ESMTP\n"
             "helo_name=client%d.example\nqueue_id=\nsender=user%d@example.org\n"
             "recipient=rcpt%d@example.net\nrecipient_count=0\nclient_address=10.0.%d.%d\n"

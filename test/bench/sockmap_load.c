@@ -33,22 +33,22 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_CONNS      65536
-#define MAX_THREADS    64
-#define MAX_KEY        1024         /* longer lines in a key file are skipped */
-#define MAX_KEYS       (10u << 20)  /* key file lines kept */
-#define MAX_REPLY      100000       /* Postfix socketmap_max_reply_size default */
-#define HIST_SUB_BITS  6
-#define HIST_BUCKETS   (128 + (64 - 7) * 64)
+#define MAX_CONNS     65536
+#define MAX_THREADS   64
+#define MAX_KEY       1024        /* longer lines in a key file are skipped */
+#define MAX_KEYS      (10u << 20) /* key file lines kept */
+#define MAX_REPLY     100000      /* Postfix socketmap_max_reply_size default */
+#define HIST_SUB_BITS 6
+#define HIST_BUCKETS  (128 + (64 - 7) * 64)
 
 enum kind { K_OK, K_NOTFOUND, K_TEMP, K_PERM, K_OTHER, K_NKINDS };
-static const char *const kind_name[K_NKINDS] = { "ok", "notfound", "temp", "perm", "other" };
+static const char *const kind_name[K_NKINDS] = {"ok", "notfound", "temp", "perm", "other"};
 
 struct stats {
     uint64_t hist[HIST_BUCKETS];
     uint64_t kinds[K_NKINDS];
-    uint64_t done;      /* replies counted in the measurement window */
-    uint64_t warm;      /* replies during warm-up (not in hist) */
+    uint64_t done; /* replies counted in the measurement window */
+    uint64_t warm; /* replies during warm-up (not in hist) */
     uint64_t max_ns;
     uint64_t malformed, closed, timeouts, connfail;
     uint64_t last_reply_ns;
@@ -56,9 +56,9 @@ struct stats {
 
 struct conn {
     int fd;
-    size_t key;         /* next request index */
-    uint64_t sent_ns;   /* 0: no request outstanding */
-    size_t wr_off;      /* bytes of the current request written */
+    size_t key;       /* next request index */
+    uint64_t sent_ns; /* 0: no request outstanding */
+    size_t wr_off;    /* bytes of the current request written */
     char *in;
     size_t in_len, in_cap;
 };
@@ -80,8 +80,8 @@ static size_t nreq;
 static struct bench_target target;
 static uint64_t t_start_ns, t_measure_ns, t_stop_ns;
 static uint64_t timeout_ns = 5000000000ull;
-static uint64_t max_lookups;             /* 0: unlimited */
-static atomic_uint_fast64_t issued;      /* requests started, for -n */
+static uint64_t max_lookups;        /* 0: unlimited */
+static atomic_uint_fast64_t issued; /* requests started, for -n */
 static volatile sig_atomic_t interrupted;
 
 static uint64_t now_ns(void)
@@ -197,9 +197,9 @@ static void build_requests(const char *map, const char *keyfile, unsigned gen_co
     } else {
         for (unsigned i = 0; i < gen_count; i++) {
             char key[96];
-            int kl = i % 10 == 9 ? snprintf(key, sizeof key, "nobody%u@miss.invalid", i)
-                                 : snprintf(key, sizeof key, "user%u@dom%u.test", i % 60000u,
-                                            i % 35000u);
+            int kl = i % 10 == 9
+                         ? snprintf(key, sizeof key, "nobody%u@miss.invalid", i)
+                         : snprintf(key, sizeof key, "user%u@dom%u.test", i % 60000u, i % 35000u);
             add_request(&buf, &len, &cap, map, maplen, key, (size_t)kl);
             push_offset(&req_off, &nreq, &ocap, len);
         }
@@ -234,8 +234,15 @@ static long netstring_complete(const char *buf, size_t len, const char **data, s
 
 static enum kind classify(const char *d, size_t n)
 {
-    static const struct { const char *w; size_t l; enum kind k; } words[] = {
-        { "OK", 2, K_OK }, { "NOTFOUND", 8, K_NOTFOUND }, { "TEMP", 4, K_TEMP }, { "PERM", 4, K_PERM },
+    static const struct {
+        const char *w;
+        size_t l;
+        enum kind k;
+    } words[] = {
+        {"OK", 2, K_OK},
+        {"NOTFOUND", 8, K_NOTFOUND},
+        {"TEMP", 4, K_TEMP},
+        {"PERM", 4, K_PERM},
     };
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
         if (n >= words[i].l && memcmp(d, words[i].w, words[i].l) == 0 &&
@@ -284,7 +291,7 @@ static void conn_send(struct worker *w, struct conn *c, uint64_t now)
     /* Partial write (rare: requests are small): finish on EPOLLOUT. */
     c->wr_off = r > 0 ? (size_t)r : 0;
     c->key = i; /* remember which request is pending */
-    struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT, .data.ptr = c };
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = c};
     epoll_ctl(w->ep, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
@@ -305,7 +312,7 @@ static void conn_flush(struct worker *w, struct conn *c)
     if ((size_t)r == len) {
         c->key = i + 1 == nreq ? 0 : i + 1;
         c->wr_off = 0;
-        struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
         epoll_ctl(w->ep, EPOLL_CTL_MOD, c->fd, &ev);
     }
 }
@@ -386,7 +393,8 @@ static void *worker_main(void *arg)
                 conn_read(w, c);
         }
         uint64_t now = now_ns();
-        if (now - last_scan > 100000000ull || n <= 0) { /* timeouts, and stop when idle past the end */
+        if (now - last_scan > 100000000ull ||
+            n <= 0) { /* timeouts, and stop when idle past the end */
             last_scan = now;
             for (size_t i = 0; i < w->nconns; i++) {
                 struct conn *c = &w->conns[i];
@@ -430,7 +438,7 @@ static int first_answer(double wait_s)
         size_t have = 0;
         for (;;) {
             int ms = (int)((deadline - now_ns()) / 1000000);
-            struct pollfd p = { .fd = fd, .events = POLLIN };
+            struct pollfd p = {.fd = fd, .events = POLLIN};
             if (ms <= 0 || poll(&p, 1, ms) <= 0)
                 break;
             ssize_t r = read(fd, in + have, sizeof in - have);
@@ -461,18 +469,17 @@ static int first_answer(double wait_s)
 
 static void usage(void)
 {
-    fprintf(stderr,
-            "usage: sockmap_load [options] inet:ADDR:PORT|unix:PATH\n"
-            "  -c N      connections (default 16)\n"
-            "  -t N      client threads (default 1)\n"
-            "  -d SECS   measured duration (default 5)\n"
-            "  -w SECS   warm-up before measuring (default 0.5, 0 with -n)\n"
-            "  -n COUNT  stop after COUNT lookups (default: no limit)\n"
-            "  -T SECS   reply timeout (default 5)\n"
-            "  -m NAME   socketmap table name (default relay)\n"
-            "  -k FILE   keys, one per line (default: generated user<i>@dom<k>.test)\n"
-            "  -g COUNT  generated keys (default 100000)\n"
-            "  --first SECS  wait for one answered lookup, print its time, exit\n");
+    fprintf(stderr, "usage: sockmap_load [options] inet:ADDR:PORT|unix:PATH\n"
+                    "  -c N      connections (default 16)\n"
+                    "  -t N      client threads (default 1)\n"
+                    "  -d SECS   measured duration (default 5)\n"
+                    "  -w SECS   warm-up before measuring (default 0.5, 0 with -n)\n"
+                    "  -n COUNT  stop after COUNT lookups (default: no limit)\n"
+                    "  -T SECS   reply timeout (default 5)\n"
+                    "  -m NAME   socketmap table name (default relay)\n"
+                    "  -k FILE   keys, one per line (default: generated user<i>@dom<k>.test)\n"
+                    "  -g COUNT  generated keys (default 100000)\n"
+                    "  --first SECS  wait for one answered lookup, print its time, exit\n");
     exit(2);
 }
 
@@ -492,21 +499,42 @@ int main(int argc, char **argv)
     unsigned nconns = 16, nthreads = 1, gen_count = 100000;
     double dur = 5, warm = -1, first = -1;
     const char *map = "relay", *keyfile = NULL;
-    static const struct option longopts[] = { { "first", required_argument, NULL, 'F' }, { 0, 0, 0, 0 } };
+    static const struct option longopts[] = {{"first", required_argument, NULL, 'F'}, {0, 0, 0, 0}};
     int opt;
     while ((opt = getopt_long(argc, argv, "c:t:d:w:n:T:m:k:g:", longopts, NULL)) != -1) {
         switch (opt) {
-        case 'c': nconns = (unsigned)num_arg(optarg, 1, MAX_CONNS); break;
-        case 't': nthreads = (unsigned)num_arg(optarg, 1, MAX_THREADS); break;
-        case 'd': dur = num_arg(optarg, 0.01, 3600); break;
-        case 'w': warm = num_arg(optarg, 0, 600); break;
-        case 'n': max_lookups = (uint64_t)num_arg(optarg, 1, 1e12); break;
-        case 'T': timeout_ns = (uint64_t)(num_arg(optarg, 0.001, 600) * 1e9); break;
-        case 'm': map = optarg; break;
-        case 'k': keyfile = optarg; break;
-        case 'g': gen_count = (unsigned)num_arg(optarg, 1, MAX_KEYS); break;
-        case 'F': first = num_arg(optarg, 0.001, 600); break;
-        default: usage();
+        case 'c':
+            nconns = (unsigned)num_arg(optarg, 1, MAX_CONNS);
+            break;
+        case 't':
+            nthreads = (unsigned)num_arg(optarg, 1, MAX_THREADS);
+            break;
+        case 'd':
+            dur = num_arg(optarg, 0.01, 3600);
+            break;
+        case 'w':
+            warm = num_arg(optarg, 0, 600);
+            break;
+        case 'n':
+            max_lookups = (uint64_t)num_arg(optarg, 1, 1e12);
+            break;
+        case 'T':
+            timeout_ns = (uint64_t)(num_arg(optarg, 0.001, 600) * 1e9);
+            break;
+        case 'm':
+            map = optarg;
+            break;
+        case 'k':
+            keyfile = optarg;
+            break;
+        case 'g':
+            gen_count = (unsigned)num_arg(optarg, 1, MAX_KEYS);
+            break;
+        case 'F':
+            first = num_arg(optarg, 0.001, 600);
+            break;
+        default:
+            usage();
         }
     }
     if (optind != argc - 1 || !*map || strlen(map) > 100)
@@ -522,7 +550,7 @@ int main(int argc, char **argv)
     if (nthreads > nconns)
         nthreads = nconns;
 
-    struct sigaction sa = { .sa_handler = on_signal };
+    struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
@@ -540,7 +568,8 @@ int main(int argc, char **argv)
             if (connfail++ == 0)
                 perror("connect");
         }
-        c->key = (size_t)(((uint64_t)i * 7919u * 131u) % nreq); /* spread connections over the keys */
+        c->key =
+            (size_t)(((uint64_t)i * 7919u * 131u) % nreq); /* spread connections over the keys */
         c->in_cap = 4096;
         c->in = malloc(c->in_cap);
         if (!c->in) {
@@ -567,7 +596,7 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < w->nconns; i++) {
             if (w->conns[i].fd < 0)
                 continue;
-            struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &w->conns[i] };
+            struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &w->conns[i]};
             epoll_ctl(w->ep, EPOLL_CTL_ADD, w->conns[i].fd, &ev);
         }
         if (pthread_create(&w->tid, NULL, worker_main, w) != 0) {
@@ -575,7 +604,7 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    struct stats all = { 0 };
+    struct stats all = {0};
     for (unsigned t = 0; t < nthreads; t++) {
         pthread_join(ws[t].tid, NULL);
         struct stats *s = &ws[t].st;
@@ -594,7 +623,8 @@ int main(int argc, char **argv)
             all.last_reply_ns = s->last_reply_ns;
     }
     /* Rate over the measured window: from its start to the last counted reply. */
-    double secs = all.last_reply_ns > t_measure_ns ? (double)(all.last_reply_ns - t_measure_ns) / 1e9 : 0;
+    double secs =
+        all.last_reply_ns > t_measure_ns ? (double)(all.last_reply_ns - t_measure_ns) / 1e9 : 0;
     double rate = secs > 0 ? (double)all.done / secs : 0;
     printf("conns=%u threads=%u secs=%.3f lookups=%" PRIu64 " rate=%.0f p50_us=%.1f p99_us=%.1f "
            "max_us=%.1f",

@@ -17,8 +17,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const char *const keys[] = {"a@example.com", "<>", "b+x@sub.example.com",
-                                       "[smtp.example.com]:587", "smtp.example.com", "x@gmail.com"};
+    static const char *const keys[] = {"a@example.com",       "<>",
+                                       "b+x@sub.example.com", "[smtp.example.com]:587",
+                                       "smtp.example.com",    "x@gmail.com"};
     char path[] = "/tmp/fuzz-config-XXXXXX";
     struct sh_error err;
     struct sh_snapshot *s;

@@ -27,9 +27,10 @@ static inline void fuzz_import_setup(void)
     chmod(path, 0600);
     snprintf(conf, sizeof(conf),
              "recipient_delimiter = \"+\";\nvault_key = \"%s/vault.key\";\n"
-             "@include \"managed.conf\"\n", fuzz_tmpdir());
-    snprintf(fuzz_main_conf, sizeof(fuzz_main_conf), "%s", fuzz_write("main.conf", conf,
-                                                                      strlen(conf)));
+             "@include \"managed.conf\"\n",
+             fuzz_tmpdir());
+    snprintf(fuzz_main_conf, sizeof(fuzz_main_conf), "%s",
+             fuzz_write("main.conf", conf, strlen(conf)));
     /* no daemon of this machine is ever told to reload */
     setenv("SMARTHOSTD_PIDFILE", "/nonexistent/smarthostd.pid", 1);
     setenv("SMARTHOSTD_MILTER_PIDFILE", "/nonexistent/smarthostd-milter.pid", 1);

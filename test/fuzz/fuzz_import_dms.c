@@ -18,8 +18,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 static void set_env(const uint8_t *p, size_t len)
 {
-    static const char *names[] = {"RELAY_HOST", "RELAY_PORT", "DEFAULT_RELAY_HOST",
-                                  "RELAY_USER", "RELAY_PASSWORD"};
+    static const char *names[] = {"RELAY_HOST", "RELAY_PORT", "DEFAULT_RELAY_HOST", "RELAY_USER",
+                                  "RELAY_PASSWORD"};
     char line[1024], *save = NULL;
 
     snprintf(line, sizeof(line), "%.*s", (int)len, (const char *)p);

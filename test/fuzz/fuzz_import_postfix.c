@@ -62,8 +62,8 @@ static bool postconf_accepts(const uint8_t *p, size_t len)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const char *files[] = {"main.cf",   "relaymap", "sasl_passwd", "tls_policy",
-                                  "transport", "xp"};
+    static const char *files[] = {"main.cf",    "relaymap",  "sasl_passwd",
+                                  "tls_policy", "transport", "xp"};
     struct ctl_managed m;
     bool encrypt_auth = size % 2 == 0; /* --encrypt-auth for every other input */
 

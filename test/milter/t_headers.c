@@ -10,7 +10,6 @@
 #include "milter_conf.h"
 #include "tap.h"
 
-
 static char tmpdir[] = "/tmp/t_headers.XXXXXX";
 
 static const char *write_file(const char *name, const char *text)
@@ -27,10 +26,10 @@ static const char *write_file(const char *name, const char *text)
     return p;
 }
 
-#define RELAYS                                                                                    \
-    "relays = { isp = { host = \"127.0.0.1\"; port = 2626; };\n"                                  \
-    "           ses = { host = \"127.0.0.2\"; port = 2627; }; };\n"                               \
-    "default_relay = \"isp\";\n"                                                                  \
+#define RELAYS                                                                                     \
+    "relays = { isp = { host = \"127.0.0.1\"; port = 2626; };\n"                                   \
+    "           ses = { host = \"127.0.0.2\"; port = 2627; }; };\n"                                \
+    "default_relay = \"isp\";\n"                                                                   \
     "senders = ( { match = \"@verified.example\"; relay = \"ses\"; } );\n"
 
 static struct sh_snapshot *load(const char *milter_group, struct sh_error *err)
@@ -44,7 +43,8 @@ static const struct sh_edit *find_edit(const struct sh_plan *p, enum sh_edit_kin
                                        const char *name, size_t from)
 {
     for (size_t i = from; i < p->n; i++)
-        if (p->e[i].kind == k && (name == NULL || (p->e[i].name && strcmp(p->e[i].name, name) == 0)))
+        if (p->e[i].kind == k &&
+            (name == NULL || (p->e[i].name && strcmp(p->e[i].name, name) == 0)))
             return &p->e[i];
     return NULL;
 }
@@ -53,8 +53,8 @@ static enum sh_outcome plan(const struct sh_snapshot *s, const char *sender,
                             const char *const *hdrs, struct sh_plan *p)
 {
     struct sh_msg m;
-    struct sh_msg_env env = {.sender = sender, .now = 1700000000, .unique = "Q1.abc",
-                             .hostname = "fallback.example"};
+    struct sh_msg_env env = {
+        .sender = sender, .now = 1700000000, .unique = "Q1.abc", .hostname = "fallback.example"};
     enum sh_outcome o;
 
     sh_msg_init(&m);
@@ -138,12 +138,13 @@ static void test_cidr(void)
     ok(!sh_cidr_match_text(nets, 3, "11.0.0.1", 8), "11.0.0.1 not internal");
     ok(sh_cidr_match_text(nets, 3, "IPv6:fd12::1", 12), "IPv6:fd12::1 in fd00::/8");
     ok(sh_cidr_match_text(nets, 3, "::ffff:10.0.0.1", 15), "v4-mapped address matches");
-    ok(sh_cidr_match_text(nets, 3, "192.168.1.7", 11) && !sh_cidr_match_text(nets, 3, "192.168.1.8", 11),
+    ok(sh_cidr_match_text(nets, 3, "192.168.1.7", 11) &&
+           !sh_cidr_match_text(nets, 3, "192.168.1.8", 11),
        "a bare address is a /32");
 }
 
-#define PRIVACY                                                                                   \
-    "milter = { hostname = \"mx.example.test\";\n"                                                \
+#define PRIVACY                                                                                    \
+    "milter = { hostname = \"mx.example.test\";\n"                                                 \
     "  privacy = { internal_networks = [ \"10.0.0.0/8\" ]; internal_hosts = [ \"*.lan\" ]; };\n"
 
 static void test_privacy(void)
@@ -157,14 +158,22 @@ static void test_privacy(void)
     if (s == NULL)
         return;
     const char *h1[] = {
-        "Received", "from mx.example.net (mx.example.net [203.0.113.5]) by gw; Mon, 1 Jan 2024",
-        "Received", "from pc1.lan (pc1.lan [10.1.2.3]) by gw; Mon, 1 Jan 2024",
-        "Received", "from box (unknown [10.7.7.7]) by gw; Mon, 1 Jan 2024",
-        "Received", "from printer.LAN. (helo=printer) by gw; Mon, 1 Jan 2024",
-        "X-Originating-IP", "[10.9.9.9]",
-        "X-Mailer", "kept unless remove_mailer",
-        "Date", "Mon, 1 Jan 2024 00:00:00 +0000",
-        "Message-ID", "<a@b>",
+        "Received",
+        "from mx.example.net (mx.example.net [203.0.113.5]) by gw; Mon, 1 Jan 2024",
+        "Received",
+        "from pc1.lan (pc1.lan [10.1.2.3]) by gw; Mon, 1 Jan 2024",
+        "Received",
+        "from box (unknown [10.7.7.7]) by gw; Mon, 1 Jan 2024",
+        "Received",
+        "from printer.LAN. (helo=printer) by gw; Mon, 1 Jan 2024",
+        "X-Originating-IP",
+        "[10.9.9.9]",
+        "X-Mailer",
+        "kept unless remove_mailer",
+        "Date",
+        "Mon, 1 Jan 2024 00:00:00 +0000",
+        "Message-ID",
+        "<a@b>",
         NULL,
     };
     ok(plan(s, "<alice@example.org>", h1, &p) == SH_FOUND, "plan builds");
@@ -216,31 +225,40 @@ static void test_rules_and_checks(void)
     if (s == NULL)
         return;
     const char *h[] = {
-        "X-A", "tag",            /* 0: PREPEND X-A: new before it */
-        "X-A", "del",            /* 1: IGNORE; after the insert it is X-A #3 */
-        "Subject", "[int] hello", /* 2: REPLACE same name: change */
-        "X-Old", "v1",           /* 3: REPLACE other name: insert X-New, delete X-Old */
-        "X-Internal-Host", "h",  /* 4: config remove_pattern */
-        "organization", "Acme",  /* 5: config replace, name caseless */
+        "X-A",
+        "tag", /* 0: PREPEND X-A: new before it */
+        "X-A",
+        "del", /* 1: IGNORE; after the insert it is X-A #3 */
+        "Subject",
+        "[int] hello", /* 2: REPLACE same name: change */
+        "X-Old",
+        "v1", /* 3: REPLACE other name: insert X-New, delete X-Old */
+        "X-Internal-Host",
+        "h", /* 4: config remove_pattern */
+        "organization",
+        "Acme", /* 5: config replace, name caseless */
         NULL,
     };
     ok(plan(s, "bob@example.org", h, &p) == SH_FOUND, "plan builds");
     ok(p.n == 7, "7 edits (got %zu)", p.n);
     if (p.n == 7) {
-        ok(p.e[0].kind == SH_EDIT_INSERT && !strcmp(p.e[0].name, "X-New") && !strcmp(p.e[0].value, "v1") &&
-               p.e[0].idx == 3,
+        ok(p.e[0].kind == SH_EDIT_INSERT && !strcmp(p.e[0].name, "X-New") &&
+               !strcmp(p.e[0].value, "v1") && p.e[0].idx == 3,
            "X-New inserted at position 3");
-        ok(p.e[1].kind == SH_EDIT_INSERT && !strcmp(p.e[1].name, "X-A") && !strcmp(p.e[1].value, "new") &&
-               p.e[1].idx == 0,
+        ok(p.e[1].kind == SH_EDIT_INSERT && !strcmp(p.e[1].name, "X-A") &&
+               !strcmp(p.e[1].value, "new") && p.e[1].idx == 0,
            "X-A: new prepended at position 0 (inserts bottom up)");
         ok(p.e[2].kind == SH_EDIT_CHANGE && !strcmp(p.e[2].name, "organization") &&
                !strcmp(p.e[2].value, "Example") && p.e[2].idx == 1,
            "Organization replaced");
-        ok(p.e[3].kind == SH_EDIT_CHANGE && !strcmp(p.e[3].name, "X-Internal-Host") && !p.e[3].value,
+        ok(p.e[3].kind == SH_EDIT_CHANGE && !strcmp(p.e[3].name, "X-Internal-Host") &&
+               !p.e[3].value,
            "X-Internal-Host removed by pattern");
-        ok(p.e[4].kind == SH_EDIT_CHANGE && !strcmp(p.e[4].name, "X-Old") && !p.e[4].value && p.e[4].idx == 1,
+        ok(p.e[4].kind == SH_EDIT_CHANGE && !strcmp(p.e[4].name, "X-Old") && !p.e[4].value &&
+               p.e[4].idx == 1,
            "X-Old deleted (replaced by X-New)");
-        ok(p.e[5].kind == SH_EDIT_CHANGE && !strcmp(p.e[5].name, "Subject") && !strcmp(p.e[5].value, "hello"),
+        ok(p.e[5].kind == SH_EDIT_CHANGE && !strcmp(p.e[5].name, "Subject") &&
+               !strcmp(p.e[5].value, "hello"),
            "Subject rewritten with $1");
         /* the "del" X-A is at position 1; with "new" inserted above it, it is X-A #3 */
         ok(p.e[6].kind == SH_EDIT_CHANGE && !strcmp(p.e[6].name, "X-A") && !p.e[6].value &&
@@ -260,7 +278,8 @@ static void test_same_name_index(void)
     const char *hc = write_file("hc2", "/^X-A: del/ IGNORE\n/^X-A: tag/ PREPEND X-A: new\n");
 
     snprintf(group, sizeof(group),
-             "milter = { add_date = false; add_message_id = false; header_checks = \"%s\"; };\n", hc);
+             "milter = { add_date = false; add_message_id = false; header_checks = \"%s\"; };\n",
+             hc);
     s = load(group, &err);
     ok(s != NULL, "header_checks-only config loads (%s)", s ? "" : err.text);
     if (s == NULL)
@@ -284,8 +303,10 @@ static void test_rewrite(void)
 
     s = load("milter = { add_date = false; add_message_id = false;\n"
              "  headers = ( { add = \"X-Via\"; value = \"ses\"; relay = \"ses\"; } );\n"
-             "  list_unsubscribe = ( { domain = \"verified.example\"; url = \"<https://u.example/x>\"; one_click = true; } );\n"
-             "  sender_rewrite = ( { relay = \"ses\"; identity = \"bounce@verified.example\"; from_header = true; } ); };\n",
+             "  list_unsubscribe = ( { domain = \"verified.example\"; url = "
+             "\"<https://u.example/x>\"; one_click = true; } );\n"
+             "  sender_rewrite = ( { relay = \"ses\"; identity = \"bounce@verified.example\"; "
+             "from_header = true; } ); };\n",
              &err);
     ok(s != NULL, "rewrite config loads (%s)", s ? "" : err.text);
     if (s == NULL)
@@ -296,7 +317,8 @@ static void test_rewrite(void)
     ok(e && !strcmp(e->value, "Alice Example <bounce@verified.example>") && e->idx == 1,
        "From rewritten keeping the display name: %s", e ? e->value : "-");
     e = find_edit(&p, SH_EDIT_ADD, "Reply-To", 0);
-    ok(e && !strcmp(e->value, "Alice Example <alice@verified.example>"), "original From kept in Reply-To");
+    ok(e && !strcmp(e->value, "Alice Example <alice@verified.example>"),
+       "original From kept in Reply-To");
     e = find_edit(&p, SH_EDIT_CHGFROM, NULL, 0);
     ok(e && !strcmp(e->value, "<bounce@verified.example>") && e == &p.e[p.n - 1],
        "envelope sender changed, last");
@@ -306,7 +328,8 @@ static void test_rewrite(void)
        "List-Unsubscribe and -Post added for the sender domain");
     sh_plan_free(&p);
 
-    const char *h2[] = {"From", "alice@verified.example", "Reply-To", "<desk@verified.example>", NULL};
+    const char *h2[] = {"From", "alice@verified.example", "Reply-To", "<desk@verified.example>",
+                        NULL};
     ok(plan(s, "alice@verified.example", h2, &p) == SH_FOUND, "plan with Reply-To");
     ok(find_edit(&p, SH_EDIT_ADD, "Reply-To", 0) == NULL, "existing Reply-To kept, none added");
     e = find_edit(&p, SH_EDIT_CHANGE, "From", 0);
@@ -331,11 +354,15 @@ static void test_sender_scoped(void)
 
     s = load("milter = { add_date = false; add_message_id = false;\n"
              "  headers = ( { remove = \"X-Campaign\"; senders = [ \"@news.example\" ]; },\n"
-             "              { replace = \"Organization\"; value = \"Shop\"; senders = [ \"@.shop.example\", \"ceo@corp.example\" ]; },\n"
+             "              { replace = \"Organization\"; value = \"Shop\"; senders = [ "
+             "\"@.shop.example\", \"ceo@corp.example\" ]; },\n"
              "              { add = \"X-Bounce\"; value = \"yes\"; senders = \"<>\"; },\n"
-             "              { add = \"X-Verified\"; value = \"1\"; relay = \"ses\"; senders = [ \"@news.example\" ]; } );\n"
-             "  list_unsubscribe = ( { senders = [ \"promo@news.example\" ]; url = \"<https://n.example/promo>\"; one_click = true; },\n"
-             "                       { senders = [ \"@news.example\", \"@.lists.example\" ]; url = \"<mailto:u@news.example>\"; } ); };\n",
+             "              { add = \"X-Verified\"; value = \"1\"; relay = \"ses\"; senders = [ "
+             "\"@news.example\" ]; } );\n"
+             "  list_unsubscribe = ( { senders = [ \"promo@news.example\" ]; url = "
+             "\"<https://n.example/promo>\"; one_click = true; },\n"
+             "                       { senders = [ \"@news.example\", \"@.lists.example\" ]; url = "
+             "\"<mailto:u@news.example>\"; } ); };\n",
              &err);
     ok(s != NULL, "sender-scoped config loads (%s)", s ? "" : err.text);
     if (s == NULL)
@@ -343,7 +370,8 @@ static void test_sender_scoped(void)
     const char *h[] = {"X-Campaign", "c1", "Organization", "Acme", "From", "x@y", NULL};
 
     ok(plan(s, "<Promo+May@News.Example>", h, &p) == SH_FOUND, "plan for promo+may@news.example");
-    ok(find_edit(&p, SH_EDIT_CHANGE, "X-Campaign", 0) != NULL, "@news.example rule removes X-Campaign");
+    ok(find_edit(&p, SH_EDIT_CHANGE, "X-Campaign", 0) != NULL,
+       "@news.example rule removes X-Campaign");
     ok(find_edit(&p, SH_EDIT_CHANGE, "Organization", 0) == NULL, "other senders' rule not applied");
     e = find_edit(&p, SH_EDIT_ADD, "List-Unsubscribe", 0);
     ok(e && !strcmp(e->value, "<https://n.example/promo>"),
@@ -443,22 +471,28 @@ static void test_config_errors(void)
         {"milter = { headers = ( { remove = \"X-A\"; add = \"X-B\"; value = \"v\"; } ); };\n",
          "needs exactly one of"},
         {"milter = { headers = ( { remove_pattern = \"(\"; } ); };\n", "pattern error"},
-        {"milter = { headers = ( { add = \"Bad Name\"; value = \"v\"; } ); };\n", "is not a header name"},
-        {"milter = { sender_rewrite = ( { relay = \"ses\"; identity = \"x@elsewhere.example\"; } ); };\n",
+        {"milter = { headers = ( { add = \"Bad Name\"; value = \"v\"; } ); };\n",
+         "is not a header name"},
+        {"milter = { sender_rewrite = ( { relay = \"ses\"; identity = \"x@elsewhere.example\"; } "
+         "); };\n",
          "routes to isp, not to relay \"ses\""},
-        {"milter = { sender_rewrite = ( { relay = \"nope\"; identity = \"x@verified.example\"; } ); };\n",
+        {"milter = { sender_rewrite = ( { relay = \"nope\"; identity = \"x@verified.example\"; } "
+         "); };\n",
          "no relay named \"nope\""},
         {"milter = { header_checks = \"/nonexistent/hc\"; };\n", "/nonexistent/hc: No such file"},
         {"milter = { hostname = \"10.0.0.1\"; };\n", "not an address"},
-        {"milter = { list_unsubscribe = ( { domain = \"n.example\"; url = \"<mailto:u@n.example>\"; one_click = true; } ); };\n",
+        {"milter = { list_unsubscribe = ( { domain = \"n.example\"; url = "
+         "\"<mailto:u@n.example>\"; one_click = true; } ); };\n",
          "needs an https URL"},
         {"milter = { headers = ( { remove = \"X-A\"; senders = [ \"news.example\" ]; } ); };\n",
          "milter.headers[0].senders[0]: \"news.example\": not an address"},
         {"milter = { headers = ( { remove = \"X-A\"; senders = [ ]; } ); };\n",
          "would match no sender"},
-        {"milter = { headers = ( { remove = \"X-A\"; senders = [ \"@A.example\", \"@a.example\" ]; } ); };\n",
+        {"milter = { headers = ( { remove = \"X-A\"; senders = [ \"@A.example\", \"@a.example\" ]; "
+         "} ); };\n",
          "\"@a.example\" is listed twice"},
-        {"milter = { list_unsubscribe = ( { domain = \"n.example\"; senders = \"@n.example\"; url = \"<mailto:u@n.example>\"; } ); };\n",
+        {"milter = { list_unsubscribe = ( { domain = \"n.example\"; senders = \"@n.example\"; url "
+         "= \"<mailto:u@n.example>\"; } ); };\n",
          "needs exactly one of domain"},
         {"milter = { list_unsubscribe = ( { url = \"<mailto:u@n.example>\"; } ); };\n",
          "needs exactly one of domain"},

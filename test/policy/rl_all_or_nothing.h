@@ -8,7 +8,7 @@
 
 /* Units K already holds in its window: the largest N that still fits, probed check-only. */
 static inline unsigned rl_held(struct rl_store *st, const char *key, time_t now, unsigned window,
-                        unsigned limit)
+                               unsigned limit)
 {
     for (unsigned n = limit; n > 0; n--) {
         struct rl_take t = {.key = key, .now = now, .window = window, .n = n, .limit = limit};

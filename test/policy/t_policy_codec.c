@@ -22,10 +22,11 @@ static void test_framing(void)
     const char *two = "request=smtpd_access_policy\nsender=a@b\n\nrequest=smtpd_access_policy\n\n";
     size_t used;
 
-    ok(parse("request=smtpd_access_policy\nsender=a@b.c\n\n", &r, &used) == POLICY_OK
-           && used == 42 && val_is(&r, PA_SENDER, "a@b.c") && r.nattrs == 2,
+    ok(parse("request=smtpd_access_policy\nsender=a@b.c\n\n", &r, &used) == POLICY_OK &&
+           used == 42 && val_is(&r, PA_SENDER, "a@b.c") && r.nattrs == 2,
        "a complete request");
-    ok(parse(two, &r, &used) == POLICY_OK && used == strlen("request=smtpd_access_policy\nsender=a@b\n\n"),
+    ok(parse(two, &r, &used) == POLICY_OK &&
+           used == strlen("request=smtpd_access_policy\nsender=a@b\n\n"),
        "pipelined: the first request only is consumed");
     ok(parse(two + used, &r, &used) == POLICY_OK && r.attr[PA_SENDER].p == NULL,
        "pipelined: then the second one");
@@ -34,11 +35,11 @@ static void test_framing(void)
     ok(parse("request=smtpd_access_policy\n", &r, &used) == POLICY_NEED_MORE,
        "no empty line yet: need more");
     ok(parse("", &r, &used) == POLICY_NEED_MORE, "nothing: need more");
-    ok(parse("request=smtpd_access_policy\r\nsender=x@y\r\n\r\n", &r, &used) == POLICY_OK
-           && val_is(&r, PA_SENDER, "x@y"),
+    ok(parse("request=smtpd_access_policy\r\nsender=x@y\r\n\r\n", &r, &used) == POLICY_OK &&
+           val_is(&r, PA_SENDER, "x@y"),
        "CRLF tolerated");
-    ok(parse("sender=\nrecipient=r@x\n\n", &r, &used) == POLICY_OK
-           && r.attr[PA_SENDER].p != NULL && r.attr[PA_SENDER].len == 0,
+    ok(parse("sender=\nrecipient=r@x\n\n", &r, &used) == POLICY_OK && r.attr[PA_SENDER].p != NULL &&
+           r.attr[PA_SENDER].len == 0,
        "empty value is present, not absent");
     ok(parse("x=a=b\nsender=s=t@u\n\n", &r, &used) == POLICY_OK && val_is(&r, PA_SENDER, "s=t@u"),
        "value split at the first '='");
@@ -49,11 +50,11 @@ static void test_attributes(void)
     struct policy_request r;
     size_t used;
 
-    ok(parse("foo=bar\nccert_subject=x\nrequest=smtpd_access_policy\n\n", &r, &used) == POLICY_OK
-           && val_is(&r, PA_REQUEST, "smtpd_access_policy") && r.nattrs == 3,
+    ok(parse("foo=bar\nccert_subject=x\nrequest=smtpd_access_policy\n\n", &r, &used) == POLICY_OK &&
+           val_is(&r, PA_REQUEST, "smtpd_access_policy") && r.nattrs == 3,
        "unknown attributes ignored but counted");
-    ok(parse("sender=first@x\nsender=last@x\n\n", &r, &used) == POLICY_OK
-           && val_is(&r, PA_SENDER, "last@x"),
+    ok(parse("sender=first@x\nsender=last@x\n\n", &r, &used) == POLICY_OK &&
+           val_is(&r, PA_SENDER, "last@x"),
        "repeated attribute: the last one wins");
     ok(parse("SENDER=a@b\n\n", &r, &used) == POLICY_OK && r.attr[PA_SENDER].p == NULL,
        "names are case-sensitive, as Postfix sends them");

@@ -12,11 +12,14 @@
 #include "tap.h"
 
 static const char *conf_text =
-    "relays = { isp = { host = \"relay.isp.example\"; }; ses = { host = \"ses.example\"; port = 587; }; };\n"
+    "relays = { isp = { host = \"relay.isp.example\"; }; ses = { host = \"ses.example\"; port = "
+    "587; }; };\n"
     "default_relay = \"isp\";\n"
-    "senders = ( { match = \"@ses.test\"; relay = \"ses\"; }, { match = \"@direct.test\"; relay = \"direct\"; } );\n"
+    "senders = ( { match = \"@ses.test\"; relay = \"ses\"; }, { match = \"@direct.test\"; relay = "
+    "\"direct\"; } );\n"
     "policy = {\n"
-    "  logins = ( { user = \"Alice@Example.com\"; senders = [ \"alice@example.com\", \"@example.org\", \"@.sub.test\" ]; },\n"
+    "  logins = ( { user = \"Alice@Example.com\"; senders = [ \"alice@example.com\", "
+    "\"@example.org\", \"@.sub.test\" ]; },\n"
     "             { user = \"bob\"; senders = \"bob@example.com\"; } );\n"
     "  require_auth = [ \"@example.com\" ];\n"
     "  require_tls = [ \"@secure.test\" ];\n"
@@ -26,14 +29,15 @@ static const char *conf_text =
     "  rate_limits = (\n"
     "    { name = \"ses\"; per = \"relay\"; relay = \"ses\"; messages = 2; window = 10; },\n"
     "    { name = \"users\"; per = \"sasl_user\"; recipients = 3; window = 60; },\n"
-    "    { name = \"dom\"; per = \"sender_domain\"; match = \"@rl.test\"; messages = 1; window = 5; }\n"
+    "    { name = \"dom\"; per = \"sender_domain\"; match = \"@rl.test\"; messages = 1; window = "
+    "5; }\n"
     "  );\n"
     "};\n";
 
 static struct sh_snapshot *snap;
 static struct rl_store *mem;
 
-#define ANY (-1) /* any reason */
+#define ANY    (-1) /* any reason */
 #define NOSIZE (-1L)
 
 /* One request and what the rules must answer. NULL strings are absent facts. */
@@ -91,14 +95,14 @@ static void run_cases(const struct sh_snapshot *s, struct rl_store *st, const ch
 
 #define RUN(s, st, group, cases) run_cases(s, st, group, cases, sizeof(cases) / sizeof(cases[0]))
 
-#define S POLICY_STATE_OTHER
-#define DUNNO POLICY_DUNNO
+#define S      POLICY_STATE_OTHER
+#define DUNNO  POLICY_DUNNO
 #define REJECT POLICY_REJECT
-#define DEFER POLICY_DEFER_IF_PERMIT
+#define DEFER  POLICY_DEFER_IF_PERMIT
 
 static const struct rule_case sender_cases[] = {
-    {0, S, "alice@example.com", NULL, "alice@example.com", NULL, true, NOSIZE, DUNNO, PR_NONE,
-     NULL, "owner sending as itself"},
+    {0, S, "alice@example.com", NULL, "alice@example.com", NULL, true, NOSIZE, DUNNO, PR_NONE, NULL,
+     "owner sending as itself"},
     {0, S, "ALICE+tag@example.com", NULL, "ALICE@example.com", NULL, false, NOSIZE, DUNNO, ANY,
      NULL, "case and extension folded like the router does"},
     {0, S, "anyone@example.org", NULL, "alice@example.com", NULL, false, NOSIZE, DUNNO, ANY, NULL,
@@ -159,10 +163,10 @@ static const struct rule_case relay_cases[] = {
     {0, S, "x@y.test", "", NULL, "198.51.100.1", false, NOSIZE, DUNNO, ANY, NULL,
      "no recipient (e.g. END-OF-MESSAGE with several): no guard"},
     /* Postfix routes these to the remote domain (ADDRESS_REWRITING_README) */
-    {0, S, "x@y.test", "victim%gmail.test@example.com", NULL, "198.51.100.1", false, NOSIZE,
-     REJECT, PR_RELAY_DENIED, NULL, "percent hack through a local domain"},
-    {0, S, "x@y.test", "gmail.test!victim@example.com", NULL, "198.51.100.1", false, NOSIZE,
-     REJECT, PR_RELAY_DENIED, NULL, "bang path through a local domain"},
+    {0, S, "x@y.test", "victim%gmail.test@example.com", NULL, "198.51.100.1", false, NOSIZE, REJECT,
+     PR_RELAY_DENIED, NULL, "percent hack through a local domain"},
+    {0, S, "x@y.test", "gmail.test!victim@example.com", NULL, "198.51.100.1", false, NOSIZE, REJECT,
+     PR_RELAY_DENIED, NULL, "bang path through a local domain"},
     {0, S, "x@y.test", "@example.com:victim@gmail.test", NULL, "198.51.100.1", false, NOSIZE,
      REJECT, PR_RELAY_DENIED, NULL, "source route"},
     {0, S, "x@y.test", "@a.test,@b.test:victim@example.com", NULL, "198.51.100.1", false, NOSIZE,
@@ -171,8 +175,8 @@ static const struct rule_case relay_cases[] = {
      REJECT, PR_RELAY_DENIED, NULL, "quoted local part holding an @"},
     {0, S, "x@y.test", "victim%gmail.test", NULL, "198.51.100.1", false, NOSIZE, REJECT,
      PR_RELAY_DENIED, NULL, "percent hack in a bare name"},
-    {0, S, "x@y.test", "victim%gmail.test@example.com", NULL, "10.1.1.1", false, NOSIZE, DUNNO,
-     ANY, NULL, "... a trusted client may"},
+    {0, S, "x@y.test", "victim%gmail.test@example.com", NULL, "10.1.1.1", false, NOSIZE, DUNNO, ANY,
+     NULL, "... a trusted client may"},
     {0, S, "bob@example.com", "victim%gmail.test@example.com", "bob", "198.51.100.1", false, NOSIZE,
      DUNNO, ANY, NULL, "... an authenticated client may"},
     {0, S, "x@y.test", "postmaster", NULL, "198.51.100.1", false, NOSIZE, DUNNO, ANY, NULL,
@@ -201,9 +205,12 @@ static const struct rule_case rate_cases[] = {
     {1000, R, "a@direct.test", NULL, NULL, NULL, false, NOSIZE, DUNNO, ANY, NULL,
      "direct mail spends no relay budget"},
     /* per sasl_user: 3 recipients per 60 s at RCPT; windows aligned to the epoch: [2040, 2100) */
-    {2040, R, "bob@example.com", NULL, "bob", NULL, false, NOSIZE, DUNNO, ANY, NULL, "recipient 1 of 3"},
-    {2041, R, "bob@example.com", NULL, "bob", NULL, false, NOSIZE, DUNNO, ANY, NULL, "recipient 2 of 3"},
-    {2042, R, "bob@example.com", NULL, "bob", NULL, false, NOSIZE, DUNNO, ANY, NULL, "recipient 3 of 3"},
+    {2040, R, "bob@example.com", NULL, "bob", NULL, false, NOSIZE, DUNNO, ANY, NULL,
+     "recipient 1 of 3"},
+    {2041, R, "bob@example.com", NULL, "bob", NULL, false, NOSIZE, DUNNO, ANY, NULL,
+     "recipient 2 of 3"},
+    {2042, R, "bob@example.com", NULL, "bob", NULL, false, NOSIZE, DUNNO, ANY, NULL,
+     "recipient 3 of 3"},
     {2050, R, "bob@example.com", NULL, "BOB", NULL, false, NOSIZE, DEFER, ANY,
      "4.7.1 Recipient rate limit exceeded, retry later", "recipient 4 deferred (user case-folded)"},
     {2050, R, "alice@example.com", NULL, "alice@example.com", NULL, false, NOSIZE, DUNNO, ANY, NULL,
@@ -221,8 +228,10 @@ static const struct rule_case rate_cases[] = {
 
 static void test_rate_limits(void)
 {
-    struct rule_case other = {1000, E, "a@other.test", NULL, NULL, NULL, false, NOSIZE, DUNNO,
-                              ANY, NULL, "relay filter: the default relay is not limited"};
+    struct rule_case other = {1000,  E,      "a@other.test",
+                              NULL,  NULL,   NULL,
+                              false, NOSIZE, DUNNO,
+                              ANY,   NULL,   "relay filter: the default relay is not limited"};
 
     RUN(snap, mem, "rate", rate_cases);
     for (int i = 0; i < 5; i++)
@@ -238,13 +247,15 @@ static void test_limits_all_or_nothing(void)
     struct sh_snapshot *s;
     struct rl_store *st = rl_memory_new(100);
     struct policy_verdict v;
-    struct rule_case rc = {6000, R, "a@aon.test", NULL, NULL, NULL, false, NOSIZE, DUNNO, ANY,
-                           NULL, NULL};
+    struct rule_case rc = {6000,  R,      "a@aon.test", NULL, NULL, NULL,
+                           false, NOSIZE, DUNNO,        ANY,  NULL, NULL};
     enum policy_action a[4];
 
     s = load_text("policy = { rate_limits = (\n"
-                  "  { name = \"wide\"; per = \"sender_domain\"; messages = 100; recipients = 100; window = 60; },\n"
-                  "  { name = \"narrow\"; per = \"sender\"; messages = 1; recipients = 2; window = 60; } ); };\n",
+                  "  { name = \"wide\"; per = \"sender_domain\"; messages = 100; recipients = 100; "
+                  "window = 60; },\n"
+                  "  { name = \"narrow\"; per = \"sender\"; messages = 1; recipients = 2; window = "
+                  "60; } ); };\n",
                   &err);
     ok(s != NULL, "two-limit config loads %s", err.text);
     if (s == NULL)
@@ -291,7 +302,8 @@ static const struct rule_case size_cases[] = {
      "no rule for the domain"},
     {0, E, "", NULL, NULL, NULL, false, 999999999, DUNNO, ANY, NULL,
      "the null sender is not limited"},
-    {0, R, "a@small.test", NULL, NULL, NULL, false, 0, DUNNO, ANY, NULL, "RCPT without SIZE=: DUNNO"},
+    {0, R, "a@small.test", NULL, NULL, NULL, false, 0, DUNNO, ANY, NULL,
+     "RCPT without SIZE=: DUNNO"},
     {0, R, "a@small.test", NULL, NULL, NULL, false, 2000, REJECT, PR_SIZE_LIMIT, NULL,
      "RCPT with a declared SIZE= over the limit"},
     {0, S, "a@small.test", NULL, NULL, NULL, false, 2000, DUNNO, ANY, NULL,
@@ -367,13 +379,14 @@ static void test_store_down(void)
     struct sh_snapshot *s;
     char text[2048];
     struct policy_verdict v;
-    struct rule_case r = {1000, R, "a@x.test", NULL, NULL, NULL, false, NOSIZE, DUNNO, ANY, NULL,
-                          NULL};
+    struct rule_case r = {1000,  R,      "a@x.test", NULL, NULL, NULL,
+                          false, NOSIZE, DUNNO,      ANY,  NULL, NULL};
 
     for (int mode = 0; mode < 2; mode++) {
         /* Port 1 on loopback: nothing listens there, the connect is refused at once. */
         snprintf(text, sizeof(text),
-                 "policy = { rate_limits = ( { name = \"s\"; per = \"sender\"; messages = 5; window = 1; } );"
+                 "policy = { rate_limits = ( { name = \"s\"; per = \"sender\"; messages = 5; "
+                 "window = 1; } );"
                  " rate_store = \"redis\"; rate_fail_mode = \"%s\";"
                  " redis = { address = \"inet:127.0.0.1:1\"; timeout_ms = 100; }; };\n",
                  mode ? "defer" : "allow");
@@ -397,9 +410,10 @@ static void test_store_down(void)
 static void test_store_full(void)
 {
     struct sh_error err;
-    struct sh_snapshot *s = load_text(
-        "policy = { rate_limits = ( { name = \"s\"; per = \"sender\"; messages = 5; window = 10; } );"
-        " rate_fail_mode = \"allow\"; };\n", &err);
+    struct sh_snapshot *s = load_text("policy = { rate_limits = ( { name = \"s\"; per = "
+                                      "\"sender\"; messages = 5; window = 10; } );"
+                                      " rate_fail_mode = \"allow\"; };\n",
+                                      &err);
     struct rl_store *small = rl_memory_new(3);
     static const struct rule_case cases[] = {
         {4000, R, "a@flood.test", NULL, NULL, NULL, false, NOSIZE, DUNNO, ANY, NULL, "key 1 of 3"},
@@ -435,14 +449,17 @@ static void test_explain(void)
     f = open_memstream(&buf, &len);
     sh_policy_explain(snap, "a@ses.test", f);
     fclose(f);
-    ok(strstr(buf, "policy_rate_limit=ses per=relay messages=2/10s") != NULL, "explain: relay limit");
+    ok(strstr(buf, "policy_rate_limit=ses per=relay messages=2/10s") != NULL,
+       "explain: relay limit");
     ok(strstr(buf, "policy_logins=none\n") != NULL, "explain: nobody owns it");
     free(buf);
 }
 
 static void test_config_errors(void)
 {
-    static const struct { const char *text, *want; } cases[] = {
+    static const struct {
+        const char *text, *want;
+    } cases[] = {
         {"policy = { bogus = 1; };", "policy.bogus: unknown setting"},
         {"policy = { require_tls = [ \"example.com\" ]; };", "not a sender pattern"},
         {"policy = { trusted_networks = [ \"10.0.0.1/8\" ]; };", "host bits must be zero"},
@@ -450,19 +467,26 @@ static void test_config_errors(void)
         {"policy = { relay_guard = true; };", "needs local_domains"},
         {"policy = { rate_limits = ( { name = \"a\"; per = \"sender\"; window = 1; } ); };",
          "set 'messages' or 'recipients'"},
-        {"policy = { rate_limits = ( { name = \"a\"; per = \"relay\"; relay = \"nope\"; messages = 1; window = 1; } ); };",
+        {"policy = { rate_limits = ( { name = \"a\"; per = \"relay\"; relay = \"nope\"; messages = "
+         "1; window = 1; } ); };",
          "no relay named \"nope\""},
-        {"policy = { rate_limits = ( { name = \"a\"; per = \"planet\"; messages = 1; window = 1; } ); };",
+        {"policy = { rate_limits = ( { name = \"a\"; per = \"planet\"; messages = 1; window = 1; } "
+         "); };",
          "must be sasl_user, sender, sender_domain or relay"},
         {"policy = { rate_store = \"redis\"; };", "needs a redis"},
-        {"policy = { rate_store = \"redis\"; redis = { address = \"tcp:x\"; }; };", "inet:HOST:PORT"},
-        {"policy = { logins = ( { user = \"a\"; senders = [ \"a@b.c\" ]; }, { user = \"A\"; senders = \"@x.y\"; } ); };",
+        {"policy = { rate_store = \"redis\"; redis = { address = \"tcp:x\"; }; };",
+         "inet:HOST:PORT"},
+        {"policy = { logins = ( { user = \"a\"; senders = [ \"a@b.c\" ]; }, { user = \"A\"; "
+         "senders = \"@x.y\"; } ); };",
          "already listed"},
-        {"policy = { max_size = ( { match = \"@a.test\"; } ); };", "missing required setting 'bytes'"},
+        {"policy = { max_size = ( { match = \"@a.test\"; } ); };",
+         "missing required setting 'bytes'"},
         {"policy = { max_size = ( { match = \"@a.test\"; bytes = 0; } ); };", "out of range"},
         {"policy = { max_size = ( { bytes = 10; } ); };", "match"},
-        {"policy = { max_size = ( { match = \"a.test\"; bytes = 10; } ); };", "not a sender pattern"},
-        {"policy = { max_size = ( { match = \"@a.test\"; bytes = 10; }, { match = [ \"@A.test\" ]; bytes = 20; } ); };",
+        {"policy = { max_size = ( { match = \"a.test\"; bytes = 10; } ); };",
+         "not a sender pattern"},
+        {"policy = { max_size = ( { match = \"@a.test\"; bytes = 10; }, { match = [ \"@A.test\" ]; "
+         "bytes = 20; } ); };",
          "listed twice"},
         {"policy = { max_size = { match = \"@a.test\"; bytes = 10; }; };", "must be a list"},
     };

@@ -11,8 +11,8 @@
 static enum rl_result take(struct rl_store *st, const char *key, time_t now, unsigned window,
                            unsigned limit, bool commit)
 {
-    struct rl_take t = {.key = key, .now = now, .window = window, .n = 1, .limit = limit,
-                        .commit = commit};
+    struct rl_take t = {
+        .key = key, .now = now, .window = window, .n = 1, .limit = limit, .commit = commit};
     return rl_take(st, &t);
 }
 
@@ -37,8 +37,9 @@ static void test_capacity(void)
 {
     struct rl_store *st = rl_memory_new(3);
 
-    ok(take(st, "a", 100, 10, 5, true) == RL_OK && take(st, "b", 100, 10, 5, true) == RL_OK
-           && take(st, "c", 100, 10, 5, true) == RL_OK, "three keys fit");
+    ok(take(st, "a", 100, 10, 5, true) == RL_OK && take(st, "b", 100, 10, 5, true) == RL_OK &&
+           take(st, "c", 100, 10, 5, true) == RL_OK,
+       "three keys fit");
     ok(take(st, "d", 105, 10, 5, true) == RL_FULL, "a fourth live key: full, never unavailable");
     ok(take(st, "d", 105, 10, 5, false) == RL_FULL, "... also when only asked");
     ok(take(st, "a", 105, 10, 5, true) == RL_OK, "existing keys still count");
@@ -59,14 +60,21 @@ static void test_flood(void)
     for (int i = 0; i < FLOOD; i++) {
         snprintf(key, sizeof(key), "s|m|flood%d@x", i);
         switch (take(st, key, 1020 + i / 5000, 60, 5, true)) {
-        case RL_OK: okn++; break;
-        case RL_FULL: full++; break;
-        default: other++; break;
+        case RL_OK:
+            okn++;
+            break;
+        case RL_FULL:
+            full++;
+            break;
+        default:
+            other++;
+            break;
         }
     }
     ok(okn == CAP && full == FLOOD - CAP && other == 0,
        "flood: %zu admitted (the table), %zu refused as full, %zu otherwise", okn, full, other);
-    ok(take(st, "s|m|fresh@x", 1079, 60, 5, true) == RL_FULL, "a fresh key at the window's end: full");
+    ok(take(st, "s|m|fresh@x", 1079, 60, 5, true) == RL_FULL,
+       "a fresh key at the window's end: full");
     ok(take(st, "s|m|flood7@x", 1079, 60, 5, true) == RL_OK, "a counted key still counts");
     ok(take(st, "s|m|fresh@x", 1080, 60, 5, true) == RL_OK, "the next window: reclaimed, admitted");
     okn = 0;

@@ -51,8 +51,8 @@ static bool start_redis(void)
 {
     if ((redis_pid = fork()) == 0) {
         execl(REDIS_SERVER, "redis-server", "--port", "0", "--unixsocket", sock, "--save", "",
-              "--appendonly", "no", "--dir", dir, "--logfile", "redis.log",
-              "--loglevel", "warning", (char *)NULL);
+              "--appendonly", "no", "--dir", dir, "--logfile", "redis.log", "--loglevel", "warning",
+              (char *)NULL);
         _exit(127);
     }
     for (int i = 0; i < 500; i++) { /* bounded: 10 s */
@@ -80,8 +80,8 @@ static void stop_redis(void)
 static enum rl_result take(struct rl_store *st, const char *key, time_t now, unsigned window,
                            unsigned limit, bool commit)
 {
-    struct rl_take t = {.key = key, .now = now, .window = window, .n = 1, .limit = limit,
-                        .commit = commit};
+    struct rl_take t = {
+        .key = key, .now = now, .window = window, .n = 1, .limit = limit, .commit = commit};
     return rl_take(st, &t);
 }
 
@@ -132,7 +132,8 @@ int main(void)
     ok(take(st, "k", base + 9, 10, 2, true) == RL_OK, "2nd at the window's last second");
     ok(take(st, "k", base + 9, 10, 2, true) == RL_EXCEEDED, "3rd exceeds");
     ok(take(st, "k", base + 10, 10, 2, true) == RL_OK, "new window");
-    ok(take(st, "key with spaces|&*", base, 10, 1, true) == RL_OK, "odd key bytes are one argument");
+    ok(take(st, "key with spaces|&*", base, 10, 1, true) == RL_OK,
+       "odd key bytes are one argument");
 
     struct racer r[THREADS];
     pthread_t th[THREADS];
@@ -151,8 +152,8 @@ int main(void)
     test_all_or_nothing(st, base, "redis");
 
     struct rl_store *other = rl_redis_new(addr, 200, 300, "t:", &why);
-    ok(take(other, "k", base + 10, 10, 2, true) == RL_OK
-           && take(other, "k", base + 10, 10, 2, true) == RL_EXCEEDED,
+    ok(take(other, "k", base + 10, 10, 2, true) == RL_OK &&
+           take(other, "k", base + 10, 10, 2, true) == RL_EXCEEDED,
        "a second store (another smarthostd) shares the budget");
     rl_store_free(other);
 
@@ -161,7 +162,8 @@ int main(void)
     redisReply *rep = admin ? redisCommand(admin, "CONFIG SET maxmemory 1") : NULL;
     ok(rep && rep->type == REDIS_REPLY_STATUS, "maxmemory set to 1 byte");
     freeReplyObject(rep);
-    ok(take(st, "k-full", base, 10, 5, true) == RL_FULL, "redis at maxmemory: full, not unavailable");
+    ok(take(st, "k-full", base, 10, 5, true) == RL_FULL,
+       "redis at maxmemory: full, not unavailable");
     rep = admin ? redisCommand(admin, "CONFIG SET maxmemory 0") : NULL;
     freeReplyObject(rep);
     ok(take(st, "k-full", base, 10, 5, true) == RL_OK, "room again: counted");
@@ -195,7 +197,8 @@ int main(void)
     t0 = now_ms();
     res = take(st, "k4", base, 10, 5, true);
     el = now_ms() - t0;
-    ok(res == RL_UNAVAILABLE && el < 1000, "reconnect to a missing socket fails fast (%.1f ms)", el);
+    ok(res == RL_UNAVAILABLE && el < 1000, "reconnect to a missing socket fails fast (%.1f ms)",
+       el);
 
     rl_store_free(st);
     unlink(sock);

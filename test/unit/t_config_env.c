@@ -60,7 +60,8 @@ int main(void)
     is_str(q(excl, SH_MAP_RELAY, "a@excluded.test", &err), "NOTFOUND",
            "exclusion with DEFAULT_RELAY_HOST");
     setenv("DEFAULT_RELAY_HOST", "[2001:db8::5]:587", 1);
-    is_str(q("", SH_MAP_RELAY, "a@x.test", &err), "OK [2001:db8::5]:587", "IPv6 DEFAULT_RELAY_HOST");
+    is_str(q("", SH_MAP_RELAY, "a@x.test", &err), "OK [2001:db8::5]:587",
+           "IPv6 DEFAULT_RELAY_HOST");
     setenv("DEFAULT_RELAY_HOST", "plain.example", 1);
     is_str(q("", SH_MAP_RELAY, "a@x.test", &err), "OK [plain.example]:25", "host without port");
     setenv("DEFAULT_RELAY_HOST", "[bad.example]:99999", 1);

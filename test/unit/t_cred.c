@@ -47,8 +47,8 @@ int main(void)
     is_str(with_file("s3cret", 0640, &err), "u:s3cret", "0640 file without newline");
     is_str(with_file("s3cret\r\n", 0400, &err), "u:s3cret", "CRLF dropped");
     is_str(with_file("s3cret\n", 0644, &err), "LOAD-ERROR", "world-readable file refused");
-    ok(strstr(err.text, "0644") && !strstr(err.text, "s3cret"), "error names the mode, not the secret: %s",
-       err.text);
+    ok(strstr(err.text, "0644") && !strstr(err.text, "s3cret"),
+       "error names the mode, not the secret: %s", err.text);
     is_str(with_file("s3cret\n", 0660, &err), "LOAD-ERROR", "group-writable file refused");
     is_str(with_file("two\nlines\n", 0600, &err), "LOAD-ERROR", "two lines refused");
     ok(!strstr(err.text, "two") && !strstr(err.text, "lines\n"), "no secret in the error");
@@ -56,7 +56,8 @@ int main(void)
     is_str(with_file("s3cret\n", 0600, &err), "u:s3cret", "sanity again");
     {
         struct sh_snapshot *s = load_text(
-            "credentials = { c = { user = \"u\"; password = \"file:/nonexistent/pw\"; }; };\n", &err);
+            "credentials = { c = { user = \"u\"; password = \"file:/nonexistent/pw\"; }; };\n",
+            &err);
         ok(s == NULL && strstr(err.text, "No such file"), "missing file: %s", err.text);
     }
     {

@@ -33,7 +33,8 @@ int main(void)
     }
     ok(bad == 0, "all 20000 found after growing");
     ok(strmap_count(m) == 20001, "count");
-    ok(strmap_get(m, "user00001@a-very-long-shared-domain.exampl", 42) == NULL, "prefix is no match");
+    ok(strmap_get(m, "user00001@a-very-long-shared-domain.exampl", 42) == NULL,
+       "prefix is no match");
     strmap_free(m);
     strmap_free(NULL);
     return done_testing();

@@ -9,8 +9,7 @@
 #include "tap.h"
 #include "vault.h"
 
-static int decrypts(const unsigned char *key, const char *name, const char *value,
-                    const char *want)
+static int decrypts(const unsigned char *key, const char *name, const char *value, const char *want)
 {
     struct sh_error err;
     char *out = NULL;
