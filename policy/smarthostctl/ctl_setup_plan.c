@@ -119,7 +119,13 @@ static void set_map(struct param *p, const char *mine)
     }
     if (strcmp(p->name, "transport_maps") == 0) {
         p->new = join(p->old, mine);
-        p->note = "chained: the admin's tables first, then smarthostd's";
+        /* Sender-dependent AUTH is on for every smtp(8) delivery once we are hooked:
+         * an entry of theirs through plain smtp: or relay: would offer a sender's
+         * relay password to any server that asks. Their table is theirs to fix. */
+        p->note = "chained: the admin's tables first, then smarthostd's; WARNING: their "
+                  "smtp:/relay: entries now offer senders' relay passwords to servers that "
+                  "ask for AUTH: route those through a transport with "
+                  "-o smtp_sasl_auth_enable=no";
     } else {
         p->new = join(mine, p->old);
         p->note = "chained: smarthostd first, then the admin's tables";

@@ -99,6 +99,8 @@ is "$(lab_postconf -h transport_maps)" "hash:$LAB/etc/transport, $m:transport" \
 is "$(lab_postconf -h smtp_tls_policy_maps)" "$m:tls, hash:$LAB/etc/tls_policy" \
    "smtp_tls_policy_maps: ours chained first, the admin's kept"
 ok "the listing says what was chained" grep -q 'transport_maps = .*chained' "$LAB/b.out"
+ok "... and warns that the admin's smtp: entries would be offered senders' passwords" \
+    grep -q 'transport_maps = .*chained.*WARNING.*smtp_sasl_auth_enable=no' "$LAB/b.out"
 ours='{ unix:smarthostd/milter, default_action=tempfail }'
 is "$(lab_postconf -h smtpd_milters)" "$ours, $dkim" "smtpd_milters: ours first with its own default_action"
 is "$(lab_postconf -h non_smtpd_milters)" "\$smtpd_milters" "non_smtpd_milters left as \$smtpd_milters"
