@@ -29,7 +29,7 @@ is() {
     fi
 }
 
-diag() { printf '# %s\n' "$*"; }
+diag() { printf '%s\n' "$*" | sed 's/^/# /'; }  # every line a TAP comment
 
 # bail REASON: stop the whole test file (setup failed); cleanup traps still run.
 bail() { echo "Bail out! $*"; exit 1; }
