@@ -62,7 +62,9 @@ ci_cleanup() {
     if [ -e /var/lib/smarthostd/postfix-setup.state ] && command -v smarthostctl >/dev/null; then
         smarthostctl postfix-setup --undo >/dev/null 2>&1
     fi
-    if [ "$MADE_MAINCF" = 1 ]; then rm -f "$PF/main.cf" /var/log/smarthostd-ci-maillog; fi
+    if [ "$MADE_MAINCF" = 1 ]; then
+        rm -f "$PF/main.cf" "$PF"/smarthostd-ci-transport* /var/log/smarthostd-ci-maillog
+    fi
     rm -f /etc/smarthostd/ci-relay.pass
     [ "$INSTALLED" = 1 ] && dpkg --purge smarthostd >/dev/null 2>&1
     if [ "$had_user" = 0 ] && getent passwd smarthostd >/dev/null; then # made by this run
@@ -256,6 +258,22 @@ maillog_file = /var/log/smarthostd-ci-maillog
 EOF
     MADE_MAINCF=1
 fi
+if [ "$MADE_MAINCF" = 1 ]; then
+    # What an admin's main.cf already has: a hash: transport map with an entry of its own,
+    # and opendkim's milter pair with its own failure mode (nothing listens on its port:
+    # milter_default_action = accept lets mail pass, as opendkim's admins set it).
+    P_LANE=$(lab_free_port)
+    lab_fake lane "$P_LANE" || bail "fake lane server"
+    echo "admin-lane.test smtp:[127.0.0.1]:$P_LANE" >"$PF/smarthostd-ci-transport"
+    postmap "$PF/smarthostd-ci-transport"
+    P_DKIM=$(lab_free_port) # only named, never listened on
+    cat >>"$PF/main.cf" <<EOF
+transport_maps = hash:$PF/smarthostd-ci-transport
+smtpd_milters = inet:127.0.0.1:$P_DKIM
+non_smtpd_milters = \$smtpd_milters
+milter_default_action = accept
+EOF
+fi
 cp -p "$PF/main.cf" "$LAB/main.cf.orig"
 cp -p "$PF/master.cf" "$LAB/master.cf.orig"
 postfix status >/dev/null 2>&1 && bail "the machine's Postfix already runs: not touching it"
@@ -288,6 +306,17 @@ ok "$MAILLOG: no doubled program prefix" \
 ok "$MAILLOG: the policy service was consulted for the sender" \
     bash -c "tail -c +$MAILLOG_FROM $MAILLOG | grep ' smarthostd\\[' | grep -i policy | grep -q 'alice@example.com'"
 ok "no password in $MAILLOG" bash -c "! tail -c +$MAILLOG_FROM $MAILLOG | grep -q ci-pass-42"
+if [ "$MADE_MAINCF" = 1 ]; then
+    is "$(postconf -xh smtpd_milters | grep -o smarthostd | wc -l) $(postconf -xh non_smtpd_milters | grep -o smarthostd | wc -l)" \
+        "1 1" "our milter appears once in smtpd_milters and once in the admin's \$smtpd_milters copy"
+    is "$(postconf -h milter_default_action)" accept "the other milter's default action is unchanged"
+    swaks --server 127.0.0.1:25 --helo ci-client.test --from alice@example.com \
+        --to rcpt@admin-lane.test --header "Subject: ci-deb-lane" --body "admin transport" \
+        --timeout 30 >"$LAB/swaks-lane.log" 2>&1 || diag "swaks failed: $(tail -n 3 "$LAB/swaks-lane.log")"
+    lab_wait 60 lab_fake_has ci-deb-lane || diag "the admin's lane saw nothing within 60 s"
+    is "$(lab_fake_find ci-deb-lane | cut -f1,2)" "lane	$P_LANE" \
+        "the admin's transport_maps entry still routes after --apply"
+fi
 /etc/init.d/smarthostd reload >/dev/null 2>&1
 ok "init.d reload (SIGHUP) after the drop reloads (config and password file group-readable)" \
     lab_wait 10 bash -c "tail -c +$MAILLOG_FROM $MAILLOG | grep -q 'reloaded configuration'"
