@@ -263,6 +263,8 @@ bool maillog_parse(const char *line, size_t len, struct maillog_rec *r)
     if (end - p >= 2 && p[0] == ':' && p[1] == ' ' && queue_id(s, (size_t)(p - s))) {
         copy_field(r->queue_id, sizeof(r->queue_id), s, (size_t)(p - s), &r->fields);
         fields(p + 2, end, r);
+        if (end - (p + 2) == 7 && memcmp(p + 2, "removed", 7) == 0)
+            r->fields |= MAILLOG_REMOVED;
     }
     return true;
 }

@@ -30,6 +30,7 @@ enum {
     MAILLOG_STATUS = 1 << 4,
     MAILLOG_REASON = 1 << 5,
     MAILLOG_TRUNCATED = 1 << 6, /* some field was longer than its buffer and was cut */
+    MAILLOG_REMOVED = 1 << 7,   /* "QID: removed" and nothing else: the message left the queue */
 };
 
 struct maillog_stamp {

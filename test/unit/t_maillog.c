@@ -55,6 +55,15 @@ int main(void)
     is_str(r.queue_id, "", "\"warning\" is not a queue id");
     ok(parse("Nov  3 01:02:03 h postfix/smtpd[1]: NOQUEUE: reject: RCPT from x"), "NOQUEUE");
     is_str(r.queue_id, "", "\"NOQUEUE\" is not a queue id");
+    ok(parse("Nov  3 01:02:03 h postfix/postsuper[9]: 4F1B2C0A12: removed") &&
+           r.fields == MAILLOG_REMOVED && strcmp(r.queue_id, "4F1B2C0A12") == 0,
+       "QID: removed (postsuper -d logs it as qmgr does)");
+    ok(parse("Nov  3 01:02:03 h postfix/postsuper[9]: 4F1B2C0A12: removed twice") &&
+           !(r.fields & MAILLOG_REMOVED),
+       "only the bare word is a removal");
+    ok(parse("Nov  3 01:02:03 h postfix/postsuper[9]: 4F1B2C0A12: requeued") &&
+           !(r.fields & MAILLOG_REMOVED),
+       "requeued is no removal");
     ok(!parse("Nov 32 01:02:03 h p: x"), "day 32 is refused");
     ok(!parse("Foo  3 01:02:03 h p: x"), "unknown month is refused");
     ok(!parse("Nov  3 01:02:03 h"), "no program is refused");
