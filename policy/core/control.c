@@ -189,7 +189,7 @@ static ssize_t on_input(struct sh_conn *c, const char *buf, size_t len, void *wa
     const struct sh_snapshot *s = wake;
     struct ctl_request r;
     const char *why, *err = NULL;
-    char *text = NULL, unknown[160];
+    char *text = NULL, unknown[256];
     size_t used = 0, tlen = 0;
     uid_t uid;
     FILE *fp;

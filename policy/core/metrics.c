@@ -31,6 +31,10 @@ static const struct family {
     {"config_loads_total", "Configurations loaded and published (the first one included)."},
     {"config_reload_failures_total", "Reloads refused; the previous configuration stayed."},
     {"counters_overflow_total", "Events of counters registered after all slots were taken."},
+    {"report_messages_total", "Messages per relay and final status in the Postfix log, fed by "
+                              "smarthostctl report --follow (deferred: deferred at least once)."},
+    {"report_deferrals_total", "Deferred delivery attempts per relay in the Postfix log, fed by "
+                               "smarthostctl report --follow."},
 };
 
 static const char *fam(const char *name)
@@ -99,6 +103,31 @@ unsigned sh_metrics_milter_edit(const char *kind)
 {
     sh_metrics_init();
     return reg1("milter_edits_total", "kind", kind);
+}
+
+bool sh_metrics_delivery(const struct sh_snapshot *s, const char *relay, const char *status,
+                         uint64_t n, const char **counted_as)
+{
+    static const char *const statuses[] = {"sent", "deferred", "bounced"};
+    const char *names[2] = {"relay", "status"}, *values[2];
+
+    /* Only names this daemon knows become labels, so a feeder cannot grow the slot table;
+     * "(other)" cannot be a relay's name (libconfig names have no parentheses). */
+    if (strcmp(relay, "direct") != 0 && (s == NULL || sh_snapshot_relay(s, relay) == NULL))
+        relay = "(other)";
+    *counted_as = relay;
+    sh_metrics_init();
+    if (strcmp(status, "deferrals") == 0) {
+        sh_ctr_add(reg1("report_deferrals_total", "relay", relay), n);
+        return true;
+    }
+    for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++)
+        if (strcmp(status, statuses[i]) == 0) {
+            values[0] = relay, values[1] = statuses[i];
+            sh_ctr_add(sh_ctr_register(fam("report_messages_total"), 2, names, values), n);
+            return true;
+        }
+    return false;
 }
 
 static pthread_mutex_t load_lock = PTHREAD_MUTEX_INITIALIZER;

@@ -78,6 +78,13 @@ static inline void sh_metrics_rule_hit(const struct sh_snapshot *s, const struct
 #endif
 }
 
+/* Delivery counts read from the Postfix log by `smarthostctl report --follow`: N more of
+ * STATUS (sent, deferred, bounced: messages; deferrals: attempts) for RELAY, a relay of S
+ * or "direct"; any other name is counted as "(other)" (*COUNTED_AS says which). False for
+ * an unknown STATUS. */
+bool sh_metrics_delivery(const struct sh_snapshot *s, const char *relay, const char *status,
+                         uint64_t n, const char **counted_as);
+
 /* Every counter in the Prometheus text format, names prefixed PREFIX ("smarthostd_"),
  * rule hits from S (NULL: none). */
 bool sh_metrics_prometheus(FILE *out, const char *prefix, const struct sh_snapshot *s);

@@ -1,4 +1,6 @@
-/* control_verbs.c - smarthostd's own control verbs (route, ratelimit) and status lines. */
+/* control_verbs.c - smarthostd's own control verbs (route, ratelimit, deliveries) and status
+ * lines. */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -6,6 +8,7 @@
 #include "control.h"
 #include "control_verbs.h"
 #include "maps.h"
+#include "metrics.h"
 #include "policy_server.h"
 #include "ratelimit_view.h"
 #include "snapshot.h"
@@ -57,6 +60,33 @@ static bool ratelimit(FILE *out, const struct ctl_request *r, const struct sh_sn
     return false;
 }
 
+#define MAX_DELIVERIES 1000000000ULL /* more than any log adds between two feeds */
+
+/* deliveries RELAY STATUS N: counts from the Postfix log (smarthostctl report --follow),
+ * root's like every write. */
+static void deliveries(FILE *out, const struct ctl_request *r, const struct sh_snapshot *s,
+                       bool root, const char **err)
+{
+    unsigned long long n = 0;
+    const char *as;
+
+    if (!root) {
+        *err = "ERR permission denied: deliveries is root's";
+        return;
+    }
+    for (const char *p = r->nargs == 3 ? r->args[2] : ""; *p; p++) {
+        if (*p < '0' || *p > '9' || (n = n * 10 + (unsigned)(*p - '0')) > MAX_DELIVERIES) {
+            n = 0;
+            break;
+        }
+    }
+    if (n == 0 || !sh_metrics_delivery(s, r->args[0], r->args[1], n, &as)) {
+        *err = "ERR usage: deliveries RELAY sent|deferred|bounced|deferrals N (1 to 1000000000)";
+        return;
+    }
+    fprintf(out, "counted=%llu relay=%s\n", n, as);
+}
+
 static bool verb(FILE *out, const struct ctl_request *r, const struct sh_snapshot *s, bool root,
                  const char **err)
 {
@@ -71,6 +101,10 @@ static bool verb(FILE *out, const struct ctl_request *r, const struct sh_snapsho
         ratelimit(out, r, s, root, err);
         return true;
     }
+    if (strcmp(r->verb, "deliveries") == 0) {
+        deliveries(out, r, s, root, err);
+        return true;
+    }
     return false;
 }
 
@@ -81,6 +115,6 @@ static void status(FILE *out, const struct sh_snapshot *s)
 
 const struct control_ext sh_smarthostd_control = {
     .verb = verb,
-    .usage = ", route SENDER, ratelimit show [KEY], ratelimit reset KEY",
+    .usage = ", route SENDER, ratelimit show [KEY], ratelimit reset KEY, deliveries RELAY STATUS N",
     .status = status,
 };

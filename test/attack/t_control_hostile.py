@@ -2,9 +2,10 @@
 """t_control_hostile - the control socket under hostile input, and nothing secret in its answers.
 
 Over-long request lines, non-printable bytes, unknown verbs and a request trickled a byte a
-second are answered with ERR or cut off, and the daemon keeps serving status; no answer of
-status, stats, stats prometheus, route or ratelimit show, nor the --metrics listener's
-GET /metrics, carries a password (the fixture's passwords are searched for in every output,
+second are answered with ERR or cut off, and the daemon keeps serving status; the deliveries
+feed takes only counts it can judge and never turns a name it does not know into a label; no
+answer of status, stats, stats prometheus, route or ratelimit show, nor the --metrics
+listener's GET /metrics, carries a password (the fixture's passwords are searched for in every output,
 as test/attack/t_cli_secrets.sh does for the CLI).
 """
 import os
@@ -59,6 +60,26 @@ def main():
              "a request trickled a byte a second is cut off")
         out = talk(control, b"status\n")
         t.ok(out.startswith("OK\n") and "pid:" in out, "still serving status afterwards", out)
+
+        # deliveries (report --follow's feed): only sane counts, only known names as labels
+        for bad in (b"deliveries isp sent 0", b"deliveries isp sent -1", b"deliveries isp sent 1x",
+                    b"deliveries isp sent 1000000001", b"deliveries isp sent " + b"9" * 400,
+                    b"deliveries isp delivered 1", b"deliveries isp sent", b"deliveries"):
+            t.ok(talk(control, bad + b"\n").startswith("ERR"), "%s: ERR" % bad[:48].decode())
+        out = talk(control, b"deliveries isp sent 1000000000\n")
+        t.ok(out.startswith("OK\n") and "relay=isp" in out, "the largest count is taken", out)
+        flood = b"".join(b"deliveries bogus-%d bounced 1\n" % i for i in range(3000))
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(30)
+        s.connect(control)
+        got = bblib.exchange(s, flood, lambda b: b.count(b"\n.\n") >= 3000)
+        t.ok(got.count(b"relay=(other)") == 3000, "3000 unknown relay names: all counted as (other)")
+        prom = talk(control, b"stats prometheus\n")
+        other = [x for x in prom.splitlines() if x.startswith("smarthostd_report_messages_total")]
+        t.ok(other == ['smarthostd_report_messages_total{relay="isp",status="sent"} 1000000000',
+                       'smarthostd_report_messages_total{relay="(other)",status="bounced"} 3000'],
+             "one (other) row, no label per bogus name", "\n".join(other))
+        t.ok("smarthostd_counters_overflow_total 0" in prom, "no counter slot overflowed")
 
         outputs = []
         for args in (["status"], ["stats"], ["stats", "--prometheus"],
