@@ -1,5 +1,6 @@
 /* ctl_report.c - `smarthostctl report [--since DURATION] [--prometheus] [FILE|-]`: Postfix's
- * deliveries from its log, per relay of the loaded config, deferral reason and sender domain.
+ * deliveries from its log, per relay of the loaded config, deferral reason and sender domain
+ * (--follow: ctl_report_follow.c).
  *
  * Input: FILE, "-" for stdin, or /var/log/mail.log; when that cannot be read and no FILE
  * was named, `journalctl -o short-iso -u postfix*` if journalctl is on the PATH. The log is
@@ -17,12 +18,12 @@
 #include "ctl.h"
 #include "ctl_report.h"
 #include "ctl_snapshot.h"
+#include "ctl_status.h"
 #include "ctl_usage.h"
 #include "maillog.h"
 #include "prometheus.h"
 #include "snapshot.h"
 
-#define DEFAULT_LOG     "/var/log/mail.log"
 #define TOP_REASONS     10
 #define MAX_SINCE       (10L * 366 * 86400) /* ten years */
 #define NAME_COLUMN_MAX 40
@@ -72,7 +73,7 @@ static bool parse_duration(const char *s, long *out)
     return true;
 }
 
-static bool journalctl_found(void)
+bool ctl_journalctl_found(void)
 {
     const char *path = getenv("PATH");
     char buf[4096];
@@ -89,9 +90,7 @@ static bool journalctl_found(void)
     return false;
 }
 
-/* journalctl's stdout as a stream; *PID to wait for. short-iso keeps the time stamp and
- * host, so the same line parser reads it. */
-static FILE *open_journal(time_t since, pid_t *pid)
+FILE *ctl_open_journal(time_t since, bool follow, pid_t *pid)
 {
     char since_arg[32];
     int fds[2];
@@ -106,7 +105,10 @@ static FILE *open_journal(time_t since, pid_t *pid)
     if (*pid == 0) {
         dup2(fds[1], STDOUT_FILENO);
         close(fds[0]), close(fds[1]);
-        if (since > 0)
+        if (follow) /* from now on: what came before is `report`'s */
+            execlp("journalctl", "journalctl", "-q", "--no-pager", "-o", "short-iso", "-u",
+                   "postfix*", "-f", "-n", "0", (char *)NULL);
+        else if (since > 0)
             execlp("journalctl", "journalctl", "-q", "--no-pager", "-o", "short-iso", "-u",
                    "postfix*", "--since", since_arg, (char *)NULL);
         else
@@ -319,11 +321,17 @@ void ctl_report_usage(FILE *out)
     fprintf(out,
             "usage: smarthostctl [-c FILE] report [--since DURATION] [--prometheus] "
             "[LOGFILE|-]\n"
-            "  LOGFILE: default " DEFAULT_LOG ", or the journal (journalctl) when that cannot\n"
+            "       smarthostctl [-c FILE] report --follow [--control PATH] [LOGFILE|-]\n"
+            "  LOGFILE: default " CTL_REPORT_DEFAULT_LOG
+            ", or the journal (journalctl) when that cannot\n"
             "  be read; - is stdin. DURATION: 90s, 30m, 1h, 2d, 1w or sums like 1h30m\n"
             "  prints per configured relay (and direct) the deliveries sent, deferred and\n"
             "  bounced, the top deferral reasons, and the relay per sender domain;\n"
-            "  --prometheus prints the per-relay counts in the Prometheus text format\n");
+            "  --prometheus prints the per-relay counts in the Prometheus text format\n"
+            "  --follow reads the log as it grows (from its end; rotation followed) and feeds\n"
+            "  the same counts into the running smarthostd's metrics over its control socket\n"
+            "  (default " CTL_CONTROL_DEFAULT "; root's): report_messages_total and\n"
+            "  report_deferrals_total in `smarthostctl stats`\n");
 }
 
 static int usage_err(void)
@@ -334,8 +342,8 @@ static int usage_err(void)
 
 int ctl_report(struct ctl_ctx *ctx, int argc, char **argv)
 {
-    const char *file = NULL, *since_arg = NULL, *source;
-    bool prometheus = false;
+    const char *file = NULL, *since_arg = NULL, *source, *control = NULL;
+    bool prometheus = false, follow = false;
     long since_secs = 0;
     time_t now = time(NULL), since = 0;
     struct sh_snapshot *s;
@@ -355,6 +363,10 @@ int ctl_report(struct ctl_ctx *ctx, int argc, char **argv)
             since = now - since_secs;
         } else if (strcmp(argv[i], "--prometheus") == 0) {
             prometheus = true;
+        } else if (strcmp(argv[i], "--follow") == 0) {
+            follow = true;
+        } else if (strcmp(argv[i], "--control") == 0 && i + 1 < argc) {
+            control = argv[++i];
         } else if (argv[i][0] == '-' && argv[i][1] != 0) {
             ctl_usage_err("report: option \"%.40s\" is not known", argv[i]);
             return usage_err();
@@ -365,14 +377,26 @@ int ctl_report(struct ctl_ctx *ctx, int argc, char **argv)
             return usage_err();
         }
     }
+    if (follow && (since_arg || prometheus)) {
+        ctl_usage_err("report --follow counts from now on: no --since or --prometheus with it");
+        return usage_err();
+    }
+    if (control && !follow) {
+        ctl_usage_err("report: --control goes with --follow");
+        return usage_err();
+    }
     if ((s = ctl_load(ctx->config_path)) == NULL)
         return CTL_FAIL;
-    source = file ? file : DEFAULT_LOG;
+    if (follow)
+        return ctl_report_follow(ctx->config_path, s, file,
+                                 control ? control : CTL_CONTROL_DEFAULT);
+    source = file ? file : CTL_REPORT_DEFAULT_LOG;
     if (file && strcmp(file, "-") == 0) {
         in = stdin, source = "stdin";
     } else if ((in = fopen(source, "r")) == NULL) {
         int e = errno;
-        if (file == NULL && journalctl_found() && (in = open_journal(since, &journal))) {
+        if (file == NULL && ctl_journalctl_found() &&
+            (in = ctl_open_journal(since, false, &journal))) {
             source = "journalctl -u postfix*";
         } else {
             ctl_err("%s: %s%s", source, strerror(e),

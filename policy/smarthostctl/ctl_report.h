@@ -1,10 +1,14 @@
 /* ctl_report.h - the delivery tally behind `smarthostctl report`: Postfix log records
- * joined by queue id and counted per configured relay, deferral reason and sender domain. */
+ * joined by queue id and counted per configured relay, deferral reason and sender domain;
+ * and where the log comes from. */
 #ifndef SH_CTL_REPORT_H
 #define SH_CTL_REPORT_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+#include <time.h>
 
 #include "maillog.h"
 #include "snapshot.h"
@@ -56,5 +60,20 @@ size_t report_rows(struct report *rp, const struct report_row **rows);
 size_t report_reasons(struct report *rp, const struct report_reason **reasons);
 size_t report_domains(struct report *rp, const struct report_domain **domains);
 const struct report_dropped *report_dropped(const struct report *rp);
+/* The rows in the order they were made, unsorted: their indices stay valid for further
+ * report_add calls (what `report --follow` needs between two feeds). */
+size_t report_rows_made(const struct report *rp, const struct report_row **rows);
+
+/* Reading the log. */
+#define CTL_REPORT_DEFAULT_LOG "/var/log/mail.log"
+bool ctl_journalctl_found(void);
+/* journalctl's stdout as a stream; *PID to wait for. short-iso keeps the time stamp and
+ * host, so the same line parser reads it. SINCE 0: from the start; FOLLOW: from now on,
+ * as it grows (-f -n 0). */
+FILE *ctl_open_journal(time_t since, bool follow, pid_t *pid);
+/* `report --follow`: feeds CONTROL (a smarthostd control socket) from FILE ("-": stdin;
+ * NULL: the default log, or the journal). Takes S (loaded from CONFIG_PATH). */
+int ctl_report_follow(const char *config_path, struct sh_snapshot *s, const char *file,
+                      const char *control);
 
 #endif

@@ -287,10 +287,11 @@ bool report_add(struct report *rp, const struct maillog_rec *r)
             track(rp, r);
         return false;
     }
-    if (!(r->fields & (MAILLOG_TO | MAILLOG_FROM | MAILLOG_STATUS | MAILLOG_RELAY))) {
+    if (r->fields & MAILLOG_REMOVED) {
         size_t n = strlen(r->program);
-        /* "QID: removed" (nothing else on the line): the message has left the queue */
-        if (n >= 5 && strcmp(r->program + n - 5, "/qmgr") == 0) {
+        /* the message has left the queue: delivered (qmgr) or deleted (`postsuper -d`) */
+        if ((n >= 5 && strcmp(r->program + n - 5, "/qmgr") == 0) ||
+            (n >= 10 && strcmp(r->program + n - 10, "/postsuper") == 0)) {
             q = qid_find(rp, r->queue_id);
             qid_remove(rp, q);
         }
@@ -385,6 +386,12 @@ size_t report_domains(struct report *rp, const struct report_domain **domains)
     qsort(rp->domains, rp->ndomains, sizeof(*rp->domains), cmp_domains);
     *domains = rp->domains;
     return rp->ndomains;
+}
+
+size_t report_rows_made(const struct report *rp, const struct report_row **rows)
+{
+    *rows = rp->rows;
+    return rp->nrows;
 }
 
 const struct report_dropped *report_dropped(const struct report *rp)

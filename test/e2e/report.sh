@@ -5,7 +5,8 @@
 #
 # Relays: alpha and beta (plain fakes), strict (a fake that wants AUTH, which it never gets:
 # 530, so the message bounces and Postfix sends a notice from <> to the sender), dead
-# (nothing listens). "mx" plays the recipients' own server at 127.0.0.2 for direct delivery
+# (nothing listens). `report --follow` feeds the same counts into the running daemon, whose
+# stats must then agree. "mx" plays the recipients' own server at 127.0.0.2 for direct delivery
 # (smtp_tcp_port points there; recipients are user@[127.0.0.2], so no DNS).
 set -uo pipefail
 . "${SRCDIR:?}/test/lib/tap.sh"
@@ -41,11 +42,17 @@ senders = (
     { match = "<>";           relay = "alpha"; }
 );
 CONF
-lab_smarthostd "$LAB/smarthostd.conf" "$P_MAP" || bail "smarthostd did not start"
+lab_smarthostd "$LAB/smarthostd.conf" "$P_MAP" -- --control "unix:$LAB/control" ||
+    bail "smarthostd did not start"
 lab_postfix_init "$P_SMTPD"
 lab_postfix_hookup "$P_MAP"
 lab_postconf -e "smtp_tcp_port = $P_MX"
 lab_postfix_start || bail "postfix did not start"
+# report --follow feeds the same counts into the daemon while Postfix writes its log.
+lab_start follow.log "$SMARTHOSTCTL" -c "$LAB/smarthostd.conf" report --follow \
+    --control "$LAB/control" "$LAB/maillog"
+FOLLOW_PID=$LAB_PID
+lab_wait 10 grep -q '^following ' "$LAB/follow.log" || bail "report --follow did not start"
 
 for s in a1@alpha.test a2@alpha.test b1@beta.test d1@direct.test x1@dead.test s1@strict.test; do
     lab_send "$s" "$RCPT" "report $s" || diag "swaks failed for $s"
@@ -100,5 +107,19 @@ ok "prometheus: alpha sent 3" grep -qx 'smarthostd_report_messages_total{relay="
 ok "prometheus: dead deferred 1" grep -qx 'smarthostd_report_messages_total{relay="dead",status="deferred"} 1' <<<"$prom"
 ok "prometheus: strict bounced 1" grep -qx 'smarthostd_report_messages_total{relay="strict",status="bounced"} 1' <<<"$prom"
 ok "prometheus: direct sent 1" grep -qx 'smarthostd_report_messages_total{relay="direct",status="sent"} 1' <<<"$prom"
+
+# The running daemon, fed by report --follow, says the same (its zero rows left out).
+counts() { grep -E '^smarthostd_report_(messages|deferrals)_total\{' | grep -v ' 0$' | sort; }
+want=$(counts <<<"$prom")
+daemon_counts() { "$SMARTHOSTCTL" stats --prometheus --control "$LAB/control" | counts; }
+fed_all() { [ "$(daemon_counts)" = "$want" ]; }
+lab_wait 10 fed_all
+is "$(daemon_counts)" "$want" "report --follow fed the daemon the counts report prints"
+ok "the daemon's metrics with the fed counts pass promtool" \
+    bash -c '"$1" stats --prometheus --control "$2" | promtool check metrics' _ "$SMARTHOSTCTL" "$LAB/control"
+kill -TERM "$FOLLOW_PID"
+wait "$FOLLOW_PID"
+is "$?" 0 "report --follow stops on SIGTERM with exit 0"
+ok "and says how many sent deliveries it fed" grep -qx 'fed 5 sent deliveries in all' "$LAB/follow.log"
 
 tap_done

@@ -81,7 +81,7 @@ fi
 
 gzip -c maillog >"$tmp/maillog.gz"
 compare "a gzip'ed log is refused with a hint" "$(report "$tmp/maillog.gz" | sed "s|$tmp|TMP|")" gzip.ref
-compare "usage errors" "$(report --since 5x maillog; report --bogus; report a b)" usage.ref
+compare "usage errors" "$(report --since 5x maillog; report --bogus; report a b; report --follow --since 1h; report --control /x maillog)" usage.ref
 
 echo "1..$n"
 [ "$failed" -eq 0 ]

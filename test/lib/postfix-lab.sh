@@ -7,7 +7,7 @@
 #   port=$(lab_free_port [PREF])   a free loopback port (PREF if free), never handed out twice
 #   lab_cert                       self-signed $LAB/cert.pem + $LAB/key.pem (CN=localhost)
 #   lab_fake NAME PORT [args]      start test/lib/fake_smarthost.py, records in $LAB/fake.jsonl
-#   lab_smarthostd CONF PORT       start $SMARTHOSTD -f on inet:127.0.0.1:PORT, wait until it answers
+#   lab_smarthostd CONF PORT [ENV=V..] [-- OPTS]  start $SMARTHOSTD -f on inet:127.0.0.1:PORT, wait until it answers
 #   lab_auth_relay USER PASS       fake "relay" (STARTTLS + AUTH) on $P_RELAY and $LAB/smarthostd.conf
 #                                  making it the default relay (password in a 0600 file)
 #   lab_postfix_init SMTPD_PORT    config in $LAB/etc: queue/data dirs, maillog, chroot n everywhere
@@ -166,12 +166,15 @@ lab_start() {
     LAB_PIDS+=("$LAB_PID")
 }
 
-# lab_smarthostd CONF PORT [env assignments...]: start the daemon in the foreground (stderr to
-# $LAB/smarthostd.log) and wait until it answers a socketmap query.
+# lab_smarthostd CONF PORT [env assignments...] [-- daemon options...]: start the daemon in
+# the foreground (stderr to $LAB/smarthostd.log) and wait until it answers a socketmap query.
 lab_smarthostd() {
-    local conf=$1 port=$2; shift 2
+    local conf=$1 port=$2 envs=(); shift 2
     : "${SMARTHOSTD:?SMARTHOSTD must point at the smarthostd binary}"
-    lab_start smarthostd.log env "$@" "$SMARTHOSTD" -f -c "$conf" --socketmap "inet:127.0.0.1:$port"
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do envs+=("$1"); shift; done
+    [ $# -gt 0 ] && shift # the rest are the daemon's own options
+    lab_start smarthostd.log env "${envs[@]}" "$SMARTHOSTD" -f -c "$conf" \
+        --socketmap "inet:127.0.0.1:$port" "$@"
     SMARTHOSTD_PID=$LAB_PID
     if ! lab_wait 15 lab_port_busy "$port"; then
         echo "smarthostd did not start:" >&2
