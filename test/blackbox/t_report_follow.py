@@ -239,6 +239,38 @@ def main():
         t.eq(daemon_counts(control, known), want, "and nothing was counted from it")
         p = ctl("stats", "--prometheus", "--control", control)
         bblib.promtool_check(t, p.stdout.decode())
+
+        # No LOGFILE and no /var/log/mail.log: journalctl -f, here a stand-in that records
+        # its arguments, prints two short-iso lines and stays, as -f does.
+        if os.path.exists("/var/log/mail.log"):
+            t.ok(True, "journal follow # SKIP /var/log/mail.log exists here")
+        else:
+            os.mkdir(os.path.join(tmp, "bin"))
+            fake = os.path.join(tmp, "bin", "journalctl")
+            with open(fake, "w") as f:
+                f.write("#!/bin/sh\nprintf '%%s\\n' \"$*\" >%s/journal-args\n"
+                        "echo '2026-11-30T19:50:00+0000 mail postfix/qmgr[3]: ABCDEF12: "
+                        "from=<a@alpha.test>, size=1, nrcpt=1 (queue active)'\n"
+                        "echo '2026-11-30T19:50:01+0000 mail postfix/smtp[4]: ABCDEF12: to=<u@x>, "
+                        "relay=127.0.0.1[127.0.0.1]:2601, dsn=2.0.0, status=sent (250 ok)'\n"
+                        "exec sleep 60\n" % tmp)
+            os.chmod(fake, 0o755)
+            before = daemon_counts(control, known).get(("messages", "alpha", "sent"), 0)
+            env = dict(os.environ, PATH=os.path.join(tmp, "bin") + ":" + os.environ["PATH"])
+            j = subprocess.Popen([CTL, "-c", conf, "report", "--follow", "--control", control],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+            want_j = dict(daemon_counts(control, known))
+            want_j[("messages", "alpha", "sent")] = before + 1
+            got = settle(control, want_j, known)
+            j.send_signal(signal.SIGTERM)
+            out, err = j.communicate(timeout=10)
+            with open(os.path.join(tmp, "journal-args")) as f:
+                args = f.read().strip()
+            t.eq(args, "-q --no-pager -o short-iso -u postfix* -f -n 0",
+                 "the journal is followed from now on")
+            t.eq(got, want_j, "journal lines are fed")
+            t.ok(j.returncode == 0 and b"journalctl -f" in out,
+                 "stopped with SIGTERM: exit 0, journalctl stopped too", (out + err).decode())
     finally:
         if fol:
             fol.stop()
