@@ -289,7 +289,7 @@ static sfsistat enforce(SMFICTX *ctx, const struct conn *c)
     if (c->qid[0])
         f.queue_id = fact(c->qid);
     policy_eval(c->snap, &f, NULL, time(NULL), &v);
-    sh_ctr_inc(sh_mid.policy[v.reason]);
+    sh_metrics_policy_verdict(&v);
     if (v.action == POLICY_REJECT)
         return outcome_reply(ctx, c, SH_PERM, v.text, SH_MR_POLICY, false);
     if (v.action == POLICY_DEFER_IF_PERMIT) /* rate limits: not asked in the MAIL state */

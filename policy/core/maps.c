@@ -59,6 +59,7 @@ static enum sh_outcome by_sender(const struct sh_snapshot *s, enum sh_map m, con
         if (a->decision.cred == NULL)
             return notfound(a, "no credentials for this sender at its relay");
         a->matched = a->decision.cred;
+        a->relay = r;
         a->secret = true;
         return found(a, a->decision.cred->sasl_answer);
     default:
@@ -86,6 +87,7 @@ static enum sh_outcome sasl_by_host(const struct sh_snapshot *s, const char *key
     if (c == &sh_cred_no_auth)
         return notfound(a, "relay has no credentials (or relays at this host disagree)");
     a->matched = c;
+    a->relay = strmap_get(s->tls_index, k, strlen(k)); /* a nexthop key names its relay */
     a->secret = true;
     return found(a, c->sasl_answer);
 }

@@ -31,6 +31,9 @@ struct sh_answer {
      * transport -> struct sh_transport_rule; NULL otherwise. Log the sasl user
      * from it, never the value. */
     const void *matched;
+    /* sasl: the relay whose credentials answered (the sender's route, or the relay with
+     * that nexthop for a host key); NULL for a bare host key. */
+    const struct sh_relay *relay;
     bool secret; /* value must never be logged */
 };
 

@@ -7,6 +7,7 @@
 #include "policy_conf.h"
 #include "prometheus.h"
 #include "strmap.h"
+#include "xalloc.h"
 
 struct sh_metric_ids sh_mid;
 
@@ -19,8 +20,12 @@ static const struct family {
     {"lookups_total", "Socketmap lookups by map and outcome."},
     {"relay_routes_total", "Relay map answers by the relay they name (direct: no relay)."},
     {"credentials_answers_total", "SASL map answers by credentials name (never the secret)."},
+    {"relay_credentials_answers_total",
+     "SASL map answers by the relay they are for ((host key): a bare host lookup)."},
     {"sender_rule_hits_total", "Relay map decisions by the sender rule that matched."},
     {"policy_verdicts_total", "Policy delegation verdicts by reason (none: DUNNO)."},
+    {"policy_rule_verdicts_total",
+     "Policy verdicts other than none by reason and the config rule that decided."},
     {"ratelimit_deferrals_total", "Requests deferred by a rate limit, by limit name."},
     {"milter_verdicts_total", "Milter verdicts on messages by verdict and reason."},
     {"milter_edits_total", "Milter message edits by kind."},
@@ -66,6 +71,7 @@ static void init(void)
         }
     sh_mid.route_direct = reg1("relay_routes_total", "relay", "direct");
     sh_mid.rule_default = reg1("sender_rule_hits_total", "rule", "default");
+    sh_mid.creds_host = reg1("relay_credentials_answers_total", "relay", "(host key)");
     for (int r = 0; r < SH_METRIC_REASONS; r++)
         sh_mid.policy[r] =
             reg1("policy_verdicts_total", "reason", policy_reason_name((enum policy_reason)r));
@@ -130,14 +136,55 @@ bool sh_metrics_delivery(const struct sh_snapshot *s, const char *relay, const c
     return false;
 }
 
+static pthread_mutex_t rule_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct strmap *rule_slots; /* "reason\x1frule" -> slot + 1, at most SH_METRIC_POLICY_RULES */
+static size_t rule_pairs;
+
+void sh_metrics_policy_verdict(const struct policy_verdict *v)
+{
+    const char *names[2] = {"reason", "rule"}, *values[2];
+    char key[SH_CTR_LABEL_MAX * 2 + 2];
+    uintptr_t id;
+
+    if ((unsigned)v->reason >= SH_METRIC_REASONS)
+        return;
+    sh_ctr_inc(sh_mid.policy[v->reason]);
+    if (v->reason == PR_NONE || v->rule == NULL)
+        return;
+    /* Rules come from the config, so their number is the config's; the cap still keeps a
+     * config of a million require_auth entries from taking every slot. A verdict is an
+     * event the client already waited for: one short lock here is not the hot path. */
+    values[0] = policy_reason_name(v->reason);
+    values[1] = v->rule;
+    snprintf(key, sizeof(key), "%s\x1f%s", values[0], values[1]);
+    pthread_mutex_lock(&rule_lock);
+    if (rule_slots == NULL)
+        rule_slots = strmap_new(64);
+    if ((id = (uintptr_t)strmap_get(rule_slots, key, strlen(key))) != 0) {
+        id--;
+    } else if (rule_pairs < SH_METRIC_POLICY_RULES) {
+        id = sh_ctr_register(fam("policy_rule_verdicts_total"), 2, names, values);
+        strmap_put(rule_slots, xstrdup(key), (void *)(id + 1));
+        rule_pairs++;
+    } else {
+        values[1] = "(other)"; /* registered once, then found by its key */
+        id = sh_ctr_register(fam("policy_rule_verdicts_total"), 2, names, values);
+    }
+    pthread_mutex_unlock(&rule_lock);
+    sh_ctr_inc((unsigned)id);
+}
+
 static pthread_mutex_t load_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct sh_load_record load_rec;
 
 void sh_metrics_bind(struct sh_snapshot *s, const struct sh_snapshot *prev)
 {
     sh_metrics_init();
-    for (size_t i = 0; i < s->nrelays; i++)
+    for (size_t i = 0; i < s->nrelays; i++) {
         s->relays[i]->ctr_routes = reg1("relay_routes_total", "relay", s->relays[i]->name);
+        s->relays[i]->ctr_creds =
+            reg1("relay_credentials_answers_total", "relay", s->relays[i]->name);
+    }
     for (size_t i = 0; i < s->ncreds; i++)
         s->creds[i]->ctr_answers =
             reg1("credentials_answers_total", "credentials", s->creds[i]->name);

@@ -23,8 +23,9 @@
 #include "policy_rules.h"
 #include "snapshot.h"
 
-#define SH_METRIC_REASONS     (PR_STORE_DOWN_ALLOWED + 1)
-#define SH_METRIC_RULES_SHOWN 1000 /* rules with hits listed one by one; the rest summed */
+#define SH_METRIC_REASONS      (PR_STORE_DOWN_ALLOWED + 1)
+#define SH_METRIC_RULES_SHOWN  1000 /* rules with hits listed one by one; the rest summed */
+#define SH_METRIC_POLICY_RULES 256  /* (reason, policy rule) pairs counted apart; then "(other)" */
 
 /* A milter verdict on a message (continue: it passes, edits applied) and why. */
 enum sh_milter_verdict { SH_MV_CONTINUE, SH_MV_ACCEPT, SH_MV_REJECT, SH_MV_TEMPFAIL, SH_MV_COUNT_ };
@@ -41,6 +42,7 @@ struct sh_metric_ids {
     unsigned lookup[SH_MAP_TRANSPORT + 1][SH_PERM + 1];
     unsigned route_direct; /* relay map answers that deliver directly */
     unsigned rule_default; /* sender map decisions by the default relay */
+    unsigned creds_host;   /* sasl map answers to a bare host key (no one relay's) */
     unsigned policy[SH_METRIC_REASONS];
     unsigned milter[SH_MV_COUNT_][SH_MR_COUNT_];
 };
@@ -77,6 +79,9 @@ static inline void sh_metrics_rule_hit(const struct sh_snapshot *s, const struct
     (void)s, (void)r;
 #endif
 }
+
+/* A policy verdict: per reason, and per reason and rule when a rule decided. */
+void sh_metrics_policy_verdict(const struct policy_verdict *v);
 
 /* Delivery counts read from the Postfix log by `smarthostctl report --follow`: N more of
  * STATUS (sent, deferred, bounced: messages; deferrals: attempts) for RELAY, a relay of S

@@ -81,6 +81,7 @@ static void verdict(struct policy_verdict *v, enum policy_action a, enum policy_
 
     v->action = a;
     v->reason = r;
+    v->rule = rule;
     va_start(ap, fmt);
     vsnprintf(v->text, sizeof(v->text), fmt, ap);
     va_end(ap);

@@ -86,6 +86,10 @@ struct policy_verdict {
     enum policy_reason reason;
     char text[POLICY_TEXT_MAX]; /* "5.7.1 <a@b>: Sender address rejected: ..." (no action word) */
     char detail[200];           /* for the log: which rule, file:line */
+    /* The rule that decided, for the counters: a config entry's key, login or limit name
+     * (valid while the snapshot is pinned), or a fixed word ("relay_guard", "input",
+     * "unlisted-user"); never text of the request. NULL with PR_NONE. */
+    const char *rule;
     const struct policy_limit *limit; /* PR_RATE_LIMIT and the store reasons: which limit */
 };
 

@@ -57,6 +57,7 @@ struct sh_relay {
     char *nexthops; /* relay map value: own nexthop then the failovers', ", " joined */
     struct sh_origin origin;
     unsigned ctr_routes; /* counter slot: relay map answers naming this relay (metrics.h) */
+    unsigned ctr_creds;  /* counter slot: sasl map answers for this relay */
 };
 
 enum sh_rule_kind {

@@ -123,8 +123,7 @@ static ssize_t on_input(struct sh_conn *c, const char *buf, size_t len, void *wa
     pthread_once(&memory_once, memory_init);
     policy_facts_of(&req, &f);
     policy_eval(s, &f, memory_store, time(NULL), &v);
-    if ((unsigned)v.reason < SH_METRIC_REASONS)
-        sh_ctr_inc(sh_mid.policy[v.reason]);
+    sh_metrics_policy_verdict(&v);
     if (v.limit && v.action == POLICY_DEFER_IF_PERMIT)
         sh_ctr_inc(v.limit->ctr_deferrals);
     log_decision(s, &req, &v);

@@ -177,7 +177,7 @@ static bool sasl_peer_ok(struct sh_conn *c)
 }
 
 /* The lookup counters: per map and outcome; for the relay map the relay and the
- * sender rule that decided; for the sasl map the credentials answered. */
+ * sender rule that decided; for the sasl map the credentials answered and their relay. */
 static void count(const struct sh_snapshot *s, enum sh_map m, enum sh_outcome o,
                   const struct sh_answer *a)
 {
@@ -193,6 +193,7 @@ static void count(const struct sh_snapshot *s, enum sh_map m, enum sh_outcome o,
             sh_ctr_inc(sh_mid.rule_default);
     } else if (m == SH_MAP_SASL && a->matched) {
         sh_ctr_inc(((const struct sh_cred *)a->matched)->ctr_answers);
+        sh_ctr_inc(a->relay ? a->relay->ctr_creds : sh_mid.creds_host);
     }
 }
 

@@ -91,6 +91,14 @@ def main():
         t.eq(value(out, "sender_rule_hits_total", "rule=@.example.com"), 1, "rule @.example.com 1")
         t.eq(value(out, "sender_rule_hits_total", "rule=default"), 1, "default relay 1")
         t.eq(value(out, "credentials_answers_total", "credentials=mailgun"), 2, "mailgun creds 2")
+        t.eq(value(out, "relay_credentials_answers_total", "relay=mailgun"), 2,
+             "credentials answered for relay mailgun 2")
+        t.eq(value(out, "policy_rule_verdicts_total", "reason=require_auth rule=@example.com"), 1,
+             "require_auth verdict by its rule @example.com")
+        t.eq(value(out, "policy_rule_verdicts_total", "reason=rate-limit rule=per_sender"), 1,
+             "rate-limit verdict by its limit per_sender")
+        t.eq(value(out, "policy_rule_verdicts_total", "reason=none rule=-"), 0,
+             "DUNNO has no rule row")
         t.eq(value(out, "policy_verdicts_total", "reason=require_auth"), 1, "1 require_auth")
         t.eq(value(out, "policy_verdicts_total", "reason=rate-limit"), 1, "1 rate-limit verdict")
         t.eq(value(out, "policy_verdicts_total", "reason=none"), 2, "2 DUNNO")
@@ -136,6 +144,17 @@ def main():
         # SIGUSR1: one summary line in the log
         d.signal(__import__("signal").SIGUSR1)
         t.ok(d.wait_log("stats: lookups=8 "), "SIGUSR1 logs a summary", d.log_text()[-2000:])
+
+        # Postfix's host-keyed sasl lookups: a relay's nexthop names it, a bare host does not
+        for key in ("[smtp.mailgun.org]:587", "smtp.mailgun.org"):
+            rc, out, err = d.postmap(key, "sasl")
+            t.ok(rc == 0 and out.startswith("postmaster@mg.example.com:"), "sasl by host %s" % key,
+                 err)
+        rc, out, err = ctl("stats", "--control", control)
+        t.eq(value(out, "relay_credentials_answers_total", "relay=mailgun"), 3,
+             "a nexthop key counts for its relay")
+        t.eq(value(out, "relay_credentials_answers_total", "relay=(host key)"), 1,
+             "a bare host key counts as (host key)")
 
         # not root: refused (the socket's mode, and the daemon's uid check behind it)
         rc, out, err = ctl("status", "--control", control, user="nobody")
