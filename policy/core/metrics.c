@@ -7,7 +7,6 @@
 #include "policy_conf.h"
 #include "prometheus.h"
 #include "strmap.h"
-#include "xalloc.h"
 
 struct sh_metric_ids sh_mid;
 
@@ -164,7 +163,7 @@ void sh_metrics_policy_verdict(const struct policy_verdict *v)
         id--;
     } else if (rule_pairs < SH_METRIC_POLICY_RULES) {
         id = sh_ctr_register(fam("policy_rule_verdicts_total"), 2, names, values);
-        strmap_put(rule_slots, xstrdup(key), (void *)(id + 1));
+        strmap_put(rule_slots, key, (void *)(id + 1)); /* the map copies the key */
         rule_pairs++;
     } else {
         values[1] = "(other)"; /* registered once, then found by its key */
