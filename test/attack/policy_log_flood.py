@@ -23,17 +23,13 @@ CONFIG = 'log_lookups = false;\npolicy = { require_auth = [ "@example.com" ]; };
 
 def main():
     t = bblib.Tap()
-    pport = bblib.free_port()
-    d = bblib.Daemon(config=CONFIG, extra=["--policy", "inet:127.0.0.1:%d" % pport])
+    d = bblib.start_daemon(t, config=CONFIG, policy=True)
     try:
-        if not d.wait_ready():
-            t.ok(False, "daemon starts", d.log_text())
-            t.done()
         before = len(d.log_text().splitlines())
         start = time.time()
         closed = 0
         for i in range(CONNECTIONS):
-            s = socket.create_connection(("127.0.0.1", pport), timeout=10)
+            s = socket.create_connection(("127.0.0.1", d.pport), timeout=10)
             s.sendall(b"no equals sign on this line %d\n\n" % i)
             try:
                 closed += s.recv(100) == b""
@@ -49,7 +45,7 @@ def main():
         t.eq(closed, CONNECTIONS, "every malformed request is answered by a disconnect")
         t.ok(lines <= bound, "log lines are bounded by the warning budget (%d <= %d)"
              % (lines, bound), "\n".join(d.log_text().splitlines()[-5:]))
-        s = socket.create_connection(("127.0.0.1", pport), timeout=10)
+        s = socket.create_connection(("127.0.0.1", d.pport), timeout=10)
         s.sendall(b"request=smtpd_access_policy\nprotocol_state=RCPT\nsender=a@example.com\n\n")
         t.ok(s.recv(200).startswith(b"action=REJECT 5.7.1"), "the service still answers")
         s.close()

@@ -56,18 +56,14 @@ def ask(sock, sender, state="RCPT"):
 
 def main():
     t = bblib.Tap()
-    pport = bblib.free_port()
-    d = bblib.Daemon(config=CONFIG, extra=["--policy", "inet:127.0.0.1:%d" % pport])
+    d = bblib.start_daemon(t, config=CONFIG, policy=True)
     try:
-        if not d.wait_ready():
-            t.ok(False, "daemon starts", d.log_text())
-            t.done()
         # Start at the beginning of a window, so the whole flood falls into one.
         while int(time.time()) % WINDOW != 0:
             time.sleep(0.05)
         start = time.time()
         window_end = (int(start) // WINDOW + 1) * WINDOW
-        s = socket.create_connection(("127.0.0.1", pport), timeout=30)
+        s = socket.create_connection(("127.0.0.1", d.pport), timeout=30)
         counts = {}
         buf = b""
         for first in range(0, TABLE + EXTRA, BATCH):

@@ -98,9 +98,13 @@ def free_port():
 
 
 class Daemon:
-    """smarthostd -f in a temp dir; stderr captured to DIR/daemon.log."""
+    """smarthostd -f in a temp dir; stderr captured to DIR/daemon.log.
 
-    def __init__(self, config=None, endpoints=None, extra=(), tmp=None):
+    POLICY and METRICS add a --policy or --metrics listener on a free loopback port
+    (self.pport, self.mport); CONTROL adds --control on DIR/control (self.control)."""
+
+    def __init__(self, config=None, endpoints=None, extra=(), tmp=None, policy=False,
+                 metrics=False, control=False):
         self.tmp = tmp or tempfile.mkdtemp(prefix="smarthostd-bb-")
         self.conf = os.path.join(self.tmp, "smarthostd.conf")
         self.log = os.path.join(self.tmp, "daemon.log")
@@ -117,6 +121,16 @@ class Daemon:
         args = [SMARTHOSTD, "-f", "-c", self.conf]
         for ep in endpoints:
             args += ["--socketmap", ep]
+        self.pport = self.mport = self.control = None
+        if policy:
+            self.pport = free_port()
+            args += ["--policy", "inet:127.0.0.1:%d" % self.pport]
+        if metrics:
+            self.mport = free_port()
+            args += ["--metrics", "inet:127.0.0.1:%d" % self.mport]
+        if control:
+            self.control = os.path.join(self.tmp, "control")
+            args += ["--control", "unix:" + self.control]
         args += list(extra)
         self.logf = open(self.log, "ab")
         self.proc = subprocess.Popen(args, stdout=self.logf, stderr=self.logf)
@@ -180,6 +194,16 @@ class Daemon:
     def connect(self, timeout=10.0):
         s = socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
         return s
+
+
+def start_daemon(t, name="daemon started", **kwargs):
+    """Daemon(**kwargs), once it has logged its start: one TAP point NAME. When it does not
+    start, the point fails with its log, the daemon is stopped and the test ends."""
+    d = Daemon(**kwargs)
+    if not t.ok(d.wait_ready(), name, d.log_text()):
+        d.cleanup()
+        t.done()
+    return d
 
 
 def netstring(payload):

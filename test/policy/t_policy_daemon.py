@@ -59,16 +59,11 @@ def ask(sock, **attrs):
 
 def main():
     t = bblib.Tap()
-    pport = bblib.free_port()
-    d = bblib.Daemon(config=CONFIG % {"ses": 2},
-                     extra=["--policy", "inet:127.0.0.1:%d" % pport, "--max-connections", "1100"])
+    d = bblib.start_daemon(t, config=CONFIG % {"ses": 2}, policy=True,
+                           extra=["--max-connections", "1100"])
     try:
-        if not d.wait_ready():
-            t.ok(False, "daemon starts", d.log_text())
-            t.done()
-
         def conn():
-            return socket.create_connection(("127.0.0.1", pport), timeout=10)
+            return socket.create_connection(("127.0.0.1", d.pport), timeout=10)
 
         s = conn()
         t.eq(ask(s, sender="x@y.test", recipient="r@example.com", client_address="192.0.2.1"),
