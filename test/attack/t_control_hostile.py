@@ -32,14 +32,10 @@ def talk(path, data, timeout=10.0):
 
 def main():
     t = bblib.Tap()
-    tmp = tempfile.mkdtemp(prefix="smarthostd-ctlx-")
-    control = os.path.join(tmp, "control")
-    mport = bblib.free_port()
-    d = bblib.Daemon(tmp=tmp, extra=["--control", "unix:" + control,
-                                     "--metrics", "inet:127.0.0.1:%d" % mport])
+    d = bblib.start_daemon(t, tmp=tempfile.mkdtemp(prefix="smarthostd-ctlx-"), control=True,
+                           metrics=True)
+    control, mport = d.control, d.mport
     try:
-        if not t.ok(d.wait_ready(), "daemon started", d.log_text()):
-            t.done()
         for s in ["a@example.com", "billing@example.com"]:
             d.postmap(s, "relay")
             d.postmap(s, "sasl")

@@ -51,15 +51,12 @@ def policy_ask(port):
 def main():
     t = bblib.Tap()
     tmp = __import__("tempfile").mkdtemp(prefix="smarthostd-attack-")
-    pport = bblib.free_port()
     sock = os.path.join(tmp, "sockmap")
-    d = bblib.Daemon(tmp=tmp, extra=["--policy", "inet:127.0.0.1:%d" % pport,
-                                     "--socketmap", "unix:" + sock,
-                                     "--max-connections", str(CAP), "--threads", "2"])
+    d = bblib.start_daemon(t, tmp=tmp, policy=True,
+                           extra=["--socketmap", "unix:" + sock,
+                                  "--max-connections", str(CAP), "--threads", "2"])
+    pport = d.pport
     try:
-        if not t.ok(d.wait_ready(), "daemon started"):
-            t.diag(d.log_text())
-            t.done()
         t.ok(policy_ask(pport) is not None, "policy port answers before the flood")
 
         idle = flood(pport)

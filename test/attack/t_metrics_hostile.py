@@ -21,11 +21,9 @@ def raw(port, data, timeout=10.0):
 
 def main():
     t = bblib.Tap()
-    port = bblib.free_port()
-    d = bblib.Daemon(extra=["--metrics", "inet:127.0.0.1:%d" % port])
+    d = bblib.start_daemon(t, metrics=True)
+    port = d.mport
     try:
-        if not t.ok(d.wait_ready(), "daemon started", d.log_text()):
-            t.done()
         cases = [
             (b"GET /" + b"a" * 5000 + b" HTTP/1.1\r\n\r\n", b"HTTP/1.0 431 ", "5000-byte target"),
             (b"GET /metrics HTTP/1.1\r\nX: " + b"a" * 5000 + b"\r\n\r\n", b"HTTP/1.0 431 ",

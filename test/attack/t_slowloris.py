@@ -41,17 +41,13 @@ def is_closed(s):
 
 def main():
     t = bblib.Tap()
-    pport = bblib.free_port()
-    d = bblib.Daemon(extra=["--policy", "inet:127.0.0.1:%d" % pport])
+    d = bblib.start_daemon(t, policy=True)
     try:
-        if not t.ok(d.wait_ready(), "daemon started"):
-            t.diag(d.log_text())
-            t.done()
         # The trickled requests never finish within BOUND seconds.
         drips = {
             "socketmap": (socket.create_connection(("127.0.0.1", d.port), timeout=5),
                           bblib.netstring("relay " + "a" * 40 + "@example.com")),
-            "policy": (socket.create_connection(("127.0.0.1", pport), timeout=5), POLICY_REQUEST),
+            "policy": (socket.create_connection(("127.0.0.1", d.pport), timeout=5), POLICY_REQUEST),
         }
         steady = d.connect()  # Postfix-like: whole requests, idle in between
         split = d.connect()

@@ -52,14 +52,11 @@ def value(stats, family, labels):
 
 def main():
     t = bblib.Tap()
-    pport = bblib.free_port()
-    tmp = __import__("tempfile").mkdtemp(prefix="smarthostd-ctl-")
-    control = os.path.join(tmp, "control")
-    d = bblib.Daemon(config=bblib.config_text(log_lookups=False) + POLICY, tmp=tmp,
-                     extra=["--policy", "inet:127.0.0.1:%d" % pport, "--control", "unix:" + control])
+    d = bblib.start_daemon(t, config=bblib.config_text(log_lookups=False) + POLICY,
+                           tmp=__import__("tempfile").mkdtemp(prefix="smarthostd-ctl-"),
+                           policy=True, control=True)
+    pport, control = d.pport, d.control
     try:
-        if not t.ok(d.wait_ready(), "daemon started", d.log_text()):
-            t.done()
         st = os.stat(control)
         t.eq((stat.S_IMODE(st.st_mode), st.st_uid), (0o600, 0), "control socket is 0600 root")
 

@@ -11,12 +11,9 @@ MAILGUN = "OK [smtp.mailgun.org]:587, [smtp.eu.mailgun.org]:587"
 t = bblib.Tap()
 tmp = __import__("tempfile").mkdtemp(prefix="smarthostd-bb-")
 pidfile = os.path.join(tmp, "smarthostd.pid")
-d = bblib.Daemon(tmp=tmp, extra=["--idle-timeout", "2", "--max-connections", "5",
-                                 "--threads", "1", "--pidfile", pidfile])
+d = bblib.start_daemon(t, tmp=tmp, extra=["--idle-timeout", "2", "--max-connections", "5",
+                                          "--threads", "1", "--pidfile", pidfile])
 try:
-    if not t.ok(d.wait_ready(), "daemon started"):
-        t.diag(d.log_text())
-        t.done()
     with open(pidfile) as f:
         t.eq(f.read().strip(), str(d.proc.pid), "pidfile holds the daemon's pid")
 

@@ -8,12 +8,8 @@ import bblib  # noqa: E402
 t = bblib.Tap()
 if not os.access(bblib.POSTMAP, os.X_OK):
     bblib.skip_all("postmap not installed")
-d = bblib.Daemon()
+d = bblib.start_daemon(t)
 try:
-    if not t.ok(d.wait_ready(), "daemon started"):
-        t.diag(d.log_text())
-        t.done()
-
     MAILGUN = "[smtp.mailgun.org]:587, [smtp.eu.mailgun.org]:587"
     SES = "[email-smtp.eu-west-1.amazonaws.com]:465"
     cases = [

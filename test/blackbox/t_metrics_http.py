@@ -17,12 +17,9 @@ def raw(port, data, timeout=10.0):
 
 def main():
     t = bblib.Tap()
-    mport = bblib.free_port()
-    d = bblib.Daemon(config=bblib.config_text(log_lookups=False),
-                     extra=["--metrics", "inet:127.0.0.1:%d" % mport])
+    d = bblib.start_daemon(t, config=bblib.config_text(log_lookups=False), metrics=True)
+    mport = d.mport
     try:
-        if not t.ok(d.wait_ready(), "daemon started", d.log_text()):
-            t.done()
         t.ok("listening on inet:127.0.0.1:%d (metrics)" % mport in d.log_text(),
              "the log names the metrics listener", d.log_text())
         for s in ["a@example.com", "b@example.com", "x@other.example"]:

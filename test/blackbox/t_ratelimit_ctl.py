@@ -39,7 +39,6 @@ def start_redis(tmp):
 def run(t, store):
     tmp = tempfile.mkdtemp(prefix="smarthostd-rlctl-")
     os.chmod(tmp, 0o755)  # nobody reaches the control socket through it
-    control = os.path.join(tmp, "control")
     redis, extra_conf = None, ""
     if store == "redis":
         redis, sock = start_redis(tmp)
@@ -47,10 +46,9 @@ def run(t, store):
             return
         extra_conf = ('    rate_store = "redis";\n    redis = { address = "unix:%s"; '
                       'timeout_ms = 500; key_prefix = "t:"; };\n' % sock)
-    pport = bblib.free_port()
     d = bblib.Daemon(config=bblib.config_text(log_lookups=False) + POLICY % extra_conf, tmp=tmp,
-                     extra=["--policy", "inet:127.0.0.1:%d" % pport, "--control", "unix:" + control,
-                            "--control-group", "nogroup"])
+                     policy=True, control=True, extra=["--control-group", "nogroup"])
+    pport, control = d.pport, d.control
     try:
         if not t.ok(d.wait_ready(), "%s: daemon started" % store, d.log_text()):
             return

@@ -20,7 +20,7 @@ def answer(host):
 
 
 t = bblib.Tap()
-d = bblib.Daemon(config=bblib.config_text("relay-0.example", log_lookups=False))
+d = bblib.start_daemon(t, config=bblib.config_text("relay-0.example", log_lookups=False))
 stop = threading.Event()
 seen = {}       # answer -> count
 bad = []        # unexpected answers
@@ -52,9 +52,6 @@ def traffic(persistent):
 
 
 try:
-    if not t.ok(d.wait_ready(), "daemon started"):
-        t.diag(d.log_text())
-        t.done()
     workers = [threading.Thread(target=traffic, args=(p,)) for p in (True, True, False)]
     for w in workers:
         w.start()
