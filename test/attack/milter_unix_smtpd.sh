@@ -9,9 +9,7 @@ set -uo pipefail
 . "${SRCDIR:?}/test/lib/tap.sh"
 . "$SRCDIR/test/lib/postfix-lab.sh"
 
-[ "$(id -u)" = 0 ] || tap_skip_all "needs root"
-command -v postfix >/dev/null || tap_skip_all "postfix not installed"
-command -v swaks >/dev/null || tap_skip_all "swaks not installed"
+lab_require_postfix swaks
 MILTER=${SMARTHOSTD_MILTER:?}
 
 lab_init
@@ -20,15 +18,13 @@ cat >"$LAB/smarthostd.conf" <<'CONF'
 policy = { require_auth = [ "@own.example" ]; };
 milter = { hostname = "milter.example.test"; local_submission = "trust"; };
 CONF
-"$MILTER" -c "$LAB/smarthostd.conf" -f -v -p "inet:$P_MILTER@127.0.0.1" >"$LAB/milter.log" 2>&1 &
-LAB_PIDS+=("$!")
-lab_wait 10 lab_port_busy "$P_MILTER" || bail "milter did not start: $(cat "$LAB/milter.log")"
+lab_daemon milter "$P_MILTER" "$MILTER" -c "$LAB/smarthostd.conf" -f -v \
+    -p "inet:$P_MILTER@127.0.0.1" || bail "milter did not start"
 
 lab_postfix_init "$P_SMTPD"
 # Delivery is not under test: mail stays queued (nothing listens on port 9).
-lab_postconf -e "smtpd_milters = inet:127.0.0.1:$P_MILTER" \
-    "non_smtpd_milters = inet:127.0.0.1:$P_MILTER" "milter_default_action = tempfail" \
-    "relayhost = [127.0.0.1]:9"
+lab_postfix_milter "$P_MILTER"
+lab_postconf -e "relayhost = [127.0.0.1]:9"
 echo "smtpsock unix n - n - - smtpd" >>"$LAB/etc/master.cf"   # $queue_directory/public/smtpsock
 lab_postfix_start || bail "postfix did not start"
 SOCK=$LAB/queue/public/smtpsock

@@ -11,9 +11,7 @@ set -uo pipefail
 . "${SRCDIR:?}/test/lib/tap.sh"
 . "$SRCDIR/test/lib/postfix-lab.sh"
 
-[ "$(id -u)" = 0 ] || tap_skip_all "needs root"
-command -v postfix >/dev/null || tap_skip_all "postfix not installed"
-command -v swaks >/dev/null || tap_skip_all "swaks not installed"
+lab_require_postfix swaks
 
 lab_init
 P_MAP=$(lab_free_port); P_POL=$(lab_free_port); P_SMTPD=$(lab_free_port)
@@ -28,16 +26,13 @@ policy = {
 };
 CONF
 "$SMARTHOSTCTL" -c "$LAB/smarthostd.conf" check >&2 || bail "config"
-"$SMARTHOSTD" -f -c "$LAB/smarthostd.conf" --socketmap "inet:127.0.0.1:$P_MAP" \
-    --policy "inet:127.0.0.1:$P_POL" >>"$LAB/smarthostd.log" 2>&1 &
-LAB_PIDS+=("$!")
-lab_wait 15 lab_port_busy "$P_POL" || bail "smarthostd did not start"
+lab_daemon smarthostd "$P_POL" "$SMARTHOSTD" -f -c "$LAB/smarthostd.conf" \
+    --socketmap "inet:127.0.0.1:$P_MAP" --policy "inet:127.0.0.1:$P_POL" ||
+    bail "smarthostd did not start"
 
 lab_postfix_init "$P_SMTPD"
-pol="check_policy_service inet:127.0.0.1:$P_POL"
-lab_postconf -e "mydestination = example.com" "inet_interfaces = 127.0.0.1" \
-    "smtpd_recipient_restrictions = $pol" "smtpd_end_of_data_restrictions = $pol" \
-    "smtpd_policy_service_request_limit = 0"
+lab_postfix_policy "$P_POL"
+lab_postconf -e "mydestination = example.com" "inet_interfaces = 127.0.0.1"
 for p in allow_percent_hack swap_bangpath; do diag "$(postconf -c "$LAB/etc" "$p")"; done
 lab_postfix_start || bail "postfix start"
 

@@ -1,9 +1,11 @@
 # postfix-lab.sh - a throwaway Postfix (plus fake smarthosts and smarthostd) on loopback.
 #
 # Source it from bash, then:
-#   lab_require_postfix            TAP skip unless root with Postfix installed (tap.sh first)
+#   lab_require_postfix [CMD...]   TAP skip unless root with Postfix and each CMD installed
+#                                  (tap.sh first)
 #   lab_init                       temp dir $LAB, EXIT trap that stops and removes everything
 #   lab_start LOG CMD...           run CMD in the background, output to $LAB/LOG; stopped at exit
+#   lab_daemon NAME PORT CMD...    lab_start NAME.log CMD..., wait until it listens on PORT
 #   port=$(lab_free_port [PREF])   a free loopback port (PREF if free), never handed out twice
 #   lab_cert                       self-signed $LAB/cert.pem + $LAB/key.pem (CN=localhost)
 #   lab_fake NAME PORT [args]      start test/lib/fake_smarthost.py, records in $LAB/fake.jsonl
@@ -12,6 +14,8 @@
 #                                  making it the default relay (password in a 0600 file)
 #   lab_postfix_init SMTPD_PORT    config in $LAB/etc: queue/data dirs, maillog, chroot n everywhere
 #   lab_postfix_hookup PORT        the smarthostd socketmap lines + the smarthost-smtps transport
+#   lab_postfix_policy PORT        smtpd asks the policy service on PORT at RCPT and end of data
+#   lab_postfix_milter PORT        the milter on PORT for smtpd and sendmail(1), tempfail on trouble
 #   lab_postfix_start / lab_postfix_stop
 #   lab_send FROM TO [SUBJECT]     submit one message through the lab's smtpd (swaks)
 #   lab_wait SECONDS CMD...        poll CMD until it succeeds or SECONDS pass
@@ -30,7 +34,10 @@ lab_log() { printf '# %s\n' "$*" >&2; }
 
 lab_require_postfix() {
     [ "$(id -u)" = 0 ] || tap_skip_all "needs root"
-    command -v postfix >/dev/null || tap_skip_all "postfix not installed"
+    local cmd
+    for cmd in postfix "$@"; do
+        command -v "$cmd" >/dev/null || tap_skip_all "$cmd not installed"
+    done
 }
 
 lab_init() {
@@ -166,6 +173,18 @@ lab_start() {
     LAB_PIDS+=("$LAB_PID")
 }
 
+# lab_daemon NAME PORT CMD...: lab_start NAME.log CMD..., then wait until something listens on
+# 127.0.0.1:PORT; after 15 s without, its log goes to stderr and the status is 1.
+lab_daemon() {
+    local name=$1 port=$2; shift 2
+    lab_start "$name.log" "$@"
+    if ! lab_wait 15 lab_port_busy "$port"; then
+        echo "$name did not start:" >&2
+        cat "$LAB/$name.log" >&2
+        return 1
+    fi
+}
+
 # lab_smarthostd CONF PORT [env assignments...] [-- daemon options...]: start the daemon in
 # the foreground (stderr to $LAB/smarthostd.log) and wait until it answers a socketmap query.
 lab_smarthostd() {
@@ -173,14 +192,11 @@ lab_smarthostd() {
     : "${SMARTHOSTD:?SMARTHOSTD must point at the smarthostd binary}"
     while [ $# -gt 0 ] && [ "$1" != -- ]; do envs+=("$1"); shift; done
     [ $# -gt 0 ] && shift # the rest are the daemon's own options
-    lab_start smarthostd.log env "${envs[@]}" "$SMARTHOSTD" -f -c "$conf" \
+    lab_daemon smarthostd "$port" env "${envs[@]}" "$SMARTHOSTD" -f -c "$conf" \
         --socketmap "inet:127.0.0.1:$port" "$@"
+    local rc=$?
     SMARTHOSTD_PID=$LAB_PID
-    if ! lab_wait 15 lab_port_busy "$port"; then
-        echo "smarthostd did not start:" >&2
-        cat "$LAB/smarthostd.log" >&2
-        return 1
-    fi
+    return "$rc"
 }
 
 lab_auth_relay() {
@@ -280,6 +296,21 @@ lab_postfix_hookup() {
         "transport_maps = $m:transport" \
         "smtp_tls_security_level = may"
     lab_master_smtps
+}
+
+# lab_postfix_policy PORT: smtpd asks the policy service on 127.0.0.1:PORT at RCPT and at end
+# of data, any number of requests a connection.
+lab_postfix_policy() {
+    local pol="check_policy_service inet:127.0.0.1:$1"
+    lab_postconf -e "smtpd_recipient_restrictions = $pol" \
+        "smtpd_end_of_data_restrictions = $pol" "smtpd_policy_service_request_limit = 0"
+}
+
+# lab_postfix_milter PORT: the milter on 127.0.0.1:PORT for smtpd and for sendmail(1)
+# submissions; mail is tempfailed while it cannot be reached.
+lab_postfix_milter() {
+    lab_postconf -e "smtpd_milters = inet:127.0.0.1:$1" "non_smtpd_milters = inet:127.0.0.1:$1" \
+        "milter_default_action = tempfail"
 }
 
 lab_master_smtps() {
