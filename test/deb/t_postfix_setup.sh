@@ -7,8 +7,7 @@ set -uo pipefail
 . "${SRCDIR:?}/test/lib/tap.sh"
 . "$SRCDIR/test/lib/postfix-lab.sh"
 
-[ "$(id -u)" = 0 ] || tap_skip_all "needs root"
-command -v postfix >/dev/null || tap_skip_all "postfix not installed"
+lab_require_postfix
 
 lab_init
 lab_auth_relay setup-user setup-pass-9 || bail "fake relay"

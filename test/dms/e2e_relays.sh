@@ -6,8 +6,7 @@ set -uo pipefail
 . "${SRCDIR:?}/test/lib/tap.sh"
 . "$SRCDIR/test/lib/postfix-lab.sh"
 
-[ "$(id -u)" = 0 ] || tap_skip_all "needs root"
-command -v postfix >/dev/null || tap_skip_all "postfix not installed"
+lab_require_postfix
 unset RELAY_HOST RELAY_PORT RELAY_USER RELAY_PASSWORD DEFAULT_RELAY_HOST
 export SMARTHOSTD_PIDFILE=/nonexistent/none.pid SMARTHOSTD_MILTER_PIDFILE=/nonexistent/none.pid
 C=$SMARTHOSTCTL

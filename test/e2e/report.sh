@@ -12,8 +12,7 @@ set -uo pipefail
 . "${SRCDIR:?}/test/lib/tap.sh"
 . "$SRCDIR/test/lib/postfix-lab.sh"
 
-[ "$(id -u)" = 0 ] || tap_skip_all "needs root"
-command -v postfix >/dev/null || tap_skip_all "postfix not installed"
+lab_require_postfix
 
 lab_init
 P_A=$(lab_free_port); P_B=$(lab_free_port); P_S=$(lab_free_port); P_MX=$(lab_free_port)

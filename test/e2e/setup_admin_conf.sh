@@ -14,8 +14,7 @@ set -uo pipefail
 . "${SRCDIR:?}/test/lib/tap.sh"
 . "$SRCDIR/test/lib/postfix-lab.sh"
 
-[ "$(id -u)" = 0 ] || tap_skip_all "needs root"
-command -v postfix >/dev/null || tap_skip_all "postfix not installed"
+lab_require_postfix
 : "${SMARTHOSTD_MILTER:?}"
 
 lab_init

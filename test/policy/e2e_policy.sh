@@ -44,9 +44,9 @@ policy = {
 };
 CONF
 "$SMARTHOSTCTL" -c "$LAB/smarthostd.conf" check >&2 || bail "config"
-lab_start smarthostd.log "$SMARTHOSTD" -f -c "$LAB/smarthostd.conf" \
-    --socketmap "inet:127.0.0.1:$P_MAP" --policy "inet:127.0.0.1:$P_POL"
-lab_wait 15 lab_port_busy "$P_POL" || bail "smarthostd did not start"
+lab_daemon smarthostd "$P_POL" "$SMARTHOSTD" -f -c "$LAB/smarthostd.conf" \
+    --socketmap "inet:127.0.0.1:$P_MAP" --policy "inet:127.0.0.1:$P_POL" ||
+    bail "smarthostd did not start"
 
 lab_postfix_init "$P_SMTPD"
 lab_postfix_hookup "$P_MAP"
@@ -58,15 +58,12 @@ mech_list: PLAIN LOGIN
 EOF2
 # smtpd_relay_restrictions (permit_mynetworks, reject: the lab main.cf) runs first and
 # holds reject_unauth_destination; the policy service follows it.
-pol="check_policy_service inet:127.0.0.1:$P_POL"
+lab_postfix_policy "$P_POL"
 lab_postconf -e \
     "smtpd_sasl_auth_enable = yes" "cyrus_sasl_config_path = $LAB/sasl" \
     "smtpd_sasl_local_domain =" \
     "smtpd_tls_cert_file = $LAB/cert.pem" "smtpd_tls_key_file = $LAB/key.pem" \
-    "smtpd_tls_security_level = may" \
-    "smtpd_recipient_restrictions = $pol" \
-    "smtpd_end_of_data_restrictions = $pol" \
-    "smtpd_policy_service_request_limit = 0"
+    "smtpd_tls_security_level = may"
 lab_postfix_start || bail "postfix start"
 
 RCPT='rcpt@[127.0.0.2]'
