@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_args.h"
 #include "bench_net.h"
 
 #define MAX_CONNS   256
@@ -59,7 +60,6 @@ struct worker {
 };
 
 static struct bench_target target;
-static double warm_s = 1, run_s = 5;
 static atomic_int phase; /* 0 warm-up, 1 measuring, 2 stop */
 
 static double now_s(void)
@@ -296,30 +296,14 @@ static int cmp_u32(const void *a, const void *b)
 int main(int argc, char **argv)
 {
     static struct worker ws[MAX_CONNS];
-    int conns = 8, ch;
+    struct bench_loop_args args = {.conns = 8, .run_s = 5, .warm_s = 1};
     size_t total = 0, k = 0;
     uint64_t errors = 0, rejects = 0, edits = 0;
     uint32_t *all;
 
-    while ((ch = getopt(argc, argv, "c:d:w:")) != -1) {
-        switch (ch) {
-        case 'c':
-            conns = atoi(optarg);
-            break;
-        case 'd':
-            run_s = atof(optarg);
-            break;
-        case 'w':
-            warm_s = atof(optarg);
-            break;
-        default:
-            goto usage;
-        }
-    }
-    if (optind + 1 != argc || conns < 1 || conns > MAX_CONNS || run_s <= 0 || run_s > 600 ||
-        warm_s < 0 || warm_s > 60 || !bench_target_parse(argv[optind], &target))
+    if (!bench_loop_args(argc, argv, MAX_CONNS, &args) || !bench_target_parse(args.target, &target))
         goto usage;
-    for (int i = 0; i < conns; i++) {
+    for (int i = 0; i < args.conns; i++) {
         ws[i].id = i;
         if ((ws[i].lat_us = malloc(MAX_SAMPLES * sizeof(uint32_t))) == NULL ||
             pthread_create(&ws[i].th, NULL, run, &ws[i]) != 0) {
@@ -327,13 +311,13 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    usleep((useconds_t)(warm_s * 1e6));
+    usleep((useconds_t)(args.warm_s * 1e6));
     atomic_store(&phase, 1);
     double t0 = now_s();
-    usleep((useconds_t)(run_s * 1e6));
+    usleep((useconds_t)(args.run_s * 1e6));
     atomic_store(&phase, 2);
     double el = now_s() - t0;
-    for (int i = 0; i < conns; i++) {
+    for (int i = 0; i < args.conns; i++) {
         pthread_join(ws[i].th, NULL);
         total += ws[i].n;
         errors += ws[i].errors;
@@ -348,7 +332,7 @@ int main(int argc, char **argv)
     all = malloc(total * sizeof(uint32_t));
     if (all == NULL)
         return 1;
-    for (int i = 0; i < conns; i++) {
+    for (int i = 0; i < args.conns; i++) {
         memcpy(all + k, ws[i].lat_us, ws[i].n * sizeof(uint32_t));
         k += ws[i].n;
         free(ws[i].lat_us);
@@ -356,7 +340,7 @@ int main(int argc, char **argv)
     qsort(all, total, sizeof(uint32_t), cmp_u32);
     printf("conns=%d msgs=%zu secs=%.2f msg_per_s=%.0f p50_us=%u p99_us=%u max_us=%u "
            "edits_per_msg=%.1f rejects=%llu errors=%llu\n",
-           conns, total, el, (double)total / el, all[total / 2], all[total * 99 / 100],
+           args.conns, total, el, (double)total / el, all[total / 2], all[total * 99 / 100],
            all[total - 1], (double)edits / (double)total, (unsigned long long)rejects,
            (unsigned long long)errors);
     free(all);

@@ -24,6 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_args.h"
+
 #define MAX_CONNS   1024
 #define MAX_SAMPLES 2000000 /* per thread, bounded */
 #define NREQ        256
@@ -37,7 +39,6 @@ struct worker {
 };
 
 static struct sockaddr_in target;
-static double warm_s = 1, run_s = 5;
 static uint64_t t_measure, t_stop;
 static char reqs[NREQ][700];
 static size_t reqlen[NREQ];
@@ -98,36 +99,20 @@ static int cmp(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-    int conns = 1, ch;
+    struct bench_loop_args args = {.conns = 1, .run_s = 5, .warm_s = 1};
     char host[64];
     unsigned port;
     struct rlimit rl;
 
-    while ((ch = getopt(argc, argv, "c:d:w:")) != -1) {
-        switch (ch) {
-        case 'c':
-            conns = atoi(optarg);
-            break;
-        case 'd':
-            run_s = atof(optarg);
-            break;
-        case 'w':
-            warm_s = atof(optarg);
-            break;
-        default:
-            goto usage;
-        }
-    }
-    if (optind != argc - 1 || conns < 1 || conns > MAX_CONNS || run_s <= 0 || run_s > 600 ||
-        warm_s < 0 || warm_s > 60 || sscanf(argv[optind], "inet:%63[0-9.]:%u", host, &port) != 2 ||
-        port > 65535)
+    if (!bench_loop_args(argc, argv, MAX_CONNS, &args) ||
+        sscanf(args.target, "inet:%63[0-9.]:%u", host, &port) != 2 || port > 65535)
         goto usage;
     target.sin_family = AF_INET;
     target.sin_port = htons((uint16_t)port);
     if (inet_pton(AF_INET, host, &target.sin_addr) != 1)
         goto usage;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)conns + 64) {
-        rl.rlim_cur = rl.rlim_max < (rlim_t)conns + 64 ? rl.rlim_max : (rlim_t)conns + 64;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)args.conns + 64) {
+        rl.rlim_cur = rl.rlim_max < (rlim_t)args.conns + 64 ? rl.rlim_max : (rlim_t)args.conns + 64;
         setrlimit(RLIMIT_NOFILE, &rl);
     }
     for (int i = 0; i < NREQ; i++) /* what smtpd sends at RCPT, varied per request */
@@ -143,31 +128,31 @@ int main(int argc, char **argv)
             "encryption_keysize=256\netrn_domain=\nstress=\n\n",
             i, i, i, i / 200, i % 200 + 1, i, i, i, i);
 
-    struct worker *w = calloc((size_t)conns, sizeof(*w));
+    struct worker *w = calloc((size_t)args.conns, sizeof(*w));
     uint64_t t0 = now_ns(), errors = 0;
-    t_measure = t0 + (uint64_t)(warm_s * 1e9);
-    t_stop = t_measure + (uint64_t)(run_s * 1e9);
-    for (int i = 0; i < conns; i++) {
+    t_measure = t0 + (uint64_t)(args.warm_s * 1e9);
+    t_stop = t_measure + (uint64_t)(args.run_s * 1e9);
+    for (int i = 0; i < args.conns; i++) {
         w[i].id = i;
         w[i].lat_us = malloc(MAX_SAMPLES * sizeof(uint32_t));
         pthread_create(&w[i].th, NULL, run, &w[i]);
     }
     size_t total = 0;
-    for (int i = 0; i < conns; i++) {
+    for (int i = 0; i < args.conns; i++) {
         pthread_join(w[i].th, NULL);
         total += w[i].n;
         errors += w[i].errors;
     }
     uint32_t *all = malloc((total ? total : 1) * sizeof(uint32_t));
     size_t k = 0;
-    for (int i = 0; i < conns; i++) {
+    for (int i = 0; i < args.conns; i++) {
         memcpy(all + k, w[i].lat_us, w[i].n * sizeof(uint32_t));
         k += w[i].n;
         free(w[i].lat_us);
     }
     qsort(all, total, sizeof(uint32_t), cmp);
-    printf("conns=%d requests=%zu rps=%.0f p50_us=%u p99_us=%u max_us=%u errors=%llu\n", conns,
-           total, (double)total / run_s, total ? all[total / 2] : 0,
+    printf("conns=%d requests=%zu rps=%.0f p50_us=%u p99_us=%u max_us=%u errors=%llu\n", args.conns,
+           total, (double)total / args.run_s, total ? all[total / 2] : 0,
            total ? all[(size_t)((double)total * 0.99)] : 0, total ? all[total - 1] : 0,
            (unsigned long long)errors);
     free(all);
