@@ -42,7 +42,7 @@ out=$(echo second-pw | "$C" -c main.conf relay add-auth a.example user --passwor
 is "$rc" 0 "a later relay write: exit 0"
 ok "a later relay write: accepted by the daemon" grep -q "accepted the new configuration" <<<"$out"
 is "$(perms)" "$before" "a later relay write: owner, group and mode kept"
-mkdir pf && touch pf/main.cf
+mkdir pf && touch pf/main.cf && lab_backdate pf/main.cf
 is "$(postmap -c pf -q a@a.example "socketmap:inet:127.0.0.1:$PORT:sasl" 2>&1)" "user:second-pw" \
     "the daemon serves the password written after the rotation"
 ok "no temp files left" bash -c "! ls | grep -E '\.(old|new|rotate|tmp)$'"

@@ -3,6 +3,7 @@
 # `smarthostctl route` with what Postfix answers from the same files (postmap -q,
 # in Postfix's lookup order: full address, @domain, then the relayhost / nexthop).
 . "$SRCDIR/test/lib/tap.sh"
+. "$SRCDIR/test/lib/postfix-lab.sh"
 C=$SMARTHOSTCTL
 command -v postmap >/dev/null || tap_skip_all "postfix (postmap) not installed"
 T=$(mktemp -d /tmp/t_import.XXXXXX)
@@ -28,6 +29,7 @@ ok "no plaintext password written" bash -c "! grep -q secret managed.conf"
 unset DEFAULT_RELAY_HOST # now in managed.conf; the route below must not need it
 
 grep -E '^@[^ ]+ +[^ ]' dms/postfix-relaymap.cf > pf/relaymap   # Postfix's table
+lab_backdate pf/main.cf pf/relaymap dms/postfix-sasl-password.cf
 pq() { postmap -c "$T/pf" -q "$1" "texthash:$2" 2>/dev/null; }
 postfix_relay() {
     local s=$1 d=@${1#*@} v

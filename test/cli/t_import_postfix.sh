@@ -4,6 +4,7 @@
 # own lookups give (postmap -q on the original tables, in Postfix's lookup order):
 # same relay, same SASL user, same TLS policy. Unrepresentable setups are refused.
 . "$SRCDIR/test/lib/tap.sh"
+. "$SRCDIR/test/lib/postfix-lab.sh"
 C=$SMARTHOSTCTL
 command -v postmap >/dev/null && command -v postconf >/dev/null ||
     tap_skip_all "postfix (postmap, postconf) not installed"
@@ -55,6 +56,7 @@ transport_maps = hash:$T/pf/transport
 smtp_tls_security_level = encrypt
 recipient_delimiter = +
 X
+lab_backdate pf/*
 postmap -c pf hash:pf/relay lmdb:pf/sasl hash:pf/transport 2>/dev/null || bail "postmap"
 printf 'recipient_delimiter = "+";\nvault_key = "%s/vault.key";\n@include "managed.conf"\n' "$T" > main.conf
 "$C" -c main.conf key init >/dev/null || bail "key init"
@@ -123,8 +125,9 @@ ok "a second import into a non-empty managed file is refused" \
 rm managed.conf
 refused() { # NAME PARAM=VALUE... : refused with a message matching GREP, nothing written
     local name=$1 grep=$2; shift 2
-    cp pf/main.cf pf/main.cf.orig
+    cp -p pf/main.cf pf/main.cf.orig
     postconf -c pf "$@" 2>/dev/null
+    lab_backdate pf/main.cf
     ok "$name" bash -c "! '$C' -c main.conf import postfix pf >/dev/null 2>err && grep -q '$grep' err &&
         ! grep -q relays managed.conf" || sed 's/^/# /' err
     mv pf/main.cf.orig pf/main.cf
@@ -140,7 +143,9 @@ refused "delimiter mismatch refused" "recipient_delimiter" "recipient_delimiter=
 touch -d '+10 seconds' pf/relay
 refused "source newer than its .db refused" "run postmap" "relayhost=[relay.isp.example]:587"
 touch -d '-10 seconds' pf/relay; postmap -c pf hash:pf/relay 2>/dev/null
+postconf -c pf smtp_tls_security_level=may 2>/dev/null
+lab_backdate pf/main.cf
 ok "--encrypt-auth imports tls may as encrypt for relays with a password" bash -c \
-    "postconf -c pf smtp_tls_security_level=may 2>/dev/null; '$C' -c main.conf import postfix --encrypt-auth pf >/dev/null &&
+    "'$C' -c main.conf import postfix --encrypt-auth pf >/dev/null &&
      '$C' -c main.conf route dave@domain5.com | grep -qx 'tls=encrypt' && '$C' -c main.conf route z@domain4.com | grep -qx 'tls=may'"
 tap_done

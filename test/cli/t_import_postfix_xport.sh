@@ -5,6 +5,7 @@
 # relays that log in as the route does, and what smarthostd cannot express is refused
 # naming the entry and the reason, with nothing written.
 . "$SRCDIR/test/lib/tap.sh"
+. "$SRCDIR/test/lib/postfix-lab.sh"
 C=$SMARTHOSTCTL
 export SMARTHOSTCTL_ENV_FILE=
 command -v postmap >/dev/null && command -v postconf >/dev/null ||
@@ -53,7 +54,7 @@ smtp_sasl_password_maps = texthash:$T/pf/sasl
 smtp_fallback_relay = [backup.isp.test]:587
 smtp_tls_security_level = encrypt
 X
-touch -d '1 hour ago' pf/main.cf pf/master.cf # postconf waits on a just-written main.cf
+lab_backdate pf/main.cf pf/master.cf
 printf 'recipient_delimiter = "+";\nvault_key = "%s/vault.key";\n@include "managed.conf"\n' "$T" > main.conf
 "$C" -c main.conf key init >/dev/null || bail "key init"
 
@@ -87,7 +88,7 @@ refused() { # NAME GREP FILE CONTENT: refused with a message matching GREP, noth
     local name=$1 grep=$2 file=$3 content=$4
     cp "pf/$file" "pf/$file.orig"
     printf '%s\n' "$content" > "pf/$file"
-    touch -d '1 hour ago' pf/main.cf pf/master.cf
+    lab_backdate pf/main.cf pf/master.cf
     ok "$name" bash -c "! '$C' -c main.conf import postfix pf >/dev/null 2>err && grep -q -- '$grep' err &&
         [ ! -s managed.conf ] || ! grep -q relays managed.conf" || sed 's/^/# /' err
     mv "pf/$file.orig" "pf/$file"
@@ -112,7 +113,7 @@ mv pf/main.cf.orig pf/main.cf
 refused "a lane smtp(8) would follow with the fallback relay: refused" "lanes have no failover" \
     transport 'example.org smtp:[lanes.test]:25'
 printf 'example.org nofb:[lanes.test]:25\n' > pf/transport
-touch -d '1 hour ago' pf/main.cf
+lab_backdate pf/main.cf
 ok "a lane whose transport turns the fallback relay off imports" \
     bash -c "'$C' -c main.conf import postfix pf >/dev/null && '$C' -c main.conf route a@d1.test x@example.org | grep -qx 'transport=nofb'"
 tap_done

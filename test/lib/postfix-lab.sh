@@ -19,6 +19,7 @@
 #   lab_postfix_start / lab_postfix_stop
 #   lab_send FROM TO [SUBJECT]     submit one message through the lab's smtpd (swaks)
 #   lab_wait SECONDS CMD...        poll CMD until it succeeds or SECONDS pass
+#   lab_backdate FILE...           date a just-written main.cf an hour back (see below)
 #   lab_fake_count / lab_fake_find SUBJECT / lab_maillog_status SUBJECT
 #
 # Facts behind the choices: /work/shared/POSTFIX-LAB.md (verified on Debian 12, Postfix 3.7).
@@ -147,14 +148,20 @@ lab_users() {
     echo "$f"
 }
 
-# An empty main.cf for postmap -c (no /etc/postfix/main.cf on a fresh install). Made once
-# and dated an hour back: Postfix programs wait about 2 s before reading a main.cf that
-# changed within the last second or two, which made every lookup cost 2 s.
+# lab_backdate FILE...: date each FILE an hour back. Postfix programs (postconf, postmap,
+# postfix) read a main.cf, master.cf or texthash: file again and again, 0.3 s apart, until its
+# mtime is more than a second older than the read: about 2 s for every first call after a
+# write. A test writes its files whole before it calls them, so they may look old at once.
+lab_backdate() {
+    touch -d '1 hour ago' "$@"
+}
+
+# An empty main.cf for postmap -c (no /etc/postfix/main.cf on a fresh install), made once.
 lab_postmap_dir() {
     if [ ! -f "$LAB/postmap/main.cf" ]; then
         mkdir -p "$LAB/postmap"
         : >"$LAB/postmap/main.cf"
-        touch -d '1 hour ago' "$LAB/postmap/main.cf"
+        lab_backdate "$LAB/postmap/main.cf"
     fi
     echo "$LAB/postmap"
 }
