@@ -108,8 +108,13 @@ class Daemon:
         self.tmp = tmp or tempfile.mkdtemp(prefix="smarthostd-bb-")
         self.conf = os.path.join(self.tmp, "smarthostd.conf")
         self.log = os.path.join(self.tmp, "daemon.log")
-        with open(os.path.join(self.tmp, "main.cf"), "w"):
+        main_cf = os.path.join(self.tmp, "main.cf")
+        with open(main_cf, "w"):
             pass  # postmap -c needs a main.cf, an empty one will do
+        # Dated an hour back, as test/lib/postfix-lab.sh's lab_backdate does: Postfix
+        # programs re-read a main.cf changed within the last two seconds until it is older.
+        an_hour_ago = time.time() - 3600
+        os.utime(main_cf, (an_hour_ago, an_hour_ago))
         if config is None:
             config = config_text()
         self.write_config(config)
