@@ -33,7 +33,7 @@ lab_daemon smarthostd "$P_POL" "$SMARTHOSTD" -f -c "$LAB/smarthostd.conf" \
 lab_postfix_init "$P_SMTPD"
 lab_postfix_policy "$P_POL"
 lab_postconf -e "mydestination = example.com" "inet_interfaces = 127.0.0.1"
-for p in allow_percent_hack swap_bangpath; do diag "$(postconf -c "$LAB/etc" "$p")"; done
+for p in allow_percent_hack swap_bangpath; do diag "$(lab_postconf "$p")"; done
 lab_postfix_start || bail "postfix start"
 
 # send FROM TO: one message from 127.0.0.2; prints swaks' transcript to $LAB/swaks.log

@@ -49,6 +49,7 @@ awk -v lab="$LAB" -v dkim="$P_DKIM" '
     }' "$LAB/etc/main.cf" >"$LAB/main.tmp" && mv "$LAB/main.tmp" "$LAB/etc/main.cf"
 echo "admin.test smtp:[127.0.0.1]:$P_ADMIN" >"$LAB/etc/transport"
 echo "[127.0.0.1]:$P_ADMIN none" >"$LAB/etc/tls_policy"
+lab_backdate "$LAB/etc/main.cf"
 postmap -c "$LAB/etc" "$LAB/etc/transport" "$LAB/etc/tls_policy" || bail "postmap"
 cp -p "$LAB/etc/main.cf" "$LAB/main.cf.orig"
 cp -p "$LAB/etc/master.cf" "$LAB/master.cf.orig"

@@ -220,7 +220,12 @@ default_relay = "relay";
 CONF
 }
 
-lab_postconf() { postconf -c "$LAB/etc" "$@"; }
+# lab_postconf ARGS...: postconf on the lab's config, dated back first (the test or the
+# program under test may have just written it).
+lab_postconf() {
+    lab_backdate "$LAB/etc/main.cf" "$LAB/etc/master.cf"
+    postconf -c "$LAB/etc" "$@"
+}
 
 # lab_postfix_init SMTPD_PORT: a private instance; smtpd on 127.0.0.1:SMTPD_PORT.
 lab_postfix_init() {
@@ -330,6 +335,7 @@ EOF
 }
 
 lab_postfix_start() {
+    lab_backdate "$LAB/etc/main.cf" "$LAB/etc/master.cf"
     if ! postfix -c "$LAB/etc" start >"$LAB/postfix-start.log" 2>&1; then
         cat "$LAB/postfix-start.log" >&2
         return 1
