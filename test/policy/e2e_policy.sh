@@ -44,8 +44,7 @@ policy = {
 };
 CONF
 "$SMARTHOSTCTL" -c "$LAB/smarthostd.conf" check >&2 || bail "config"
-lab_daemon smarthostd "$P_POL" "$SMARTHOSTD" -f -c "$LAB/smarthostd.conf" \
-    --socketmap "inet:127.0.0.1:$P_MAP" --policy "inet:127.0.0.1:$P_POL" ||
+lab_smarthostd "$LAB/smarthostd.conf" "$P_MAP" -- --policy "inet:127.0.0.1:$P_POL" ||
     bail "smarthostd did not start"
 
 lab_postfix_init "$P_SMTPD"
