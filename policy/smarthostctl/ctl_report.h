@@ -14,10 +14,13 @@
 #include "snapshot.h"
 
 /* Every table is bounded; what does not fit is counted in `dropped` and reported. */
-#define REPORT_MAX_QIDS    100000 /* messages tracked at once (until qmgr logs "removed") */
-#define REPORT_MAX_ROWS    256    /* relay rows, configured relays included */
-#define REPORT_MAX_REASONS 1000   /* distinct (relay, normalized deferral reason) */
-#define REPORT_MAX_DOMAINS 10000  /* distinct (sender domain, relay) */
+#define REPORT_MAX_QIDS 100000 /* messages tracked at once (until qmgr logs "removed") */
+/* When that table is full, messages first seen this long before a new one are forgotten:
+ * twice Postfix's default maximal_queue_lifetime (5d), so only lost "removed" lines go. */
+#define REPORT_QID_MAX_AGE (10L * 86400)
+#define REPORT_MAX_ROWS    256   /* relay rows, configured relays included */
+#define REPORT_MAX_REASONS 1000  /* distinct (relay, normalized deferral reason) */
+#define REPORT_MAX_DOMAINS 10000 /* distinct (sender domain, relay) */
 
 struct report_row {
     char name[MAILLOG_MAX_RELAY + 1]; /* relay name, "direct", or the host Postfix logged */

@@ -5,13 +5,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ctl_report.h"
 #include "resolve.h"
 #include "strmap.h"
 #include "xalloc.h"
 
-#define QID_SLOTS 262144 /* power of two, > 2 * REPORT_MAX_QIDS */
+#define QID_SLOTS       262144 /* power of two, > 2 * REPORT_MAX_QIDS */
+#define QID_SWEEP_EVERY 1024
 
 /* A message between qmgr's "from=" and its "removed". */
 struct qent {
@@ -20,10 +22,14 @@ struct qent {
     bool route_known;              /* the sender's route in the loaded config: */
     const struct sh_relay *route;  /* NULL = direct */
     int deferred_row;              /* row it was last counted deferred on, -1 none */
+    time_t seen;                   /* its from= line's time stamp, 0 unknown */
 };
 
 struct report {
     const struct sh_snapshot *snap;
+    time_t now;          /* for stamps without a year */
+    time_t min_seen;     /* no tracked message was first seen before (0: none tracked yet) */
+    unsigned sweep_wait; /* full-table arrivals before the next sweep may run */
     struct qent *qids;
     size_t nqids;
     struct report_row *rows;
@@ -94,6 +100,7 @@ struct report *report_new(const struct sh_snapshot *s)
     struct report *rp = xcalloc(1, sizeof(*rp));
 
     rp->snap = s;
+    rp->now = time(NULL);
     rp->qids = xcalloc(QID_SLOTS, sizeof(*rp->qids));
     rp->rows = xcalloc(REPORT_MAX_ROWS, sizeof(*rp->rows));
     rp->reasons = xcalloc(REPORT_MAX_REASONS, sizeof(*rp->reasons));
@@ -211,6 +218,33 @@ static int domain_of(struct report *rp, const struct maillog_rec *r)
     return (int)rp->nnames++;
 }
 
+/* Forget messages first seen before CUT: their "removed" line was lost (a syslog daemon
+ * that dropped lines, a log that was cut), as no message stays queued that long. A removal
+ * shifts a later entry into slot i, so i is looked at again. */
+static void qid_evict(struct report *rp, time_t cut)
+{
+    time_t min = 0;
+
+    if (rp->min_seen == 0 || rp->min_seen >= cut)
+        return;               /* nothing that old: a sweep would find nothing */
+    if (rp->sweep_wait > 0) { /* a sweep is O(table): at most one per QID_SWEEP_EVERY arrivals */
+        rp->sweep_wait--;
+        return;
+    }
+    rp->sweep_wait = QID_SWEEP_EVERY;
+    for (size_t i = 0; i < QID_SLOTS;) {
+        struct qent *e = &rp->qids[i];
+        if (e->qid[0] != 0 && e->seen != 0 && e->seen < cut) {
+            qid_remove(rp, e);
+            continue;
+        }
+        if (e->qid[0] != 0 && e->seen != 0 && (min == 0 || e->seen < min))
+            min = e->seen;
+        i++;
+    }
+    rp->min_seen = min;
+}
+
 /* qmgr's "QID: from=<sender>, size=..., nrcpt=N (queue active)": remember the sender's
  * domain and route until "QID: removed". */
 static void track(struct report *rp, const struct maillog_rec *r)
@@ -218,11 +252,21 @@ static void track(struct report *rp, const struct maillog_rec *r)
     struct qent *e = qid_find(rp, r->queue_id);
     struct sh_decision d;
     const char *key = r->from[0] ? r->from : "<>";
+    time_t t;
 
     if (e->qid[0] != 0)
         return; /* the first from= line of a message wins; later ones say the same */
+    if (!maillog_time(&r->stamp, rp->now, &t))
+        t = 0;
+    if (rp->nqids >= REPORT_MAX_QIDS && t > REPORT_QID_MAX_AGE) {
+        qid_evict(rp, t - REPORT_QID_MAX_AGE);
+        e = qid_find(rp, r->queue_id); /* the slots have moved */
+    }
     if (rp->nqids >= REPORT_MAX_QIDS)
         return; /* counted as dropped when its deliveries come */
+    e->seen = t;
+    if (t != 0 && (rp->min_seen == 0 || t < rp->min_seen))
+        rp->min_seen = t;
     snprintf(e->qid, sizeof(e->qid), "%s", r->queue_id);
     rp->nqids++;
     e->domain = domain_of(rp, r);
