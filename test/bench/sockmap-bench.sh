@@ -63,47 +63,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-now_us() { echo "${EPOCHREALTIME/./}"; }
-
-# Free loopback TCP ports (the kernel's pick; closed again right away).
-free_ports() {
-    "$PYTHON" - "$1" <<'EOF'
-import socket, sys
-ss = []
-for _ in range(int(sys.argv[1])):
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); ss.append(s)
-print(" ".join(str(s.getsockname()[1]) for s in ss))
-EOF
-}
-
-# start_server NAME PORT CMD...: runs CMD in the background (stderr to /dev/null),
-# waits for its first answered lookup; sets START_MS (start to first answer) and SPID.
-start_server() {
-    local name=$1 port=$2; shift 2
-    local t0 out
-    t0=$(now_us)
-    "$@" 2>/dev/null &
-    SPID=$!
-    PIDS+=("$SPID")
-    out=$("$LOAD" --first 30 -m "$MAP" -k "$TMP/keys" "inet:127.0.0.1:$port") || {
-        echo "$name did not answer on 127.0.0.1:$port within 30 s" >&2
-        return 1
-    }
-    local ns=${out#first_reply_unix_ns=}; ns=${ns%% *}
-    START_MS=$(awk -v a="$ns" -v b="$t0" 'BEGIN { printf "%.1f", (a / 1000 - b) / 1000 }')
-}
-
-stop_server() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
-
-rss() { # PID -> "VmRSS VmHWM" in KiB
-    awk '/^VmRSS:/ { r = $2 } /^VmHWM:/ { h = $2 } END { print r, h }' "/proc/$1/status"
-}
-
-kv() { # KEY "k=v k=v ..." -> v
-    local k=$1 f
-    for f in $2; do [ "${f%%=*}" = "$k" ] && { echo "${f#*=}"; return; }; done
-    echo "?"
-}
+. "$(dirname "$0")/sockmap-lib.sh"
 
 sh_args=(); noop_args=()
 if [ -n "$THREADS" ]; then sh_args=(--threads "$THREADS"); noop_args=(-t "$THREADS"); fi

@@ -632,8 +632,9 @@ int main(int argc, char **argv)
            hist_quantile(all.hist, all.done, 0.99) / 1e3, all.max_ns / 1e3);
     for (unsigned k = 0; k < K_NKINDS; k++)
         printf(" %s=%" PRIu64, kind_name[k], all.kinds[k]);
-    printf(" malformed=%" PRIu64 " closed=%" PRIu64 " timeouts=%" PRIu64 " connfail=%" PRIu64 "\n",
-           all.malformed, all.closed, all.timeouts, connfail);
+    printf(" malformed=%" PRIu64 " closed=%" PRIu64 " timeouts=%" PRIu64 " connfail=%" PRIu64
+           " warm=%" PRIu64 "\n",
+           all.malformed, all.closed, all.timeouts, connfail, all.warm);
     for (unsigned i = 0; i < nconns; i++) {
         if (conns[i].fd >= 0)
             close(conns[i].fd);
