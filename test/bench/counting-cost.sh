@@ -1,0 +1,265 @@
+#!/bin/bash
+# counting-cost.sh - what smarthostd's always-on counters cost: a counting build against one with counters compiled out.
+#
+#   test/bench/counting-cost.sh [options] BUILD_ON BUILD_OFF
+#     -R N        pairs of rounds per connection count, run in ABBA order (default 20)
+#     -d SECS     measured seconds per round (default 1.5; plus -w warm-up)
+#     -w SECS     warm-up per round, not in the rate (default 0.2)
+#     -c "LIST"   connection counts (default "16 256")
+#     -r RULES    sender rules in the generated config (default 100000)
+#     -t N        pass --threads N to both daemons (default: theirs, 2)
+#     -n N        lookups for the instruction count under callgrind (default 20000; 0: skip)
+#     --no-pin    let the scheduler place client and daemons (default with 2+ CPUs: the
+#                 client on CPU 0, both daemons on the other CPUs, via taskset)
+#     --smoke     a few seconds: check the script works (TAP; BUILD_OFF may be BUILD_ON)
+#
+# BUILD_ON is a build directory with counters (the default), BUILD_OFF one configured with
+# `meson setup -Dcounters=false` (SH_NO_COUNTERS), both of the same source and buildtype.
+# Builds nothing: run ninja in both first. Loopback only.
+#
+# Both daemons load the same generated config (log_lookups = false) and stay up; each round
+# runs sockmap_load against one of them, in the order on off off on on off ... so that drift
+# on the machine hits both alike. For every round it records the client's rate and
+# the daemon's utime+stime (/proc/PID/stat) before and after; counting_stats.py then pairs
+# the rounds and prints the ratio on/off of throughput and of CPU time per lookup, each as a
+# median with a bootstrap 95 % interval, and whether counting costs at most 3 %.
+# Instructions per lookup: `perf stat -e instructions` where the CPU exposes counters to
+# this kernel; otherwise (a VM without a virtual PMU) callgrind's count of the daemon's
+# user-space instructions over -n lookups on one connection, which is deterministic.
+# Environment: PYTHON (default /usr/bin/python3), MAP (default relay).
+set -u
+
+usage() { sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+
+PAIRS=20 DUR=1.5 WARM=0.2 CONNS="16 256" RULES=100000 THREADS="" NINSTR=20000 PIN=1 SMOKE=0
+while [ $# -gt 0 ]; do
+    case "$1" in
+    -R) PAIRS=$2; shift 2 ;;
+    -d) DUR=$2; shift 2 ;;
+    -w) WARM=$2; shift 2 ;;
+    -c) CONNS=$2; shift 2 ;;
+    -r) RULES=$2; shift 2 ;;
+    -t) THREADS=$2; shift 2 ;;
+    -n) NINSTR=$2; shift 2 ;;
+    --no-pin) PIN=0; shift ;;
+    --smoke) SMOKE=1; shift ;;
+    -h|--help) usage ;;
+    -*) usage ;;
+    *) break ;;
+    esac
+done
+[ $# -eq 2 ] || usage
+case "$PAIRS$NINSTR" in *[!0-9]*) usage ;; esac
+[ "$PAIRS" -ge 1 ] && [ "$PAIRS" -le 1000 ] && [ "$NINSTR" -le 10000000 ] || usage
+ON=$(cd "$1" && pwd) && OFF=$(cd "$2" && pwd) || exit 2
+HERE=$(cd "$(dirname "$0")" && pwd)
+PYTHON=${PYTHON:-/usr/bin/python3}
+MAP=${MAP:-relay}
+LOAD=$ON/test/bench/sockmap_load
+for f in "$LOAD" "$ON/policy/smarthostd/smarthostd" "$OFF/policy/smarthostd/smarthostd"; do
+    [ -x "$f" ] || { echo "missing $f: run ninja in both build directories" >&2; exit 2; }
+done
+
+TMP=$(mktemp -d /tmp/counting-cost.XXXXXX) || exit 1
+PIDS=()
+cleanup() {
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+. "$HERE/sockmap-lib.sh"
+
+# Pinning: the client alone on CPU 0, the daemons on the rest, so the two never
+# compete for one CPU and neither migrates (other jobs on the machine still can).
+CLIENT_PIN=() DAEMON_PIN=() PIN_NOTE="none (scheduler's choice)"
+NCPU=$(nproc)
+if [ "$PIN" = 1 ] && [ "$NCPU" -ge 2 ] && command -v taskset >/dev/null; then
+    cpus=1; [ "$NCPU" -gt 2 ] && cpus=1-$((NCPU - 1))
+    CLIENT_PIN=(taskset -c 0) DAEMON_PIN=(taskset -c "$cpus")
+    PIN_NOTE="client on CPU 0, both daemons on CPU $cpus (taskset)"
+fi
+sh_args=()
+[ -n "$THREADS" ] && sh_args=(--threads "$THREADS")
+
+build_opt() { # BUILDDIR NAME -> the meson option's value
+    "$PYTHON" - "$1/meson-info/intro-buildoptions.json" "$2" <<'EOF'
+import json, sys
+try:
+    print(next(str(o["value"]).lower() for o in json.load(open(sys.argv[1])) if o["name"] == sys.argv[2]))
+except Exception:
+    print("?")
+EOF
+}
+
+cpu_ticks() { # PID -> utime+stime of the whole process, in clock ticks
+    local s
+    s=$(<"/proc/$1/stat") || return 1
+    s=${s##*) } # the fields after "(comm) "; utime and stime are fields 14 and 15
+    set -- $s
+    echo $(( ${12} + ${13} ))
+}
+
+# start_daemons CONF: both daemons on fresh ports; sets PID_ON PID_OFF PORT_ON PORT_OFF.
+start_daemons() {
+    read -r PORT_ON PORT_OFF <<<"$(free_ports 2)"
+    start_server "smarthostd (counters on)" "$PORT_ON" "${DAEMON_PIN[@]}" \
+        "$ON/policy/smarthostd/smarthostd" -f -c "$1" --socketmap "inet:127.0.0.1:$PORT_ON" "${sh_args[@]}" || return 1
+    PID_ON=$SPID
+    start_server "smarthostd (counters compiled out)" "$PORT_OFF" "${DAEMON_PIN[@]}" \
+        "$OFF/policy/smarthostd/smarthostd" -f -c "$1" --socketmap "inet:127.0.0.1:$PORT_OFF" "${sh_args[@]}" || return 1
+    PID_OFF=$SPID
+}
+
+# one_round CONNS PAIR SERVER: one client run; appends "CONNS PAIR SERVER RATE SERVED TICKS"
+# to $TMP/rounds and the client's line (prefixed "#") to stderr. Fails on a client error.
+one_round() {
+    local c=$1 pair=$2 srv=$3 pid port t0 t1 out rc
+    if [ "$srv" = on ]; then pid=$PID_ON port=$PORT_ON; else pid=$PID_OFF port=$PORT_OFF; fi
+    t0=$(cpu_ticks "$pid") || return 1
+    out=$("${CLIENT_PIN[@]}" "$LOAD" -c "$c" -d "$DUR" -w "$WARM" -m "$MAP" -k "$TMP/keys" "inet:127.0.0.1:$port")
+    rc=$?
+    t1=$(cpu_ticks "$pid") || return 1
+    echo "# c=$c pair=$pair $srv rc=$rc cpu_ticks=$((t1 - t0)): $out" >&2
+    [ "$rc" = 0 ] || return 1
+    [ "$(kv temp "$out")$(kv perm "$out")$(kv other "$out")" = 000 ] || return 1
+    [ "$(( $(kv malformed "$out") + $(kv closed "$out") + $(kv timeouts "$out") + $(kv connfail "$out") ))" = 0 ] || return 1
+    echo "$c $pair $srv $(kv rate "$out") $(( $(kv lookups "$out") + $(kv warm "$out") )) $((t1 - t0))" >>"$TMP/rounds"
+}
+
+# all_rounds: PAIRS pairs for every connection count; pair p runs on,off when p is odd and
+# off,on when it is even (ABBA), the connection counts interleaved inside each pair.
+all_rounds() {
+    local p c
+    : >"$TMP/rounds"
+    for p in $(seq 1 "$PAIRS"); do
+        for c in $CONNS; do
+            if [ $((p % 2)) = 1 ]; then
+                one_round "$c" "$p" on && one_round "$c" "$p" off || return 1
+            else
+                one_round "$c" "$p" off && one_round "$c" "$p" on || return 1
+            fi
+        done
+    done
+}
+
+perf_works() { # whether perf can count instructions here
+    command -v perf >/dev/null &&
+        perf stat -x, -e instructions -- true 2>&1 >/dev/null | grep -q '^[0-9][0-9]*,'
+}
+
+# callgrind_instr NAME BUILD CONF N: the daemon under callgrind (instrumented only after
+# load), N lookups on one connection; prints "TOTAL HANDLER" instructions per lookup
+# (every user-space instruction of the daemon; the inclusive cost of sockmap_input).
+callgrind_instr() {
+    local name=$1 build=$2 conf=$3 n=$4 port pid out dump
+    read -r port <<<"$(free_ports 1)"
+    valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$TMP/cg.$name" \
+        "$build/policy/smarthostd/smarthostd" -f -c "$conf" --socketmap "inet:127.0.0.1:$port" \
+        2>"$TMP/cg.$name.err" &
+    pid=$!
+    PIDS+=("$pid")
+    if ! "$LOAD" --first 300 -m "$MAP" -k "$TMP/keys" "inet:127.0.0.1:$port" >/dev/null ||
+        ! callgrind_control -i on "$pid" >/dev/null 2>&1 || ! callgrind_control -z "$pid" >/dev/null 2>&1; then
+        stop_server "$pid"; return 1
+    fi
+    out=$("$LOAD" -c 1 -n "$n" -d 3600 -T 60 -m "$MAP" -k "$TMP/keys" "inet:127.0.0.1:$port")
+    echo "# callgrind $name: $out" >&2
+    callgrind_control -d "$pid" >/dev/null 2>&1
+    stop_server "$pid"
+    dump=$TMP/cg.$name.1
+    [ "$(kv lookups "$out")" = "$n" ] && [ -s "$dump" ] || return 1
+    callgrind_annotate --inclusive=yes "$dump" 2>/dev/null | awk -v n="$n" '
+        /PROGRAM TOTALS/ { gsub(",", "", $1); t = $1 }
+        /:sockmap_input / && !h { gsub(",", "", $1); h = $1 }
+        END { if (t > 0) printf "%.1f %.1f\n", t / n, h / n; else exit 1 }'
+}
+
+# ------------------------------------------------------------------ smoke (TAP)
+if [ "$SMOKE" = 1 ]; then
+    PAIRS=2 DUR=0.2 WARM=0.05 CONNS="4"
+    n=0 fail=0
+    tap() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi; }
+    echo "1..5"
+    "$PYTHON" "$HERE/gen_config.py" -o "$TMP/conf" -r 1000 --log-lookups false -k "$TMP/keys" -n 2000 >/dev/null
+    tap $? "gen_config.py writes a 1000-rule config with log_lookups = false"
+    start_daemons "$TMP/conf"
+    tap $? "both daemons answer (pinning: $PIN_NOTE)"
+    all_rounds 2>"$TMP/rounds.log"
+    rc=$?
+    sed 's/^/# /' "$TMP/rounds.log"
+    [ "$rc" = 0 ] && [ "$(wc -l <"$TMP/rounds")" = 4 ]
+    tap $? "2 pairs of rounds in ABBA order, no client errors, CPU ticks read"
+    "$PYTHON" "$HERE/counting_stats.py" --boot 200 "$TMP/rounds" >"$TMP/stats"
+    rc=$?
+    sed 's/^/# /' "$TMP/stats"
+    [ "$rc" = 0 ] && grep -q '^| 4 | 2 | ' "$TMP/stats" && grep -q '^verdict: ' "$TMP/stats"
+    tap $? "counting_stats.py pairs the rounds and prints ratio, CPU per lookup and a verdict (0.2 s rounds: the figures mean nothing)"
+    if ! command -v valgrind >/dev/null || ! command -v callgrind_control >/dev/null; then
+        echo "ok 5 # SKIP no valgrind/callgrind_control"
+    else
+        r=$(callgrind_instr on "$ON" "$TMP/conf" 200 2>"$TMP/cg.log")
+        rc=$?
+        sed 's/^/# /' "$TMP/cg.log"
+        echo "# instructions per lookup (total, sockmap_input): $r"
+        [ "$rc" = 0 ] && [ -n "$r" ]
+        tap $? "callgrind counts the daemon's instructions per lookup"
+    fi
+    exit $fail
+fi
+
+# ------------------------------------------------------------------ full run
+opt_on=$(build_opt "$ON" counters) opt_off=$(build_opt "$OFF" counters)
+bt_on=$(build_opt "$ON" buildtype) bt_off=$(build_opt "$OFF" buildtype)
+if [ "$opt_on" != true ] || [ "$opt_off" != false ]; then
+    echo "BUILD_ON needs counters=true (has $opt_on), BUILD_OFF counters=false (has $opt_off)" >&2
+    exit 2
+fi
+[ "$bt_on" = "$bt_off" ] || echo "warning: buildtypes differ: on $bt_on, off $bt_off" >&2
+src_rev() { # BUILDDIR -> the source's git commit (and whether policy/ is modified)
+    local src
+    src=$("$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["directories"]["source"])' \
+        "$1/meson-info/meson-info.json" 2>/dev/null) || { echo "?"; return; }
+    echo "$(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$src" diff --quiet HEAD -- policy 2>/dev/null || echo ' (policy/ modified)')"
+}
+
+echo "# smarthostd: what counting costs (counters on vs compiled out)"
+echo "command:  $0 -R $PAIRS -d $DUR -w $WARM -c \"$CONNS\" -r $RULES${THREADS:+ -t $THREADS} -n $NINSTR$([ "$PIN" = 1 ] || echo ' --no-pin') $1 $2"
+echo "machine:  nproc=$NCPU, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), kernel $(uname -r)"
+echo "builds:   on $ON (buildtype $bt_on, commit $(src_rev "$ON")); off $OFF (buildtype $bt_off, commit $(src_rev "$OFF"))"
+echo "pinning:  $PIN_NOTE"
+echo "loadavg:  $(cut -d' ' -f1-3 /proc/loadavg) at start"
+
+"$PYTHON" "$HERE/gen_config.py" -o "$TMP/conf" -r "$RULES" --log-lookups false -k "$TMP/keys" >/dev/null || exit 1
+echo "config:   $RULES sender rules, log_lookups = false, the same file for both daemons"
+start_daemons "$TMP/conf" || exit 1
+echo "rounds:   $PAIRS pairs per connection count, $DUR s measured after $WARM s warm-up, ABBA order"
+echo
+all_rounds || { echo "a round failed (see the client lines above)" >&2; exit 1; }
+stop_server "$PID_ON"; stop_server "$PID_OFF"
+"$PYTHON" "$HERE/counting_stats.py" --clk-tck "$(getconf CLK_TCK)" "$TMP/rounds" || exit 1
+echo
+if [ "$NINSTR" -gt 0 ]; then
+    if perf_works; then
+        echo "instructions: perf counts instructions here, but this script counts them with callgrind"
+        echo "              (user space, deterministic on one connection)"
+    else
+        echo "instructions: perf stat -e instructions: not supported here (no hardware counters," \
+             "e.g. a VM without a virtual PMU); counted by callgrind instead"
+    fi
+    if ! command -v callgrind_control >/dev/null; then
+        echo "instructions: no valgrind/callgrind_control: skipped"
+    elif ic_on=$(callgrind_instr on "$ON" "$TMP/conf" "$NINSTR") &&
+         ic_off=$(callgrind_instr off "$OFF" "$TMP/conf" "$NINSTR"); then
+        read -r t_on h_on <<<"$ic_on"; read -r t_off h_off <<<"$ic_off"
+        echo "instructions per lookup (callgrind, daemon user space, 1 connection, $NINSTR lookups):"
+        awk -v a="$t_on" -v b="$t_off" -v c="$h_on" -v d="$h_off" 'BEGIN {
+            printf "  whole daemon:         on %.1f, off %.1f: %+.1f (%+.2f %%)\n", a, b, a - b, (a / b - 1) * 100
+            printf "  sockmap_input (incl): on %.1f, off %.1f: %+.1f (%+.2f %%)\n", c, d, c - d, (c / d - 1) * 100 }'
+    else
+        echo "instructions: callgrind run failed" >&2
+    fi
+fi
+echo "loadavg at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
