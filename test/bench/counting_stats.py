@@ -1,21 +1,22 @@
 #!/usr/bin/python3
 """counting_stats.py - paired statistics for counting-cost.sh (counters on vs compiled out).
 
-Reads the rounds file counting-cost.sh writes, one round a line:
-    CONNS PAIR SERVER RATE SERVED CPU_TICKS
-SERVER is "on" or "off"; RATE lookups/s in the measured window; SERVED every lookup
-the client had answered in the round (warm-up included); CPU_TICKS the daemon's
-utime+stime growth over the round, in clock ticks (--clk-tck per second).
+Reads the rounds file counting-cost.sh writes, one daemon's part of a round a line:
+    MODE CONNS PAIR SERVER RATE SERVED CPU_NS
+MODE "seq" (one daemon under load at a time) or "side" (both at once); SERVER "on" or
+"off"; RATE lookups/s in the measured window; SERVED every lookup answered in the round
+(warm-up included); CPU_NS the daemon's CPU time (user + system) over the round.
 
-For each connection count it pairs the on and off round of each PAIR and prints:
-  - the median of the per-pair throughput ratios on/off, its interquartile range and a
-    bootstrap 95 % interval of that median (percentile method, fixed seed);
-  - daemon CPU time per lookup, on and off (all rounds' ticks over all rounds' lookups),
-    and the median per-pair ratio of CPU per lookup with its bootstrap interval;
-  - a verdict against the bound (--bound, default 3 %): "holds" when the whole interval
-    of the throughput ratio is at or above 1 - bound and the whole interval of the CPU
-    ratio at or below 1 + bound; "exceeded" when an interval lies wholly beyond it;
-    otherwise "not resolved".
+Per mode and connection count it pairs the on and off part of each PAIR and prints
+medians of the per-pair ratios on/off with their bootstrap 95 % interval (percentile
+method, fixed seed) and interquartile range:
+  - seq:  throughput (RATE) and CPU time per lookup (CPU_NS / SERVED);
+  - side: CPU time per lookup only (sharing CPUs, the two do not get equal shares, so
+          their rates say nothing about their cost).
+A ratio holds the bound (--bound, default 3 %) when its whole interval lies on the cheap
+side of it (throughput >= 1 - bound, CPU <= 1 + bound), exceeds it when the whole interval
+lies beyond, and is not resolved otherwise. The verdict: exceeded if any ratio exceeds
+the bound; holds if at every connection count some ratio holds it; else not resolved.
 """
 import argparse
 import random
@@ -24,7 +25,7 @@ import sys
 
 
 def quantile(xs, q):
-    """Linear interpolation between order statistics (as numpy's default)."""
+    """Linear interpolation between order statistics (numpy's default)."""
     s = sorted(xs)
     pos = (len(s) - 1) * q
     lo = int(pos)
@@ -32,86 +33,118 @@ def quantile(xs, q):
     return s[lo] + (s[hi] - s[lo]) * (pos - lo)
 
 
-def boot_median_ci(xs, n_boot, rnd):
-    """95 % percentile bootstrap interval of the median of XS."""
-    meds = [statistics.median(rnd.choices(xs, k=len(xs))) for _ in range(n_boot)]
-    return quantile(meds, 0.025), quantile(meds, 0.975)
+class Ratio:
+    """Median, bootstrap 95 % interval and IQR of per-pair ratios."""
+
+    def __init__(self, xs, n_boot, rnd):
+        self.n = len(xs)
+        self.med = statistics.median(xs)
+        meds = [statistics.median(rnd.choices(xs, k=len(xs))) for _ in range(n_boot)]
+        self.lo, self.hi = quantile(meds, 0.025), quantile(meds, 0.975)
+        self.q1, self.q3 = quantile(xs, 0.25), quantile(xs, 0.75)
+
+    def __str__(self):
+        return "%.3f [%.3f, %.3f] (IQR %.3f-%.3f)" % (self.med, self.lo, self.hi, self.q1, self.q3)
+
+    def verdict(self, bound, cheaper_below):
+        """Judge the cost against BOUND; CHEAPER_BELOW: a ratio under 1 means cheaper (CPU)."""
+        lo, hi = (self.lo, self.hi) if cheaper_below else (2 - self.hi, 2 - self.lo)
+        if hi <= 1 + bound:
+            return "holds"
+        if lo > 1 + bound:
+            return "exceeded"
+        return "not resolved"
+
+
+def per_lookup_us(part):
+    return part[2] / 1e3 / part[1]
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("rounds", help="rounds file")
-    p.add_argument("--clk-tck", type=float, default=100.0)
     p.add_argument("--bound", type=float, default=0.03, help="cost bound as a fraction (default 0.03)")
     p.add_argument("--boot", type=int, default=10000, help="bootstrap resamples (default 10000)")
     a = p.parse_args()
 
-    rounds = {}  # (conns, pair) -> {server: (rate, served, ticks)}
-    order = []
+    data = {}  # (mode, conns) -> {pair: {server: (rate, served, cpu_ns)}}
+    conns_seen = []
     with open(a.rounds) as f:
         for line in f:
             w = line.split()
-            if len(w) != 6 or w[2] not in ("on", "off"):
+            if len(w) != 7 or w[0] not in ("seq", "side") or w[3] not in ("on", "off"):
                 sys.exit("counting_stats.py: bad line: %r" % line)
-            key = (int(w[0]), int(w[1]))
-            if key[0] not in order:
-                order.append(key[0])
-            rounds.setdefault(key, {})[w[2]] = (float(w[3]), int(w[4]), int(w[5]))
+            c = int(w[1])
+            if c not in conns_seen:
+                conns_seen.append(c)
+            data.setdefault((w[0], c), {}).setdefault(int(w[2]), {})[w[3]] = (float(w[4]), int(w[5]), int(w[6]))
+
+    def pairs_of(mode, c):
+        ps = data.get((mode, c), {})
+        return [ps[k] for k in sorted(ps) if all(s in ps[k] and ps[k][s][1] > 0 and ps[k][s][2] > 0
+                                                 for s in ("on", "off"))]
+
+    def totals(ps):
+        return tuple(sum(v[s][2] for v in ps) / 1e3 / sum(v[s][1] for v in ps) for s in ("on", "off"))
 
     rnd = random.Random(1)
-    print("| conns | pairs | lookups/s on / off (medians) | throughput ratio on/off: median [95 % CI] (IQR) "
-          "| CPU µs/lookup on / off | CPU ratio on/off: median [95 % CI] | 3 % bound |"
-          .replace("3 %", "%g %%" % (a.bound * 100)))
-    print("|---|---|---|---|---|---|---|")
-    verdicts = []
-    for conns in order:
-        pairs = [v for (c, _), v in sorted(rounds.items()) if c == conns and "on" in v and "off" in v]
-        pairs = [v for v in pairs if v["on"][0] > 0 and v["off"][0] > 0 and v["on"][1] > 0 and v["off"][1] > 0]
-        if not pairs:
-            print("| %d | 0 | no complete pair | | | | |" % conns)
-            verdicts.append("not resolved")
-            continue
-        ratio = [v["on"][0] / v["off"][0] for v in pairs]
-        r_med = statistics.median(ratio)
-        r_lo, r_hi = boot_median_ci(ratio, a.boot, rnd)
-        q1, q3 = quantile(ratio, 0.25), quantile(ratio, 0.75)
+    pct = "%g %%" % (a.bound * 100)
+    held = {c: [] for c in conns_seen}
+    exceeded = []
 
-        def cpu_us(v, srv):
-            return v[srv][2] / a.clk_tck * 1e6 / v[srv][1]
-
-        tot = {}
-        for srv in ("on", "off"):
-            ticks = sum(v[srv][2] for v in pairs)
-            served = sum(v[srv][1] for v in pairs)
-            tot[srv] = ticks / a.clk_tck * 1e6 / served
-        cpu = [cpu_us(v, "on") / cpu_us(v, "off") for v in pairs if v["off"][2] > 0]
-        if cpu:
-            c_med = statistics.median(cpu)
-            c_lo, c_hi = boot_median_ci(cpu, a.boot, rnd)
-            cpu_col = "%.3f [%.3f, %.3f]" % (c_med, c_lo, c_hi)
-        else:
-            c_lo = c_hi = float("nan")
-            cpu_col = "no CPU ticks"
-
-        if r_lo >= 1 - a.bound and c_hi <= 1 + a.bound:
-            verdict = "holds"
-        elif r_hi < 1 - a.bound or c_lo > 1 + a.bound:
-            verdict = "exceeded"
-        else:
-            verdict = "not resolved"
-        verdicts.append(verdict)
-        print("| %d | %d | %.0f / %.0f | %.3f [%.3f, %.3f] (%.3f-%.3f) | %.2f / %.2f | %s | %s |" % (
-            conns, len(pairs), statistics.median(v["on"][0] for v in pairs),
-            statistics.median(v["off"][0] for v in pairs), r_med, r_lo, r_hi, q1, q3,
-            tot["on"], tot["off"], cpu_col, verdict))
+    print("Sequential rounds (ABBA): per-pair ratios on/off, median [bootstrap 95 % CI] (IQR)")
     print()
-    if all(v == "holds" for v in verdicts):
-        overall = "holds at every connection count"
-    elif any(v == "exceeded" for v in verdicts):
-        overall = "exceeded"
+    print("| conns | pairs | lookups/s on / off (medians) | throughput ratio | CPU µs/lookup on / off "
+          "| CPU per lookup ratio | %s bound: throughput, CPU |" % pct)
+    print("|---|---|---|---|---|---|---|")
+    for c in conns_seen:
+        ps = pairs_of("seq", c)
+        if not ps:
+            continue
+        thr = Ratio([v["on"][0] / v["off"][0] for v in ps if v["off"][0] > 0], a.boot, rnd)
+        cpu = Ratio([per_lookup_us(v["on"]) / per_lookup_us(v["off"]) for v in ps], a.boot, rnd)
+        vt, vc = thr.verdict(a.bound, False), cpu.verdict(a.bound, True)
+        for name, v in (("sequential throughput", vt), ("sequential CPU per lookup", vc)):
+            if v == "holds":
+                held[c].append(name)
+            elif v == "exceeded":
+                exceeded.append("%s at %d connections" % (name, c))
+        on_us, off_us = totals(ps)
+        print("| %d | %d | %.0f / %.0f | %s | %.2f / %.2f | %s | %s, %s |" % (
+            c, len(ps), statistics.median(v["on"][0] for v in ps), statistics.median(v["off"][0] for v in ps),
+            thr, on_us, off_us, cpu, vt, vc))
+
+    if any(data.get(("side", c)) for c in conns_seen):
+        print()
+        print("Side-by-side rounds (both daemons under load at once): per-round ratio of CPU per lookup")
+        print()
+        print("| conns | rounds | lookups/s on / off (medians) | CPU µs/lookup on / off | CPU per lookup ratio "
+              "| %s bound |" % pct)
+        print("|---|---|---|---|---|---|")
+        for c in conns_seen:
+            ps = pairs_of("side", c)
+            if not ps:
+                continue
+            cpu = Ratio([per_lookup_us(v["on"]) / per_lookup_us(v["off"]) for v in ps], a.boot, rnd)
+            vc = cpu.verdict(a.bound, True)
+            if vc == "holds":
+                held[c].append("side-by-side CPU per lookup")
+            elif vc == "exceeded":
+                exceeded.append("side-by-side CPU per lookup at %d connections" % c)
+            on_us, off_us = totals(ps)
+            print("| %d | %d | %.0f / %.0f | %.2f / %.2f | %s | %s |" % (
+                c, len(ps), statistics.median(v["on"][0] for v in ps),
+                statistics.median(v["off"][0] for v in ps), on_us, off_us, cpu, vc))
+
+    print()
+    if exceeded:
+        print("verdict: counting costs more than %s: %s" % (pct, "; ".join(exceeded)))
+    elif conns_seen and all(held[c] for c in conns_seen):
+        print("verdict: counting costs at most %s: holds (%s)" % (
+            pct, "; ".join("%d connections: %s" % (c, ", ".join(held[c])) for c in conns_seen)))
     else:
-        overall = "not resolved"
-    print("verdict: counting costs at most %g %% of throughput: %s" % (a.bound * 100, overall))
+        print("verdict: counting costs at most %s: not resolved (no interval narrow enough at %s connections)" % (
+            pct, ", ".join(str(c) for c in conns_seen if not held[c])))
 
 
 if __name__ == "__main__":
