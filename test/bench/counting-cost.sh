@@ -9,6 +9,7 @@
 #     -r RULES    sender rules in the generated config (default 100000)
 #     -t N        pass --threads N to both daemons (default: theirs, 2)
 #     -n N        lookups for the instruction count under callgrind (default 20000; 0: skip)
+#     -S N        restart both daemons every N pairs (default 1; 0: never)
 #     --no-side   no side-by-side rounds (below)
 #     --no-pin    let the scheduler place clients and daemons (default with 2+ CPUs: clients
 #                 on CPU 0, both daemons on the other CPUs, via taskset)
@@ -36,9 +37,9 @@
 # Environment: PYTHON (default /usr/bin/python3), MAP (default relay).
 set -u
 
-usage() { sed -n '2,36p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,37p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
-PAIRS=20 DUR=1.5 WARM=0.2 CONNS="16 256" RULES=100000 THREADS="" NINSTR=20000 PIN=1 SIDE=1 CALIBRATE=0 SMOKE=0
+PAIRS=20 DUR=1.5 WARM=0.2 CONNS="16 256" RULES=100000 THREADS="" NINSTR=20000 PIN=1 SIDE=1 RESTART=1 CALIBRATE=0 SMOKE=0
 while [ $# -gt 0 ]; do
     case "$1" in
     -R) PAIRS=$2; shift 2 ;;
@@ -48,6 +49,7 @@ while [ $# -gt 0 ]; do
     -r) RULES=$2; shift 2 ;;
     -t) THREADS=$2; shift 2 ;;
     -n) NINSTR=$2; shift 2 ;;
+    -S) RESTART=$2; shift 2 ;;
     --no-pin) PIN=0; shift ;;
     --no-side) SIDE=0; shift ;;
     --calibrate) CALIBRATE=1; shift ;;
@@ -58,7 +60,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 [ $# -eq 2 ] || usage
-case "$PAIRS$NINSTR" in *[!0-9]*) usage ;; esac
+case "$PAIRS$NINSTR$RESTART" in *[!0-9]*) usage ;; esac
 [ "$PAIRS" -ge 1 ] && [ "$PAIRS" -le 1000 ] && [ "$NINSTR" -le 10000000 ] || usage
 ON=$(cd "$1" && pwd) && OFF=$(cd "$2" && pwd) || exit 2
 [ "$CALIBRATE" = 0 ] || OFF=$ON
@@ -123,15 +125,27 @@ CLK_TCK=$(getconf CLK_TCK)
 CPU_SRC="/proc/PID/task/*/schedstat (ns)"
 [ -r /proc/self/schedstat ] || CPU_SRC="utime+stime from /proc/PID/stat (1/$CLK_TCK s)"
 
-# start_daemons CONF: both daemons on fresh ports; sets PID_ON PID_OFF PORT_ON PORT_OFF.
+# start_daemons CONF [FIRST]: both daemons on fresh ports, FIRST (on|off, default on)
+# started first; sets PID_ON PID_OFF PORT_ON PORT_OFF.
 start_daemons() {
+    local srv
     read -r PORT_ON PORT_OFF <<<"$(free_ports 2)"
-    start_server "smarthostd (counters on)" "$PORT_ON" "${DAEMON_PIN[@]}" \
-        "$ON/policy/smarthostd/smarthostd" -f -c "$1" --socketmap "inet:127.0.0.1:$PORT_ON" "${sh_args[@]}" || return 1
-    PID_ON=$SPID
-    start_server "smarthostd (counters compiled out)" "$PORT_OFF" "${DAEMON_PIN[@]}" \
-        "$OFF/policy/smarthostd/smarthostd" -f -c "$1" --socketmap "inet:127.0.0.1:$PORT_OFF" "${sh_args[@]}" || return 1
-    PID_OFF=$SPID
+    for srv in $([ "${2:-on}" = on ] && echo on off || echo off on); do
+        if [ "$srv" = on ]; then
+            start_server "smarthostd (counters on)" "$PORT_ON" "${DAEMON_PIN[@]}" \
+                "$ON/policy/smarthostd/smarthostd" -f -c "$1" --socketmap "inet:127.0.0.1:$PORT_ON" "${sh_args[@]}" || return 1
+            PID_ON=$SPID
+        else
+            start_server "smarthostd (counters compiled out)" "$PORT_OFF" "${DAEMON_PIN[@]}" \
+                "$OFF/policy/smarthostd/smarthostd" -f -c "$1" --socketmap "inet:127.0.0.1:$PORT_OFF" "${sh_args[@]}" || return 1
+            PID_OFF=$SPID
+        fi
+    done
+}
+
+stop_daemons() {
+    stop_server "$PID_ON"; stop_server "$PID_OFF"
+    PIDS=()
 }
 
 # record MODE CONNS PAIR SERVER OUT CPU_NS: checks one client's output OUT (no errors, no
@@ -179,19 +193,28 @@ side_round() {
         record side "$1" "$2" off "$(<"$TMP/side.off")" $((b1 - b0))
 }
 
-# all_rounds: for pair p = 1..PAIRS and each connection count, two sequential rounds,
+# all_rounds CONF: for pair p = 1..PAIRS and each connection count, two sequential rounds,
 # on,off when p is odd and off,on when it is even (ABBA), then one side-by-side round whose
 # first-started client alternates the same way; so both kinds see the same stretch of time.
+# Every RESTART pairs both daemons start afresh (the first-started one alternating too): a
+# process's memory layout moves its CPU per lookup by a percent or two, so the intervals
+# must cover several processes, not one.
 all_rounds() {
     local p c a b
     : >"$TMP/rounds"
+    start_daemons "$1" on || return 1
     for p in $(seq 1 "$PAIRS"); do
         if [ $((p % 2)) = 1 ]; then a=on b=off; else a=off b=on; fi
+        if [ "$RESTART" -gt 0 ] && [ "$p" -gt 1 ] && [ $(((p - 1) % RESTART)) = 0 ]; then
+            stop_daemons
+            start_daemons "$1" "$a" || return 1
+        fi
         for c in $CONNS; do
             seq_round "$c" "$p" "$a" && seq_round "$c" "$p" "$b" || return 1
             [ "$SIDE" = 0 ] || side_round "$c" "$p" "$a" || return 1
         done
     done
+    stop_daemons
 }
 
 perf_works() { # whether perf can count instructions here
@@ -233,17 +256,15 @@ if [ "$SMOKE" = 1 ]; then
     PAIRS=2 DUR=0.2 WARM=0.05 CONNS="4"
     n=0 fail=0
     tap() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi; }
-    echo "1..5"
+    echo "1..4"
     "$PYTHON" "$HERE/gen_config.py" -o "$TMP/conf" -r 1000 --log-lookups false -k "$TMP/keys" -n 2000 >/dev/null
     tap $? "gen_config.py writes a 1000-rule config with log_lookups = false"
-    start_daemons "$TMP/conf"
-    tap $? "both daemons answer (pinning: $PIN_NOTE)"
-    all_rounds 2>"$TMP/rounds.log"
+    all_rounds "$TMP/conf" 2>"$TMP/rounds.log"
     rc=$?
     sed 's/^/# /' "$TMP/rounds.log"
     [ "$rc" = 0 ] && [ "$(grep -c '^seq ' "$TMP/rounds")" = 4 ] && [ "$(grep -c '^side ' "$TMP/rounds")" = 4 ] &&
         awk '$7 <= 0 { bad = 1 } END { exit bad }' "$TMP/rounds"
-    tap $? "2 pairs: sequential rounds in ABBA order and side-by-side rounds, no client errors, CPU time read"
+    tap $? "2 pairs, daemons restarted between them: sequential rounds in ABBA order and side-by-side rounds, no client errors, CPU time read (pinning: $PIN_NOTE)"
     "$PYTHON" "$HERE/counting_stats.py" --boot 200 "$TMP/rounds" >"$TMP/stats"
     rc=$?
     sed 's/^/# /' "$TMP/stats"
@@ -280,7 +301,7 @@ src_rev() { # BUILDDIR -> the source's git commit (and whether policy/ is modifi
 }
 
 echo "# smarthostd: what counting costs (counters on vs compiled out)"
-echo "command:  $0 -R $PAIRS -d $DUR -w $WARM -c \"$CONNS\" -r $RULES${THREADS:+ -t $THREADS} -n $NINSTR$([ "$SIDE" = 1 ] || echo ' --no-side')$([ "$CALIBRATE" = 0 ] || echo ' --calibrate')$([ "$PIN" = 1 ] || echo ' --no-pin') $1 $2"
+echo "command:  $0 -R $PAIRS -d $DUR -w $WARM -c \"$CONNS\" -r $RULES${THREADS:+ -t $THREADS} -n $NINSTR -S $RESTART$([ "$SIDE" = 1 ] || echo ' --no-side')$([ "$CALIBRATE" = 0 ] || echo ' --calibrate')$([ "$PIN" = 1 ] || echo ' --no-pin') $1 $2"
 echo "machine:  nproc=$NCPU, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), kernel $(uname -r)"
 echo "builds:   on $ON (buildtype $bt_on, commit $(src_rev "$ON")); off $OFF (buildtype $bt_off, commit $(src_rev "$OFF"))"
 echo "pinning:  $PIN_NOTE"
@@ -289,11 +310,10 @@ echo "loadavg:  $(cut -d' ' -f1-3 /proc/loadavg) at start"
 
 "$PYTHON" "$HERE/gen_config.py" -o "$TMP/conf" -r "$RULES" --log-lookups false -k "$TMP/keys" >/dev/null || exit 1
 echo "config:   $RULES sender rules, log_lookups = false, the same file for both daemons"
-start_daemons "$TMP/conf" || exit 1
 echo "rounds:   $PAIRS pairs per connection count, $DUR s measured after $WARM s warm-up, ABBA order$([ "$SIDE" = 1 ] && echo ', each pair with a side-by-side round')"
+echo "daemons:  $([ "$RESTART" -gt 0 ] && echo "both restarted every $RESTART pairs" || echo "one process each for the whole run")"
 echo
-all_rounds || { echo "a round failed (see the client lines above)" >&2; exit 1; }
-stop_server "$PID_ON"; stop_server "$PID_OFF"
+all_rounds "$TMP/conf" || { echo "a round failed (see the client lines above)" >&2; exit 1; }
 "$PYTHON" "$HERE/counting_stats.py" "$TMP/rounds" || exit 1
 echo
 if [ "$NINSTR" -gt 0 ]; then
