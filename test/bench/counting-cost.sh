@@ -314,7 +314,7 @@ echo "rounds:   $PAIRS pairs per connection count, $DUR s measured after $WARM s
 echo "daemons:  $([ "$RESTART" -gt 0 ] && echo "both restarted every $RESTART pairs" || echo "one process each for the whole run")"
 echo
 all_rounds "$TMP/conf" || { echo "a round failed (see the client lines above)" >&2; exit 1; }
-"$PYTHON" "$HERE/counting_stats.py" "$TMP/rounds" || exit 1
+"$PYTHON" "$HERE/counting_stats.py" $([ "$CALIBRATE" = 0 ] || echo --calibration) "$TMP/rounds" || exit 1
 echo
 if [ "$NINSTR" -gt 0 ]; then
     if perf_works; then

@@ -17,6 +17,8 @@ A ratio holds the bound (--bound, default 3 %) when its whole interval lies on t
 side of it (throughput >= 1 - bound, CPU <= 1 + bound), exceeds it when the whole interval
 lies beyond, and is not resolved otherwise. The verdict: exceeded if any ratio exceeds
 the bound; holds if at every connection count some ratio holds it; else not resolved.
+With --calibration (one build on both sides) it says instead whether every interval
+contains 1, as it should when the method has no bias.
 """
 import argparse
 import random
@@ -65,6 +67,7 @@ def main():
     p.add_argument("rounds", help="rounds file")
     p.add_argument("--bound", type=float, default=0.03, help="cost bound as a fraction (default 0.03)")
     p.add_argument("--boot", type=int, default=10000, help="bootstrap resamples (default 10000)")
+    p.add_argument("--calibration", action="store_true", help="both sides ran the same build")
     a = p.parse_args()
 
     data = {}  # (mode, conns) -> {pair: {server: (rate, served, cpu_ns)}}
@@ -91,6 +94,11 @@ def main():
     pct = "%g %%" % (a.bound * 100)
     held = {c: [] for c in conns_seen}
     exceeded = []
+    off_one = []  # calibration: intervals that miss 1
+
+    def calib(name, c, r):
+        if not r.lo <= 1 <= r.hi:
+            off_one.append("%s at %d connections: %s" % (name, c, r))
 
     print("Sequential rounds (ABBA): per-pair ratios on/off, median [bootstrap 95 % CI] (IQR)")
     print()
@@ -104,6 +112,8 @@ def main():
         thr = Ratio([v["on"][0] / v["off"][0] for v in ps if v["off"][0] > 0], a.boot, rnd)
         cpu = Ratio([per_lookup_us(v["on"]) / per_lookup_us(v["off"]) for v in ps], a.boot, rnd)
         vt, vc = thr.verdict(a.bound, False), cpu.verdict(a.bound, True)
+        calib("sequential throughput", c, thr)
+        calib("sequential CPU per lookup", c, cpu)
         for name, v in (("sequential throughput", vt), ("sequential CPU per lookup", vc)):
             if v == "holds":
                 held[c].append(name)
@@ -127,6 +137,7 @@ def main():
                 continue
             cpu = Ratio([per_lookup_us(v["on"]) / per_lookup_us(v["off"]) for v in ps], a.boot, rnd)
             vc = cpu.verdict(a.bound, True)
+            calib("side-by-side CPU per lookup", c, cpu)
             if vc == "holds":
                 held[c].append("side-by-side CPU per lookup")
             elif vc == "exceeded":
@@ -137,7 +148,10 @@ def main():
                 statistics.median(v["off"][0] for v in ps), on_us, off_us, cpu, vc))
 
     print()
-    if exceeded:
+    if a.calibration:
+        print("calibration (the same build on both sides): %s" % (
+            "every interval contains 1" if not off_one else "biased? " + "; ".join(off_one)))
+    elif exceeded:
         print("verdict: counting costs more than %s: %s" % (pct, "; ".join(exceeded)))
     elif conns_seen and all(held[c] for c in conns_seen):
         print("verdict: counting costs at most %s: holds (%s)" % (
