@@ -191,18 +191,16 @@ void sh_metrics_bind(struct sh_snapshot *s, const struct sh_snapshot *prev)
         for (size_t i = 0; i < s->policy->nlimits; i++)
             s->policy->limits[i].ctr_deferrals =
                 reg1("ratelimit_deferrals_total", "limit", s->policy->limits[i].name);
-    if (s->rule_hits == NULL && s->nrules > 0)
-        s->rule_hits = calloc(s->nrules, sizeof(*s->rule_hits)); /* NULL: rules not counted */
     /* Carry each rule's count over by key. Readers still pinning PREV may add a
      * few hits there after this copy: those are lost, by design of a cheap reload. */
-    if (s->rule_hits && prev && prev->rule_hits)
-        for (size_t i = 0; i < prev->nrules; i++) {
-            const struct sh_rule *r =
-                strmap_get(s->rule_index, prev->rules[i].key, strlen(prev->rules[i].key));
-            if (r)
-                s->rule_hits[r - s->rules] =
-                    atomic_load_explicit(&prev->rule_hits[i], memory_order_relaxed);
-        }
+    for (size_t i = 0; prev && i < prev->nrules; i++) {
+        struct sh_rule *r =
+            strmap_get(s->rule_index, prev->rules[i].key, strlen(prev->rules[i].key));
+        if (r)
+            atomic_store_explicit(&r->hits,
+                                  atomic_load_explicit(&prev->rules[i].hits, memory_order_relaxed),
+                                  memory_order_relaxed);
+    }
     sh_ctr_inc(loads_ok);
     pthread_mutex_lock(&load_lock);
     load_rec.loads++;
@@ -276,7 +274,7 @@ static bool rules_prometheus(FILE *out, const char *full, const struct sh_snapsh
     bool ok = true;
 
     for (size_t i = 0; i < s->nrules && ok; i++) {
-        uint64_t n = atomic_load_explicit(&s->rule_hits[i], memory_order_relaxed);
+        uint64_t n = atomic_load_explicit(&s->rules[i].hits, memory_order_relaxed);
         if (n == 0)
             continue;
         if (shown == SH_METRIC_RULES_SHOWN) {
@@ -315,7 +313,7 @@ bool sh_metrics_prometheus(FILE *out, const char *prefix, const struct sh_snapsh
                 l[j] = (struct prom_label){ik.lname[j], ik.lvalue[j]};
             ok = prom_sample_u64(out, full, l, ik.nlabels, w->v[k]);
         }
-        if (ok && s && s->rule_hits && strcmp(in.family, "sender_rule_hits_total") == 0)
+        if (ok && s && strcmp(in.family, "sender_rule_hits_total") == 0)
             ok = rules_prometheus(out, full, s);
     }
     free(w);
@@ -342,8 +340,8 @@ bool sh_metrics_table(FILE *out, const struct sh_snapshot *s)
                      in.lvalue[1]);
         fprintf(out, "%-34s %-44s %12llu\n", in.family, labels, (unsigned long long)w->v[id]);
     }
-    for (size_t i = 0; s && s->rule_hits && i < s->nrules; i++) {
-        uint64_t n = atomic_load_explicit(&s->rule_hits[i], memory_order_relaxed);
+    for (size_t i = 0; s && i < s->nrules; i++) {
+        uint64_t n = atomic_load_explicit(&s->rules[i].hits, memory_order_relaxed);
         if (n == 0 || shown++ == SH_METRIC_RULES_SHOWN)
             continue;
         fprintf(out, "%-34s rule=%-39s %12llu\n", "sender_rule_hits_total", s->rules[i].key,

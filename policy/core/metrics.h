@@ -5,8 +5,8 @@
  * per-limit counters get their slots when a snapshot is published, keyed by name,
  * so a relay that keeps its name across a reload keeps counting (a removed one
  * keeps its last count). Sender rules can number in the hundreds of thousands:
- * their hits live in an array of the snapshot (rule_hits, relaxed atomic adds),
- * and a reload carries each count over to the rule with the same key.
+ * each counts its hits in itself (sh_rule.hits, relaxed atomic adds), and a
+ * reload carries each count over to the rule with the same key.
  * The names have no program prefix; writers add one ("smarthostd_").
  */
 #ifndef SH_METRICS_H
@@ -50,7 +50,7 @@ extern struct sh_metric_ids sh_mid;
 
 /* Register the fixed counters (once; publishing a snapshot does it too). */
 void sh_metrics_init(void);
-/* Give S's relays, credentials and limits their slots and its rule_hits array,
+/* Give S's relays, credentials and limits their slots and its rules their hits,
  * carrying counts over from PREV (the snapshot being replaced, or NULL). */
 void sh_metrics_bind(struct sh_snapshot *s, const struct sh_snapshot *prev);
 /* A failed reload, for status (the good ones are counted by sh_metrics_bind). */
@@ -73,8 +73,8 @@ unsigned sh_metrics_milter_edit(const char *kind);
 static inline void sh_metrics_rule_hit(const struct sh_snapshot *s, const struct sh_rule *r)
 {
 #ifndef SH_NO_COUNTERS
-    if (s->rule_hits != NULL)
-        atomic_fetch_add_explicit(&s->rule_hits[r - s->rules], 1, memory_order_relaxed);
+    (void)s; /* hits is the one part of a published rule that changes */
+    atomic_fetch_add_explicit(&((struct sh_rule *)r)->hits, 1, memory_order_relaxed);
 #else
     (void)s, (void)r;
 #endif

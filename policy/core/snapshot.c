@@ -51,7 +51,6 @@ void sh_snapshot_free(struct sh_snapshot *s)
         free(c);
     }
     free(s->creds);
-    free((void *)s->rule_hits);
     for (size_t i = 0; i < s->nrelays; i++) {
         struct sh_relay *r = s->relays[i];
         free(r->name);

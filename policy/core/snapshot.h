@@ -79,6 +79,9 @@ struct sh_rule {
     const struct sh_cred *cred;        /* this sender pattern's own credentials, or NULL */
     const struct sh_relay *cred_relay; /* the one relay CRED may be sent to (NULL: none) */
     struct sh_origin origin;
+    /* Relay map decisions by this rule (metrics.h). Here rather than in an array of
+     * its own: the lookup has just read this rule, so the add finds its line cached. */
+    _Atomic uint64_t hits;
 };
 
 struct sh_transport_rule {
@@ -110,8 +113,7 @@ struct sh_snapshot {
 
     struct sh_rule *rules;
     size_t nrules;
-    _Atomic uint64_t *rule_hits; /* per rule, set when published (metrics.h) */
-    struct strmap *rule_index;   /* key -> struct sh_rule */
+    struct strmap *rule_index; /* key -> struct sh_rule */
 
     struct sh_transport_rule *transports;
     size_t ntransports;
