@@ -75,7 +75,7 @@ void conf_alloc_rules(struct sh_snapshot *s, const config_setting_t *list,
         cap += count_matches(list);
     if (managed && (config_setting_is_list(managed) || config_setting_is_array(managed)))
         cap += count_matches(managed);
-    s->rules = xcalloc(cap, sizeof(*s->rules));
+    s->rules = xaligned_calloc(_Alignof(struct sh_rule), cap, sizeof(*s->rules));
     s->rule_index = strmap_new(cap);
 }
 

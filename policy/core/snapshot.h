@@ -71,18 +71,20 @@ enum sh_rule_kind {
  * sender_dependent_relayhost_maps and smtp_sasl_password_maps do separately. A rule
  * with credentials only keeps the relay its less specific rules (or the default
  * relay) give; its credentials are used at that relay and nowhere else. */
+/* One cache line per rule (64 bytes, so aligned; conf_alloc_rules allocates them so):
+ * a lookup that decides by a rule reads relay_set and relay and adds to hits, and
+ * all three are on the line it has to fetch anyway. */
 struct sh_rule {
-    char *key; /* normalized: lowercase, as matched */
+    _Alignas(64) char *key; /* normalized: lowercase, as matched */
     enum sh_rule_kind kind;
     bool relay_set;                    /* false: credentials only, the relay comes from elsewhere */
     const struct sh_relay *relay;      /* relay_set: NULL is "direct", deliver without any relay */
+    _Atomic uint64_t hits;             /* relay map decisions by this rule (metrics.h) */
     const struct sh_cred *cred;        /* this sender pattern's own credentials, or NULL */
     const struct sh_relay *cred_relay; /* the one relay CRED may be sent to (NULL: none) */
     struct sh_origin origin;
-    /* Relay map decisions by this rule (metrics.h). Here rather than in an array of
-     * its own: the lookup has just read this rule, so the add finds its line cached. */
-    _Atomic uint64_t hits;
 };
+_Static_assert(sizeof(struct sh_rule) == 64, "a sender rule is one cache line");
 
 struct sh_transport_rule {
     char *key;       /* "domain", ".domain" (subdomains) or "user@domain" */

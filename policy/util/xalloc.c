@@ -1,4 +1,5 @@
 /* xalloc.c - allocation that exits through msg_fatal when memory runs out. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,19 @@ void *xcalloc(size_t n, size_t size)
     if (p == NULL)
         msg_fatal("out of memory");
     return p;
+}
+
+void *xaligned_calloc(size_t align, size_t n, size_t size)
+{
+    void *p;
+
+    if (n == 0)
+        n = 1;
+    if (size == 0)
+        size = 1;
+    if (n > SIZE_MAX / size || posix_memalign(&p, align, n * size) != 0)
+        msg_fatal("out of memory");
+    return memset(p, 0, n * size);
 }
 
 void *xreallocarray(void *p, size_t n, size_t size)

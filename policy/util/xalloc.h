@@ -11,6 +11,8 @@
 
 void *xmalloc(size_t size);
 void *xcalloc(size_t n, size_t size);
+/* N zeroed objects of SIZE aligned to ALIGN (a power of two), for free(). */
+void *xaligned_calloc(size_t align, size_t n, size_t size);
 void *xreallocarray(void *p, size_t n, size_t size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);

@@ -1,4 +1,5 @@
 /* t_resolve.c - sender key handling and rule precedence. */
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "conf_fixture.h"
@@ -45,6 +46,7 @@ int main(void)
     ok(s != NULL, "config loads: %s", s ? "" : err.text);
     if (s == NULL)
         return done_testing();
+    ok((uintptr_t)s->rules % 64 == 0, "sender rules start on a cache line (one line each)");
     is_str(route(s, "a+tag@example.com", &via), "addr", "full address with extension wins");
     ok(via == SH_VIA_ADDRESS, "via address");
     is_str(route(s, "a+other@example.com", &via), "noext", "other extension: address without it");
