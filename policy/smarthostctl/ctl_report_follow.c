@@ -41,7 +41,7 @@ struct follow {
     struct report *rp;
     uint64_t fed[REPORT_MAX_ROWS][ST_COUNT]; /* what the daemon has taken, per row */
     uint64_t sent_total;
-    bool warned_absent, *warned_row;
+    bool warned_absent, warned_row[REPORT_MAX_ROWS];
     int fd;
     dev_t dev;
     ino_t ino;
@@ -265,7 +265,7 @@ static bool reload(struct follow *f)
     f->snap = s;
     f->rp = report_new(s);
     memset(f->fed, 0, sizeof(f->fed));
-    memset(f->warned_row, 0, REPORT_MAX_ROWS * sizeof(*f->warned_row));
+    memset(f->warned_row, 0, sizeof(f->warned_row));
     record_mtimes(f);
     return true;
 }
@@ -279,8 +279,7 @@ int ctl_report_follow(const char *config_path, struct sh_snapshot *s, const char
     time_t last_feed = 0;
     int rc = CTL_OK;
 
-    if (f == NULL || (f->warned_row = calloc(REPORT_MAX_ROWS, sizeof(bool))) == NULL) {
-        free(f);
+    if (f == NULL) {
         sh_snapshot_free(s);
         return ctl_err("out of memory");
     }
@@ -363,7 +362,6 @@ out:
     report_free(f->rp);
     sh_snapshot_free(f->snap);
     free(f->mtimes);
-    free(f->warned_row);
     free(f);
     return rc;
 }
