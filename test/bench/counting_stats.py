@@ -96,9 +96,16 @@ def main():
     exceeded = []
     off_one = []  # calibration: intervals that miss 1
 
-    def calib(name, c, r):
+    def judge(name, c, r, cheaper_below):
+        """R's verdict against the bound, recorded under NAME at C connections."""
         if not r.lo <= 1 <= r.hi:
             off_one.append("%s at %d connections: %s" % (name, c, r))
+        v = r.verdict(a.bound, cheaper_below)
+        if v == "holds":
+            held[c].append(name)
+        elif v == "exceeded":
+            exceeded.append("%s at %d connections" % (name, c))
+        return v
 
     print("Sequential rounds (ABBA): per-pair ratios on/off, median [bootstrap 95 % CI] (IQR)")
     print()
@@ -111,14 +118,8 @@ def main():
             continue
         thr = Ratio([v["on"][0] / v["off"][0] for v in ps if v["off"][0] > 0], a.boot, rnd)
         cpu = Ratio([per_lookup_us(v["on"]) / per_lookup_us(v["off"]) for v in ps], a.boot, rnd)
-        vt, vc = thr.verdict(a.bound, False), cpu.verdict(a.bound, True)
-        calib("sequential throughput", c, thr)
-        calib("sequential CPU per lookup", c, cpu)
-        for name, v in (("sequential throughput", vt), ("sequential CPU per lookup", vc)):
-            if v == "holds":
-                held[c].append(name)
-            elif v == "exceeded":
-                exceeded.append("%s at %d connections" % (name, c))
+        vt = judge("sequential throughput", c, thr, False)
+        vc = judge("sequential CPU per lookup", c, cpu, True)
         on_us, off_us = totals(ps)
         print("| %d | %d | %.0f / %.0f | %s | %.2f / %.2f | %s | %s, %s |" % (
             c, len(ps), statistics.median(v["on"][0] for v in ps), statistics.median(v["off"][0] for v in ps),
@@ -136,12 +137,7 @@ def main():
             if not ps:
                 continue
             cpu = Ratio([per_lookup_us(v["on"]) / per_lookup_us(v["off"]) for v in ps], a.boot, rnd)
-            vc = cpu.verdict(a.bound, True)
-            calib("side-by-side CPU per lookup", c, cpu)
-            if vc == "holds":
-                held[c].append("side-by-side CPU per lookup")
-            elif vc == "exceeded":
-                exceeded.append("side-by-side CPU per lookup at %d connections" % c)
+            vc = judge("side-by-side CPU per lookup", c, cpu, True)
             on_us, off_us = totals(ps)
             print("| %d | %d | %.0f / %.0f | %.2f / %.2f | %s | %s |" % (
                 c, len(ps), statistics.median(v["on"][0] for v in ps),
