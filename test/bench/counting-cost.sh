@@ -72,17 +72,8 @@ for f in "$LOAD" "$ON/policy/smarthostd/smarthostd" "$OFF/policy/smarthostd/smar
     [ -x "$f" ] || { echo "missing $f: run ninja in both build directories" >&2; exit 2; }
 done
 
-TMP=$(mktemp -d /tmp/counting-cost.XXXXXX) || exit 1
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
 . "$HERE/sockmap-lib.sh"
+bench_tmp counting-cost
 
 # Pinning: the clients on CPU 0, the daemons on the rest, so client and daemon never
 # compete for one CPU and neither migrates (other jobs on the machine still can).

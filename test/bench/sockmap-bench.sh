@@ -53,17 +53,8 @@ for f in "$LOAD" "$NOOP"; do
     [ -x "$f" ] || { echo "missing $f: run ninja -C $BUILDDIR" >&2; exit 2; }
 done
 
-TMP=$(mktemp -d /tmp/sockmap-bench.XXXXXX) || exit 1
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
 . "$(dirname "$0")/sockmap-lib.sh"
+bench_tmp sockmap-bench
 
 sh_args=(); noop_args=()
 if [ -n "$THREADS" ]; then sh_args=(--threads "$THREADS"); noop_args=(-t "$THREADS"); fi

@@ -1,8 +1,23 @@
 # sockmap-lib.sh - shell helpers shared by the socketmap benchmarks (sourced, not run).
 #
-# The caller sets LOAD (the sockmap_load binary), MAP (socketmap name), TMP (a temp dir
-# holding the key file "keys"), PYTHON, and an array PIDS; start_server adds to PIDS so
-# the caller's EXIT trap can stop what is left.
+# The caller sets LOAD (the sockmap_load binary), MAP (socketmap name) and PYTHON, and
+# calls bench_tmp first; the key file is TMP/keys. start_server adds to PIDS, so what is
+# left running is stopped on exit.
+
+# bench_tmp NAME: TMP (a new temp dir), PIDS (background jobs, empty), and traps that
+# stop PIDS and remove TMP on exit, also on SIGINT and SIGTERM.
+bench_tmp() {
+    TMP=$(mktemp -d "/tmp/$1.XXXXXX") || exit 1
+    PIDS=()
+    trap bench_cleanup EXIT
+    trap 'exit 130' INT TERM
+}
+bench_cleanup() {
+    local p
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+    rm -rf "$TMP"
+}
 
 now_us() { echo "${EPOCHREALTIME/./}"; }
 
