@@ -11,6 +11,7 @@
 #     -n N        lookups for the instruction count under callgrind (default 20000; 0: skip)
 #     -S N        restart both daemons every N pairs (default 1; 0: never)
 #     --no-side   no side-by-side rounds (below)
+#     --no-seq    no sequential rounds: side by side only (where the noise is least)
 #     --no-pin    let the scheduler place clients and daemons (default with 2+ CPUs: clients
 #                 on CPU 0, both daemons on the other CPUs, via taskset)
 #     --calibrate run BUILD_ON on both sides (BUILD_OFF is ignored): every ratio should come
@@ -37,9 +38,9 @@
 # Environment: PYTHON (default /usr/bin/python3), MAP (default relay).
 set -u
 
-usage() { sed -n '2,37p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,38p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
-PAIRS=20 DUR=1.5 WARM=0.2 CONNS="16 256" RULES=100000 THREADS="" NINSTR=20000 PIN=1 SIDE=1 RESTART=1 CALIBRATE=0 SMOKE=0
+PAIRS=20 DUR=1.5 WARM=0.2 CONNS="16 256" RULES=100000 THREADS="" NINSTR=20000 PIN=1 SIDE=1 SEQ=1 RESTART=1 CALIBRATE=0 SMOKE=0
 while [ $# -gt 0 ]; do
     case "$1" in
     -R) PAIRS=$2; shift 2 ;;
@@ -52,6 +53,7 @@ while [ $# -gt 0 ]; do
     -S) RESTART=$2; shift 2 ;;
     --no-pin) PIN=0; shift ;;
     --no-side) SIDE=0; shift ;;
+    --no-seq) SEQ=0; shift ;;
     --calibrate) CALIBRATE=1; shift ;;
     --smoke) SMOKE=1; shift ;;
     -h|--help) usage ;;
@@ -59,7 +61,7 @@ while [ $# -gt 0 ]; do
     *) break ;;
     esac
 done
-[ $# -eq 2 ] || usage
+[ $# -eq 2 ] && [ "$SEQ$SIDE" != 00 ] || usage
 case "$PAIRS$NINSTR$RESTART" in *[!0-9]*) usage ;; esac
 [ "$PAIRS" -ge 1 ] && [ "$PAIRS" -le 1000 ] && [ "$NINSTR" -le 10000000 ] || usage
 ON=$(cd "$1" && pwd) && OFF=$(cd "$2" && pwd) || exit 2
@@ -201,7 +203,7 @@ all_rounds() {
             start_daemons "$1" "$a" || return 1
         fi
         for c in $CONNS; do
-            seq_round "$c" "$p" "$a" && seq_round "$c" "$p" "$b" || return 1
+            [ "$SEQ" = 0 ] || { seq_round "$c" "$p" "$a" && seq_round "$c" "$p" "$b"; } || return 1
             [ "$SIDE" = 0 ] || side_round "$c" "$p" "$a" || return 1
         done
     done
@@ -292,7 +294,7 @@ src_rev() { # BUILDDIR -> the source's git commit (and whether policy/ is modifi
 }
 
 echo "# smarthostd: what counting costs (counters on vs compiled out)"
-echo "command:  $0 -R $PAIRS -d $DUR -w $WARM -c \"$CONNS\" -r $RULES${THREADS:+ -t $THREADS} -n $NINSTR -S $RESTART$([ "$SIDE" = 1 ] || echo ' --no-side')$([ "$CALIBRATE" = 0 ] || echo ' --calibrate')$([ "$PIN" = 1 ] || echo ' --no-pin') $1 $2"
+echo "command:  $0 -R $PAIRS -d $DUR -w $WARM -c \"$CONNS\" -r $RULES${THREADS:+ -t $THREADS} -n $NINSTR -S $RESTART$([ "$SIDE" = 1 ] || echo ' --no-side')$([ "$SEQ" = 1 ] || echo ' --no-seq')$([ "$CALIBRATE" = 0 ] || echo ' --calibrate')$([ "$PIN" = 1 ] || echo ' --no-pin') $1 $2"
 echo "machine:  nproc=$NCPU, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), kernel $(uname -r)"
 echo "builds:   on $ON (buildtype $bt_on, commit $(src_rev "$ON")); off $OFF (buildtype $bt_off, commit $(src_rev "$OFF"))"
 echo "pinning:  $PIN_NOTE"
@@ -301,7 +303,7 @@ echo "loadavg:  $(cut -d' ' -f1-3 /proc/loadavg) at start"
 
 "$PYTHON" "$HERE/gen_config.py" -o "$TMP/conf" -r "$RULES" --log-lookups false -k "$TMP/keys" >/dev/null || exit 1
 echo "config:   $RULES sender rules, log_lookups = false, the same file for both daemons"
-echo "rounds:   $PAIRS pairs per connection count, $DUR s measured after $WARM s warm-up, ABBA order$([ "$SIDE" = 1 ] && echo ', each pair with a side-by-side round')"
+echo "rounds:   $PAIRS pairs per connection count, $DUR s measured after $WARM s warm-up, $(case $SEQ$SIDE in 11) echo 'ABBA order, each pair with a side-by-side round' ;; 10) echo 'ABBA order' ;; *) echo 'side-by-side rounds only' ;; esac)"
 echo "daemons:  $([ "$RESTART" -gt 0 ] && echo "both restarted every $RESTART pairs" || echo "one process each for the whole run")"
 echo
 all_rounds "$TMP/conf" || { echo "a round failed (see the client lines above)" >&2; exit 1; }

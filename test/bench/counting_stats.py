@@ -107,11 +107,12 @@ def main():
             exceeded.append("%s at %d connections" % (name, c))
         return v
 
-    print("Sequential rounds (ABBA): per-pair ratios on/off, median [bootstrap 95 % CI] (IQR)")
-    print()
-    print("| conns | pairs | lookups/s on / off (medians) | throughput ratio | CPU µs/lookup on / off "
-          "| CPU per lookup ratio | %s bound: throughput, CPU |" % pct)
-    print("|---|---|---|---|---|---|---|")
+    if any(data.get(("seq", c)) for c in conns_seen):
+        print("Sequential rounds (ABBA): per-pair ratios on/off, median [bootstrap 95 % CI] (IQR)")
+        print()
+        print("| conns | pairs | lookups/s on / off (medians) | throughput ratio | CPU µs/lookup on / off "
+              "| CPU per lookup ratio | %s bound: throughput, CPU |" % pct)
+        print("|---|---|---|---|---|---|---|")
     for c in conns_seen:
         ps = pairs_of("seq", c)
         if not ps:
