@@ -107,42 +107,38 @@ def main():
             exceeded.append("%s at %d connections" % (name, c))
         return v
 
-    if any(data.get(("seq", c)) for c in conns_seen):
-        print("Sequential rounds (ABBA): per-pair ratios on/off, median [bootstrap 95 % CI] (IQR)")
+    def table(mode, name, title, count_label, throughput):
+        """One table of MODE's rounds; sequential ones (THROUGHPUT) also compare lookups/s."""
+        rows = [(c, pairs_of(mode, c)) for c in conns_seen]
+        rows = [(c, ps) for c, ps in rows if ps]
+        if not rows:
+            return
+        head = ["conns", count_label, "lookups/s on / off (medians)"]
+        head += ["throughput ratio"] if throughput else []
+        head += ["CPU µs/lookup on / off", "CPU per lookup ratio",
+                 "%s bound%s" % (pct, ": throughput, CPU" if throughput else "")]
         print()
-        print("| conns | pairs | lookups/s on / off (medians) | throughput ratio | CPU µs/lookup on / off "
-              "| CPU per lookup ratio | %s bound: throughput, CPU |" % pct)
-        print("|---|---|---|---|---|---|---|")
-    for c in conns_seen:
-        ps = pairs_of("seq", c)
-        if not ps:
-            continue
-        thr = Ratio([v["on"][0] / v["off"][0] for v in ps if v["off"][0] > 0], a.boot, rnd)
-        cpu = Ratio([per_lookup_us(v["on"]) / per_lookup_us(v["off"]) for v in ps], a.boot, rnd)
-        vt = judge("sequential throughput", c, thr, False)
-        vc = judge("sequential CPU per lookup", c, cpu, True)
-        on_us, off_us = totals(ps)
-        print("| %d | %d | %.0f / %.0f | %s | %.2f / %.2f | %s | %s, %s |" % (
-            c, len(ps), statistics.median(v["on"][0] for v in ps), statistics.median(v["off"][0] for v in ps),
-            thr, on_us, off_us, cpu, vt, vc))
-
-    if any(data.get(("side", c)) for c in conns_seen):
+        print(title)
         print()
-        print("Side-by-side rounds (both daemons under load at once): per-round ratio of CPU per lookup")
-        print()
-        print("| conns | rounds | lookups/s on / off (medians) | CPU µs/lookup on / off | CPU per lookup ratio "
-              "| %s bound |" % pct)
-        print("|---|---|---|---|---|---|")
-        for c in conns_seen:
-            ps = pairs_of("side", c)
-            if not ps:
-                continue
+        print("| " + " | ".join(head) + " |")
+        print("|" + "---|" * len(head))
+        for c, ps in rows:
+            cells = [str(c), str(len(ps)), "%.0f / %.0f" % (
+                statistics.median(v["on"][0] for v in ps), statistics.median(v["off"][0] for v in ps))]
+            verdicts = []
+            if throughput:
+                thr = Ratio([v["on"][0] / v["off"][0] for v in ps if v["off"][0] > 0], a.boot, rnd)
+                verdicts.append(judge(name + " throughput", c, thr, False))
+                cells.append(str(thr))
             cpu = Ratio([per_lookup_us(v["on"]) / per_lookup_us(v["off"]) for v in ps], a.boot, rnd)
-            vc = judge("side-by-side CPU per lookup", c, cpu, True)
-            on_us, off_us = totals(ps)
-            print("| %d | %d | %.0f / %.0f | %.2f / %.2f | %s | %s |" % (
-                c, len(ps), statistics.median(v["on"][0] for v in ps),
-                statistics.median(v["off"][0] for v in ps), on_us, off_us, cpu, vc))
+            verdicts.append(judge(name + " CPU per lookup", c, cpu, True))
+            cells += ["%.2f / %.2f" % totals(ps), str(cpu), ", ".join(verdicts)]
+            print("| " + " | ".join(cells) + " |")
+
+    table("seq", "sequential", "Sequential rounds (ABBA): per-pair ratios on/off, median [bootstrap 95 % CI] (IQR)",
+          "pairs", True)
+    table("side", "side-by-side",
+          "Side-by-side rounds (both daemons under load at once): per-round ratio of CPU per lookup", "rounds", False)
 
     print()
     if a.calibration:
