@@ -70,9 +70,9 @@ enum sh_rule_kind {
 /* A sender rule names a relay (or "direct"), credentials, or both, as Postfix's
  * sender_dependent_relayhost_maps and smtp_sasl_password_maps do separately. A rule
  * with credentials only keeps the relay its less specific rules (or the default
- * relay) give; its credentials are used at that relay and nowhere else. */
-/* One cache line per rule (64 bytes, so aligned; conf_alloc_rules allocates them so):
- * a lookup that decides by a rule reads relay_set and relay and adds to hits, and
+ * relay) give; its credentials are used at that relay and nowhere else.
+ * A rule is one cache line (64 bytes, aligned so; conf_alloc_rules allocates them
+ * so): a lookup decided by a rule reads relay_set and relay and adds to hits, and
  * all three are on the line it has to fetch anyway. */
 struct sh_rule {
     _Alignas(64) char *key; /* normalized: lowercase, as matched */

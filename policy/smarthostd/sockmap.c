@@ -178,8 +178,7 @@ static bool sasl_peer_ok(struct sh_conn *c)
 
 /* The lookup counters: per map and outcome; for the relay map the relay and the
  * sender rule that decided; for the sasl map the credentials answered and their relay. */
-static void count(const struct sh_snapshot *s, enum sh_map m, enum sh_outcome o,
-                  const struct sh_answer *a)
+static void count(enum sh_map m, enum sh_outcome o, const struct sh_answer *a)
 {
     sh_ctr_inc(sh_mid.lookup[m][o]);
     if (o != SH_FOUND)
@@ -188,7 +187,7 @@ static void count(const struct sh_snapshot *s, enum sh_map m, enum sh_outcome o,
         const struct sh_decision *d = &a->decision;
         sh_ctr_inc(d->relay ? d->relay->ctr_routes : sh_mid.route_direct);
         if (d->rule)
-            sh_metrics_rule_hit(s, d->rule);
+            sh_metrics_rule_hit(d->rule);
         else if (d->via == SH_VIA_DEFAULT)
             sh_ctr_inc(sh_mid.rule_default);
     } else if (m == SH_MAP_SASL && a->matched) {
@@ -230,7 +229,7 @@ bool sockmap_answer(struct sh_conn *c, const struct sh_snapshot *s, const char *
     key[r.key_len] = 0;
     memset(&a, 0, sizeof(a));
     o = sh_map_lookup(s, (enum sh_map)m, key, r.key_len, &a);
-    count(s, (enum sh_map)m, o, &a);
+    count((enum sh_map)m, o, &a);
     if (s->log_lookups)
         log_lookup(s, (enum sh_map)m, key, r.key_len, o, &a);
     return reply(c, o, o == SH_FOUND ? a.value : a.why);
