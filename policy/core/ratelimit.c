@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "msg.h"
 #include "ratelimit.h"
 
@@ -49,13 +50,11 @@ static size_t counter_size(size_t klen)
     return sizeof(struct counter) + klen + 1;
 }
 
+/* Keys are chosen by SMTP clients (a sender, a client address): the hash is
+ * seeded per process, so nobody can precompute keys that share one bucket. */
 static size_t hash(const char *s)
 {
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return (size_t)h;
+    return (size_t)sh_hash(s, strlen(s));
 }
 
 /* Drop the expired counters of one bucket. */

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "strmap.h"
 #include "xalloc.h"
 
@@ -19,14 +20,10 @@ struct strmap {
     size_t count;
 };
 
-static uint32_t fnv1a(const char *s, size_t len)
+/* Seeded: some maps are keyed by what a log or a peer chose (smarthostctl report). */
+static uint32_t key_hash(const char *s, size_t len)
 {
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 16777619u;
-    }
-    return h;
+    return (uint32_t)sh_hash(s, len);
 }
 
 struct strmap *strmap_new(size_t expected)
@@ -71,7 +68,7 @@ static struct slot *strmap_find(const struct strmap *m, const char *key, size_t 
 void *strmap_put(struct strmap *m, const char *key, void *value)
 {
     size_t len = strlen(key);
-    uint32_t h = fnv1a(key, len);
+    uint32_t h = key_hash(key, len);
     struct slot *s;
 
     if ((m->count + 1) * 2 > m->mask + 1)
@@ -90,7 +87,7 @@ void *strmap_put(struct strmap *m, const char *key, void *value)
 bool strmap_update(struct strmap *m, const char *key, void *value)
 {
     size_t len = strlen(key);
-    struct slot *s = strmap_find(m, key, len, fnv1a(key, len));
+    struct slot *s = strmap_find(m, key, len, key_hash(key, len));
 
     if (s->key == NULL)
         return false;
@@ -104,7 +101,7 @@ void *strmap_get(const struct strmap *m, const char *key, size_t len)
 
     if (m == NULL)
         return NULL;
-    s = strmap_find(m, key, len, fnv1a(key, len));
+    s = strmap_find(m, key, len, key_hash(key, len));
     return s->key ? s->value : NULL;
 }
 

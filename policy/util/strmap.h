@@ -1,4 +1,4 @@
-/* strmap.h - immutable-after-build string hash map (open addressing, FNV-1a).
+/* strmap.h - immutable-after-build string hash map (open addressing, seeded FNV-1a: hash.h).
  *
  * glibc's hsearch_r hashes only the first 8 bytes of a key, and our keys
  * (user@domain, @domain) share long prefixes, so it degrades to a list scan.
