@@ -34,6 +34,7 @@ typedef void ctl_usage_fn(FILE *out);
 int ctl_check(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_route(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_postfix_conf(struct ctl_ctx *ctx, int argc, char **argv);
+int ctl_defaults(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_postfix_setup(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_key(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_relay(struct ctl_ctx *ctx, int argc, char **argv);

@@ -27,6 +27,8 @@ static const struct verb {
      "route SENDER [RECIPIENT]  explain where a message goes and why"},
     {"postfix-conf", ctl_postfix_conf, ctl_postfix_conf_usage,
      "postfix-conf [ADDR [QDIR]] print the main.cf/master.cf lines that hook Postfix up"},
+    {"defaults", ctl_defaults, ctl_defaults_usage,
+     "defaults                  the packaged sockets, pidfiles and Postfix lines, KEY VALUE"},
     {"postfix-setup", ctl_postfix_setup, ctl_postfix_setup_usage,
      "postfix-setup --dry-run|--apply|--undo  apply those lines through postconf, reversibly"},
     {"key", ctl_key, ctl_key_usage, "key init|rotate|recover   manage the vault key"},

@@ -1,6 +1,7 @@
 /* ctl_postfix.c - `smarthostctl postfix-conf [ADDR [QUEUE_DIRECTORY]]`: the lines
- * that hook Postfix up to smarthostd. ADDR is the daemon's --socketmap address.
- * The lines themselves are tables shared with `postfix-setup` (ctl_setup.c). */
+ * that hook Postfix up to smarthostd (ADDR is the daemon's --socketmap address), and
+ * `smarthostctl defaults`: the packaged sockets, files and lines, one per line. Both
+ * print core/hookup.h's table, which `postfix-setup` applies (ctl_setup.c). */
 #include <stdio.h>
 #include <string.h>
 
@@ -8,29 +9,7 @@
 #include "ctl.h"
 #include "ctl_postfix.h"
 #include "ctl_usage.h"
-
-#define DEFAULT_SPOOL_SOCKET "unix:" CTL_PF_QUEUE_DIRECTORY "/private/smarthostd"
-
-const struct ctl_pf_param ctl_pf_main[] = {
-    {"relayhost", NULL, ""},
-    {"sender_dependent_relayhost_maps", "relay", NULL},
-    {"sender_dependent_default_transport_maps", "sender_transport", NULL},
-    {"smtp_sasl_auth_enable", NULL, "yes"},
-    {"smtp_sender_dependent_authentication", NULL, "yes"},
-    {"smtp_sasl_password_maps", "sasl", NULL},
-    {"smtp_sasl_security_options", NULL, "noanonymous"},
-    {"smtp_sasl_tls_security_options", NULL, "noanonymous"},
-    {"smtp_tls_security_level", NULL, "may"},
-    {"smtp_tls_policy_maps", "tls", NULL},
-    {"transport_maps", "transport", NULL},
-};
-const size_t ctl_pf_nmain = sizeof(ctl_pf_main) / sizeof(ctl_pf_main[0]);
-
-const char *const ctl_pf_smtps_opts[] = {
-    "smtp_tls_wrappermode=yes",
-    "smtp_tls_security_level=encrypt",
-    NULL,
-};
+#include "maps.h"
 
 const char *ctl_pf_relative(const char *addr, const char *queue, char *buf, size_t cap)
 {
@@ -48,11 +27,12 @@ const char *ctl_pf_relative(const char *addr, const char *queue, char *buf, size
     return addr;
 }
 
-const char *ctl_pf_value(const struct ctl_pf_param *p, const char *map_addr, char *buf, size_t cap)
+const char *ctl_pf_value(const struct sh_hookup_param *p, const char *map_addr, char *buf,
+                         size_t cap)
 {
-    if (p->map == NULL)
+    if (p->map == SH_HOOKUP_NO_MAP)
         return p->value;
-    snprintf(buf, cap, "socketmap:%s:%s", map_addr, p->map);
+    snprintf(buf, cap, "socketmap:%s:%s", map_addr, sh_map_name((enum sh_map)p->map));
     return buf;
 }
 
@@ -75,13 +55,13 @@ void ctl_postfix_conf_usage(FILE *out)
 {
     fprintf(out, "usage: smarthostctl [-c FILE] postfix-conf "
                  "[unix:PATH|inet:HOST:PORT [QUEUE_DIRECTORY]]\n"
-                 "  ADDR: smarthostd's --socketmap address (default " DEFAULT_SPOOL_SOCKET ")\n");
+                 "  ADDR: smarthostd's --socketmap address (default " SH_HOOKUP_SOCKETMAP ")\n");
 }
 
 int ctl_postfix_conf(struct ctl_ctx *ctx, int argc, char **argv)
 {
-    const char *addr = argc > 1 ? argv[1] : DEFAULT_SPOOL_SOCKET;
-    const char *queue = argc > 2 ? argv[2] : CTL_PF_QUEUE_DIRECTORY;
+    const char *addr = argc > 1 ? argv[1] : SH_HOOKUP_SOCKETMAP;
+    const char *queue = argc > 2 ? argv[2] : SH_HOOKUP_QUEUE_DIRECTORY;
     char rel[512], value[600], transport[128];
     const char *map;
 
@@ -92,13 +72,69 @@ int ctl_postfix_conf(struct ctl_ctx *ctx, int argc, char **argv)
     map = ctl_pf_relative(addr, queue, rel, sizeof(rel));
     ctl_pf_transport(ctx->config_path, transport, sizeof(transport));
     printf("# main.cf (apply with postconf -e, or `smarthostctl postfix-setup`)\n");
-    for (size_t i = 0; i < ctl_pf_nmain; i++) {
-        const char *v = ctl_pf_value(&ctl_pf_main[i], map, value, sizeof(value));
-        printf("%s =%s%s\n", ctl_pf_main[i].name, *v ? " " : "", v);
+    for (size_t i = 0; i < sh_hookup_nmain; i++) {
+        const char *v = ctl_pf_value(&sh_hookup_main[i], map, value, sizeof(value));
+        printf("%s =%s%s\n", sh_hookup_main[i].name, *v ? " " : "", v);
     }
-    printf("\n# master.cf: the implicit-TLS (port 465) transport\n%s " CTL_PF_SMTPS_FIELDS "\n",
+    printf("\n# master.cf: the implicit-TLS (port 465) transport\n%s " SH_HOOKUP_SMTPS_FIELDS "\n",
            transport);
-    for (size_t i = 0; ctl_pf_smtps_opts[i]; i++)
-        printf("  -o %s\n", ctl_pf_smtps_opts[i]);
+    for (size_t i = 0; sh_hookup_smtps_opts[i]; i++)
+        printf("  -o %s\n", sh_hookup_smtps_opts[i]);
+    return CTL_OK;
+}
+
+void ctl_defaults_usage(FILE *out)
+{
+    fprintf(out, "usage: smarthostctl defaults\n"
+                 "  the packaged daemons' sockets, control sockets, pidfiles and the Postfix\n"
+                 "  hookup, one \"KEY VALUE\" a line (the units and postfix-conf use these)\n");
+}
+
+int ctl_defaults(struct ctl_ctx *ctx, int argc, char **argv)
+{
+    static const struct {
+        const char *key, *value;
+    } paths[] = {
+        {"queue_directory", SH_HOOKUP_QUEUE_DIRECTORY},
+        {"socket_dir", SH_HOOKUP_SOCKET_DIR},
+        {"socketmap", SH_HOOKUP_SOCKETMAP},
+        {"policy", SH_HOOKUP_POLICY},
+        {"milter", SH_HOOKUP_MILTER},
+        {"control", SH_HOOKUP_CONTROL},
+        {"pidfile", SH_HOOKUP_PIDFILE},
+        {"milter_control", SH_HOOKUP_MILTER_CONTROL},
+        {"milter_pidfile", SH_HOOKUP_MILTER_PIDFILE},
+        {"setup_state", SH_HOOKUP_SETUP_STATE},
+    };
+    char rel[512], value[600], transport[128];
+    const char *map;
+
+    (void)argv;
+    if (argc > 1) {
+        ctl_defaults_usage(stderr);
+        return CTL_USAGE;
+    }
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+        printf("%s %s\n", paths[i].key, paths[i].value);
+    /* The sockets as main.cf names them: relative to the queue directory. */
+    printf("socketmap_main_cf %s\n",
+           ctl_pf_relative(SH_HOOKUP_SOCKETMAP, SH_HOOKUP_QUEUE_DIRECTORY, rel, sizeof(rel)));
+    printf("policy_main_cf %s\n",
+           ctl_pf_relative(SH_HOOKUP_POLICY, SH_HOOKUP_QUEUE_DIRECTORY, rel, sizeof(rel)));
+    printf("milter_main_cf %s\n",
+           ctl_pf_relative(SH_HOOKUP_MILTER, SH_HOOKUP_QUEUE_DIRECTORY, rel, sizeof(rel)));
+    map = ctl_pf_relative(SH_HOOKUP_SOCKETMAP, SH_HOOKUP_QUEUE_DIRECTORY, rel, sizeof(rel));
+    for (size_t i = 0; i < sh_hookup_nmain; i++) {
+        const char *v = ctl_pf_value(&sh_hookup_main[i], map, value, sizeof(value));
+        printf("main.cf %s =%s%s\n", sh_hookup_main[i].name, *v ? " " : "", v);
+    }
+    for (size_t i = 0; sh_hookup_milter_params[i]; i++)
+        printf("milter.cf %s = %s\n", sh_hookup_milter_params[i],
+               ctl_pf_relative(SH_HOOKUP_MILTER, SH_HOOKUP_QUEUE_DIRECTORY, rel, sizeof(rel)));
+    ctl_pf_transport(ctx->config_path, transport, sizeof(transport));
+    printf("master.cf %s " SH_HOOKUP_SMTPS_FIELDS, transport);
+    for (size_t i = 0; sh_hookup_smtps_opts[i]; i++)
+        printf(" -o %s", sh_hookup_smtps_opts[i]);
+    printf("\n");
     return CTL_OK;
 }

@@ -1,25 +1,11 @@
-/* ctl_postfix.h - what hooks Postfix up to smarthostd, written once: printed by
- * `postfix-conf`, applied and undone by `postfix-setup`. */
+/* ctl_postfix.h - what hooks Postfix up to smarthostd (core/hookup.h's table): printed
+ * by `postfix-conf` and `defaults`, applied and undone by `postfix-setup`. */
 #ifndef SH_CTL_POSTFIX_H
 #define SH_CTL_POSTFIX_H
 
 #include <stddef.h>
 
-#define CTL_PF_QUEUE_DIRECTORY "/var/spool/postfix"
-
-/* One main.cf parameter: "socketmap:ADDR:MAP" when MAP is set, else VALUE. */
-struct ctl_pf_param {
-    const char *name;
-    const char *map;
-    const char *value;
-};
-extern const struct ctl_pf_param ctl_pf_main[];
-extern const size_t ctl_pf_nmain;
-
-/* The implicit-TLS (465) transport in master.cf: "NAME " CTL_PF_SMTPS_FIELDS,
- * then "-o OPT" for each of ctl_pf_smtps_opts (NULL-terminated). */
-#define CTL_PF_SMTPS_FIELDS "unix - - n - - smtp"
-extern const char *const ctl_pf_smtps_opts[];
+#include "hookup.h"
 
 /* ADDR as Postfix daemons must name it: a unix socket under QUEUE (where they
  * run, perhaps chrooted) becomes relative to it; anything else is unchanged.
@@ -27,7 +13,8 @@ extern const char *const ctl_pf_smtps_opts[];
 const char *ctl_pf_relative(const char *addr, const char *queue, char *buf, size_t cap);
 
 /* The value of P for socketmap address MAP_ADDR (already relative) into BUF. */
-const char *ctl_pf_value(const struct ctl_pf_param *p, const char *map_addr, char *buf, size_t cap);
+const char *ctl_pf_value(const struct sh_hookup_param *p, const char *map_addr, char *buf,
+                         size_t cap);
 
 /* The implicit-TLS transport's name from the config at PATH, or the default
  * (with a warning on stderr) when it does not load. */

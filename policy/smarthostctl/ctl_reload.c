@@ -7,18 +7,16 @@
 #include <unistd.h>
 
 #include "ctl_managed.h"
+#include "hookup.h"
 #include "pidfile.h"
 #include "reload_status.h"
-
-#define DEFAULT_PIDFILE        "/run/smarthostd/smarthostd.pid"
-#define DEFAULT_MILTER_PIDFILE "/run/smarthostd-milter/smarthostd-milter.pid"
 
 /* The daemons that read the managed file, each found through its pidfile. */
 static const struct daemon {
     const char *name, *env, *pidfile;
 } daemons[] = {
-    {"smarthostd", "SMARTHOSTD_PIDFILE", DEFAULT_PIDFILE},
-    {"smarthostd-milter", "SMARTHOSTD_MILTER_PIDFILE", DEFAULT_MILTER_PIDFILE},
+    {"smarthostd", "SMARTHOSTD_PIDFILE", SH_HOOKUP_PIDFILE},
+    {"smarthostd-milter", "SMARTHOSTD_MILTER_PIDFILE", SH_HOOKUP_MILTER_PIDFILE},
 };
 
 /* SIGHUP one daemon and report its verdict; false only when it rejected the change. */

@@ -224,8 +224,8 @@ void ctl_postfix_setup_usage(FILE *out)
     fprintf(out, "usage: smarthostctl [-c FILE] postfix-setup --dry-run|--apply|--undo\n"
                  "          [--config-dir DIR] [--state FILE] [--socketmap ADDR]\n"
                  "          [--policy ADDR|none] [--milter ADDR|none]\n"
-                 "  DIR default /etc/postfix; FILE default " DEFAULT_STATE "\n"
-                 "  sockets default " SOCK_DIR "/{socketmap,policy,milter}\n"
+                 "  DIR default /etc/postfix; FILE default " SH_HOOKUP_SETUP_STATE "\n"
+                 "  sockets default " SH_HOOKUP_SOCKET_DIR "/{socketmap,policy,milter}\n"
                  "  postconf's own warnings are shown when it fails, or with smarthostctl -v\n");
 }
 
@@ -250,10 +250,10 @@ int ctl_postfix_setup(struct ctl_ctx *ctx, int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     struct setup s = {.dir = "/etc/postfix",
-                      .state = DEFAULT_STATE,
-                      .socketmap = DEFAULT_SOCKETMAP,
-                      .policy = DEFAULT_POLICY,
-                      .milter = DEFAULT_MILTER};
+                      .state = SH_HOOKUP_SETUP_STATE,
+                      .socketmap = SH_HOOKUP_SOCKETMAP,
+                      .policy = SH_HOOKUP_POLICY,
+                      .milter = SH_HOOKUP_MILTER};
     int mode = 0, c, rc;
 
     optind = 0; /* a fresh getopt scan over the verb's own arguments */

@@ -7,12 +7,6 @@
 
 #include "ctl_postfix.h"
 
-#define SOCK_DIR          CTL_PF_QUEUE_DIRECTORY "/smarthostd"
-#define DEFAULT_SOCKETMAP "unix:" SOCK_DIR "/socketmap"
-#define DEFAULT_POLICY    "unix:" SOCK_DIR "/policy"
-#define DEFAULT_MILTER    "unix:" SOCK_DIR "/milter"
-#define DEFAULT_STATE     "/var/lib/smarthostd/postfix-setup.state"
-
 #define MAX_PARAMS  24
 #define MAX_MASTER  17            /* the 465 transport and up to 16 lane transports */
 #define MAX_VALUE   8192          /* one main.cf value we save or set */
@@ -57,7 +51,7 @@ struct setup {
  * set to NULL otherwise, with the reason printed). false with the reason printed. */
 bool setup_plan(struct setup *s, const char *config_path);
 
-/* A master.cf smtp transport NAME (CTL_PF_SMTPS_FIELDS) with "-o OPT" for each of
+/* A master.cf smtp transport NAME (SH_HOOKUP_SMTPS_FIELDS) with "-o OPT" for each of
  * OPTS (NULL-terminated) into s->m[], with the entry master.cf has now. */
 struct sh_snapshot;
 bool setup_master_entry(struct setup *s, const char *name, const char *const *opts);

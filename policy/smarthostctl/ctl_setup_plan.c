@@ -261,7 +261,7 @@ bool setup_master_entry(struct setup *s, const char *name, const char *const *op
         return ctl_err("more than %d master.cf transports to define", MAX_MASTER - 1), false;
     m = &s->m[s->nm++];
     snprintf(m->service, sizeof(m->service), "%s/unix", name);
-    n = snprintf(line, sizeof(line), "%s = %s " CTL_PF_SMTPS_FIELDS, m->service, name);
+    n = snprintf(line, sizeof(line), "%s = %s " SH_HOOKUP_SMTPS_FIELDS, m->service, name);
     for (size_t i = 0; opts[i] && n > 0 && (size_t)n < sizeof(line); i++)
         n += snprintf(line + n, sizeof(line) - (size_t)n, " -o %s", opts[i]);
     m->new = xstrdup(line);
@@ -319,14 +319,14 @@ bool setup_plan(struct setup *s, const char *config_path)
         printf("policy: not hooked: the config has no policy rules\n");
         s->policy = NULL;
     }
-    for (size_t i = 0; i < ctl_pf_nmain; i++)
-        add(s, ctl_pf_main[i].name);
+    for (size_t i = 0; i < sh_hookup_nmain; i++)
+        add(s, sh_hookup_main[i].name);
     if (!read_explicit(s))
         goto out;
     map = ctl_pf_relative(s->socketmap, s->queue, rel, sizeof(rel));
-    for (size_t i = 0; i < ctl_pf_nmain; i++) {
-        const char *mine = ctl_pf_value(&ctl_pf_main[i], map, value, sizeof(value));
-        if (ctl_pf_main[i].map)
+    for (size_t i = 0; i < sh_hookup_nmain; i++) {
+        const char *mine = ctl_pf_value(&sh_hookup_main[i], map, value, sizeof(value));
+        if (sh_hookup_main[i].map != SH_HOOKUP_NO_MAP)
             set_map(&s->p[i], mine);
         else if (strcmp(s->p[i].name, "smtp_tls_security_level") == 0) {
             if (!plan_tls_level(s, &s->p[i], mine))
@@ -350,7 +350,7 @@ bool setup_plan(struct setup *s, const char *config_path)
             s->p[i].old = tmp.p[i - first].old;
     }
     drop_unchanged(s);
-    if (!setup_master_entry(s, snap->implicit_tls_transport, ctl_pf_smtps_opts) ||
+    if (!setup_master_entry(s, snap->implicit_tls_transport, sh_hookup_smtps_opts) ||
         !setup_lanes(s, snap))
         goto out;
     ok = true;

@@ -5,8 +5,10 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#define CTL_CONTROL_DEFAULT        "/run/smarthostd/control"
-#define CTL_CONTROL_MILTER_DEFAULT "/run/smarthostd-milter/control"
+#include "hookup.h"
+
+#define CTL_CONTROL_DEFAULT        SH_HOOKUP_CONTROL
+#define CTL_CONTROL_MILTER_DEFAULT SH_HOOKUP_MILTER_CONTROL
 
 enum ctl_ask { CTL_ASK_OK, CTL_ASK_ABSENT, CTL_ASK_ERROR };
 

@@ -7,6 +7,7 @@
 ctl_usage_fn ctl_check_usage;
 ctl_usage_fn ctl_route_usage;
 ctl_usage_fn ctl_postfix_conf_usage;
+ctl_usage_fn ctl_defaults_usage;
 ctl_usage_fn ctl_postfix_setup_usage;
 ctl_usage_fn ctl_key_usage;
 ctl_usage_fn ctl_relay_usage;

@@ -17,6 +17,7 @@
 #include "control.h"
 #include "control_verbs.h"
 #include "endpoint.h"
+#include "hookup.h"
 #include "lifecycle.h"
 #include "metrics_http.h"
 #include "metrics.h"
@@ -26,9 +27,8 @@
 #include "snapshot.h"
 #include "sockmap.h"
 
-#define DEFAULT_SOCKETMAP "unix:/var/spool/postfix/private/smarthostd"
-#define DEFAULT_GROUP     "postfix"
-#define MAX_ENDPOINTS     8
+#define DEFAULT_GROUP "postfix"
+#define MAX_ENDPOINTS 8
 
 static struct {
     const char *endpoints[MAX_ENDPOINTS];
@@ -142,7 +142,7 @@ static bool option(int ch, const char *arg)
 static bool args_ok(void)
 {
     if (o.nendpoints == 0 && o.npolicy == 0)
-        o.endpoints[o.nendpoints++] = DEFAULT_SOCKETMAP;
+        o.endpoints[o.nendpoints++] = SH_HOOKUP_SOCKETMAP;
     return true;
 }
 
@@ -247,7 +247,7 @@ static const struct sh_service service = {
                 "          [--idle-timeout SECONDS] [--request-timeout SECONDS]\n"
                 "          [--sasl-users USER,...] " CONTROL_SYNOPSIS,
     .help = "  --socketmap ADDR  socketmap listener, unix:PATH or inet:HOST:PORT (repeatable;\n"
-            "                  default " DEFAULT_SOCKETMAP ")\n"
+            "                  default " SH_HOOKUP_SOCKETMAP ")\n"
             "  --policy ADDR   policy delegation listener (repeatable; no default)\n"
             "  --metrics ADDR  HTTP listener answering GET /metrics with the counters in the\n"
             "                  Prometheus text format, e.g. inet:127.0.0.1:9125 (repeatable)\n"
