@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
     # build
     meson ninja-build pkg-config gcc libc6-dev libconfig-dev libssl-dev libmilter-dev
-    libhiredis-dev libpcre2-dev libsystemd-dev
+    libhiredis-dev libpcre2-dev libsystemd-dev libidn2-dev
     # the real Postfix the e2e tests and the demo start (private instances only)
     postfix postfix-doc postfix-lmdb
     # test peers and tools
