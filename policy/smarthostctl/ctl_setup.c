@@ -8,7 +8,9 @@
  * files whole in a state file, so --undo puts main.cf and master.cf back byte for
  * byte (value by value when they changed since). --apply refuses when the
  * daemons' sockets do not answer: Postfix would otherwise defer or tempfail
- * every message.
+ * every message. A value main.cf has already (our map, policy check or milter,
+ * named relative or absolute) is kept, so --apply on a hooked config changes
+ * nothing.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -140,6 +142,13 @@ static int apply(struct setup *s, bool dry)
 {
     bool up;
 
+    /* Everything in place already (applied before, or by hand): a second --apply is
+     * a no-op, not a second copy of each line. */
+    if (s->np == 0 && s->nm == 0) {
+        printf("%snothing to change: %s hooks smarthostd up already\n", dry ? "dry run: " : "",
+               s->dir);
+        return CTL_OK;
+    }
     if (!dry && access(s->state, F_OK) == 0) {
         ctl_err("%s exists: already applied (--undo first)", s->state);
         return CTL_FAIL;

@@ -75,16 +75,81 @@ static char *join(const char *a, const char *b)
     return v;
 }
 
-/* Is ITEM one of the list's elements (separated by space, comma or braces)? */
-static bool has_element(const char *list, const char *item)
+/* The next element of a Postfix list at *P into BUF (CAP bytes): elements are separated
+ * by space or comma, and a brace is an element of its own. An element too long for BUF
+ * comes back empty (it matches nothing of ours). false at the end of the list. */
+static bool next_element(const char **p, char *buf, size_t cap)
 {
-    size_t n = strlen(item);
+    const char *e = *p + strspn(*p, " \t\r\n,");
+    size_t k;
 
-    for (const char *p = list; *p;) {
-        size_t k = strcspn(p, " \t,{}");
-        if (k == n && strncmp(p, item, n) == 0)
+    if (*e == 0)
+        return false;
+    k = *e == '{' || *e == '}' ? 1 : strcspn(e, " \t\r\n,{}");
+    if (k < cap)
+        snprintf(buf, cap, "%.*s", (int)k, e);
+    else
+        buf[0] = 0;
+    *p = e + k;
+    return true;
+}
+
+/* Do A and B name the same endpoint for Postfix? A unix socket under the queue
+ * directory is the same whether named absolute or relative to it. */
+static bool same_endpoint(const struct setup *s, const char *a, const char *b)
+{
+    char ra[600], rb[600];
+
+    return *a && strcmp(ctl_pf_relative(a, s->queue, ra, sizeof(ra)),
+                        ctl_pf_relative(b, s->queue, rb, sizeof(rb))) == 0;
+}
+
+/* Is ADDR one of the list's endpoints (a milter list: "ADDR" or "{ ADDR, ... }")? */
+static bool has_endpoint(const struct setup *s, const char *list, const char *addr)
+{
+    char e[600];
+
+    for (const char *p = list; next_element(&p, e, sizeof(e));)
+        if (same_endpoint(s, e, addr))
             return true;
-        p += k ? k : 1;
+    return false;
+}
+
+/* Does the restriction list have "check_policy_service ADDR" already, also as
+ * "check_policy_service { ADDR, timeout=... }" (Postfix >= 3.0)? */
+static bool has_policy(const struct setup *s, const char *list, const char *addr)
+{
+    char e[600];
+
+    for (const char *p = list; next_element(&p, e, sizeof(e));) {
+        if (strcmp(e, "check_policy_service") != 0)
+            continue;
+        if (!next_element(&p, e, sizeof(e)) ||
+            (strcmp(e, "{") == 0 && !next_element(&p, e, sizeof(e))))
+            break;
+        if (same_endpoint(s, e, addr))
+            return true;
+    }
+    return false;
+}
+
+/* Is our table MINE ("socketmap:ENDPOINT:MAP") in the map list already, with its
+ * endpoint named either way? */
+static bool has_map(const struct setup *s, const char *list, const char *mine)
+{
+    const char *mname = strrchr(mine, ':');
+    char e[800], mend[600];
+
+    if (strncmp(mine, "socketmap:", 10) != 0 || mname == NULL)
+        return false;
+    snprintf(mend, sizeof(mend), "%.*s", (int)(mname - mine - 10), mine + 10);
+    for (const char *p = list; next_element(&p, e, sizeof(e));) {
+        char *n = strrchr(e, ':');
+        if (strncmp(e, "socketmap:", 10) != 0 || n == NULL || strcmp(n, mname) != 0)
+            continue;
+        *n = 0;
+        if (same_endpoint(s, e + 10, mend))
+            return true;
     }
     return false;
 }
@@ -111,9 +176,9 @@ static bool refers_to(const char *value, const char *name)
  * admin's first, so their explicit entries keep routing (our socketmap answers
  * the full address, so a smarthostd lane still wins over a domain key in an
  * indexed table of theirs: Postfix asks pattern tables before partial keys). */
-static void set_map(struct param *p, const char *mine)
+static void set_map(const struct setup *s, struct param *p, const char *mine)
 {
-    if (p->old == NULL || *p->old == 0 || strstr(p->old, mine) != NULL) {
+    if (p->old == NULL || *p->old == 0 || has_map(s, p->old, mine)) {
         p->new = xstrdup(p->old && *p->old ? p->old : mine);
         return;
     }
@@ -135,8 +200,10 @@ static void set_map(struct param *p, const char *mine)
 /* NAME = ITEM first, then what is there now (its default included): the policy
  * check must come before any permit_* (README "Policy service"), and our milter
  * before a signing milter so the signature covers the cleaned headers. ADDR is
- * what marks ITEM as present already. */
-static bool set_first(struct setup *s, struct param *p, const char *item, const char *addr)
+ * the endpoint that marks ITEM as present already: as a milter, or (POLICY) as a
+ * check_policy_service. */
+static bool set_first(struct setup *s, struct param *p, const char *item, const char *addr,
+                      bool policy)
 {
     char *cur = value_of(s, p->name, false), *x;
 
@@ -146,7 +213,7 @@ static bool set_first(struct setup *s, struct param *p, const char *item, const 
         free(cur);
         return false;
     }
-    if (has_element(x, addr)) {
+    if (policy ? has_policy(s, x, addr) : has_endpoint(s, x, addr)) {
         p->new = xstrdup(cur);
         p->note = "kept: it has smarthostd already";
     } else {
@@ -191,27 +258,27 @@ static bool plan_milter(struct setup *s)
 
     milter_addr(s->milter, s->queue, addr, sizeof(addr));
     snprintf(item, sizeof(item), "{ %s, default_action=tempfail }", addr);
-    if (!set_first(s, smtpd, item, addr))
+    if (!set_first(s, smtpd, item, addr, false))
         return false;
     if ((raw = value_of(s, non->name, false)) == NULL)
         return false;
-    if (refers_to(raw, "smtpd_milters") && has_element(smtpd->new, addr)) {
+    if (refers_to(raw, "smtpd_milters") && has_endpoint(s, smtpd->new, addr)) {
         non->new = raw; /* "$smtpd_milters" already brings ours */
         non->note = "kept: $smtpd_milters brings smarthostd's milter";
         return true;
     }
     free(raw);
-    return set_first(s, non, item, addr);
+    return set_first(s, non, item, addr, false);
 }
 
 static bool plan_policy(struct setup *s)
 {
     char rel[600], item[700];
+    const char *addr = ctl_pf_relative(s->policy, s->queue, rel, sizeof(rel));
 
-    snprintf(item, sizeof(item), "check_policy_service %s",
-             ctl_pf_relative(s->policy, s->queue, rel, sizeof(rel)));
-    return set_first(s, add(s, "smtpd_recipient_restrictions"), item, item) &&
-           set_first(s, add(s, "smtpd_end_of_data_restrictions"), item, item);
+    snprintf(item, sizeof(item), "check_policy_service %s", addr);
+    return set_first(s, add(s, "smtpd_recipient_restrictions"), item, addr, true) &&
+           set_first(s, add(s, "smtpd_end_of_data_restrictions"), item, addr, true);
 }
 
 /* smtp_tls_security_level: "may" only where the admin has nothing stronger. */
@@ -250,6 +317,38 @@ static void drop_unchanged(struct setup *s)
     s->np = j;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Do two master.cf entries ("NAME TYPE ... COMMAND -o A -o B", as postconf -M prints
+ * them) say the same? The eight fields must match; the arguments after them may come
+ * in any order. */
+static bool same_master(const char *a, const char *b)
+{
+    char *ta = xstrdup(a), *tb = xstrdup(b), *sa, *sb, *va[64], *vb[64];
+    size_t na = 0, nb = 0;
+    bool same;
+
+    for (char *t = strtok_r(ta, " \t\n", &sa); t && na < 64; t = strtok_r(NULL, " \t\n", &sa))
+        va[na++] = t;
+    for (char *t = strtok_r(tb, " \t\n", &sb); t && nb < 64; t = strtok_r(NULL, " \t\n", &sb))
+        vb[nb++] = t;
+    same = na == nb && na >= 8 && na < 64;
+    for (size_t i = 0; same && i < 8; i++)
+        same = strcmp(va[i], vb[i]) == 0;
+    if (same) {
+        qsort(va + 8, na - 8, sizeof(va[0]), cmp_str);
+        qsort(vb + 8, nb - 8, sizeof(vb[0]), cmp_str);
+        for (size_t i = 8; same && i < na; i++)
+            same = strcmp(va[i], vb[i]) == 0;
+    }
+    free(ta);
+    free(tb);
+    return same;
+}
+
 bool setup_master_entry(struct setup *s, const char *name, const char *const *opts)
 {
     struct master_entry *m;
@@ -274,6 +373,12 @@ bool setup_master_entry(struct setup *s, const char *name, const char *const *op
     m->old = *out ? out : NULL;
     if (!*out)
         free(out);
+    if (m->old && same_master(m->old, m->new + strlen(m->service) + 3)) {
+        printf("master.cf %s    (unchanged)\n", m->old);
+        free(m->old);
+        free(m->new);
+        s->nm--;
+    }
     return true;
 }
 
@@ -327,7 +432,7 @@ bool setup_plan(struct setup *s, const char *config_path)
     for (size_t i = 0; i < sh_hookup_nmain; i++) {
         const char *mine = ctl_pf_value(&sh_hookup_main[i], map, value, sizeof(value));
         if (sh_hookup_main[i].map != SH_HOOKUP_NO_MAP)
-            set_map(&s->p[i], mine);
+            set_map(s, &s->p[i], mine);
         else if (strcmp(s->p[i].name, "smtp_tls_security_level") == 0) {
             if (!plan_tls_level(s, &s->p[i], mine))
                 goto out;

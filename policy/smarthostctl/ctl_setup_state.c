@@ -176,7 +176,10 @@ bool setup_read_state(struct setup *s)
         }
     }
     free(buf);
-    if (!magic || s->nm == 0) {
+    /* Both files' texts from before --apply are written first, with the records:
+     * without them the state was cut short. (A master.cf entry is no longer always
+     * there: one master.cf had already is left alone.) */
+    if (!magic || s->np + s->nm == 0 || s->main_cf.before == NULL || s->master_cf.before == NULL) {
         ctl_err("%s: incomplete state file", s->state);
         return false;
     }

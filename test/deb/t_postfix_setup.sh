@@ -2,7 +2,9 @@
 # t_postfix_setup.sh - `smarthostctl postfix-setup` against a throwaway Postfix config:
 # refuses while the daemons are down, --dry-run changes nothing, --apply sets every
 # parameter (policy check first, milters first), mail goes out through a fake smarthost
-# with AUTH, --undo puts main.cf and master.cf back byte for byte (TAP).
+# with AUTH, a second --apply changes nothing, --undo puts main.cf and master.cf back
+# byte for byte; on a main.cf that has our policy check, maps and 465 transport already,
+# --apply keeps them and proposes none of them twice (TAP).
 set -uo pipefail
 . "${SRCDIR:?}/test/lib/tap.sh"
 . "$SRCDIR/test/lib/postfix-lab.sh"
@@ -74,8 +76,14 @@ is "$(lab_postconf -n milter_default_action)" "" "milter_default_action untouche
 is "$(lab_postconf -M smarthost-smtps/unix | tr -s ' ')" \
    "smarthost-smtps unix - - n - - smtp -o smtp_tls_wrappermode=yes -o smtp_tls_security_level=encrypt" \
    "the 465 transport in master.cf"
-"${SETUP[@]}" --apply >/dev/null 2>&1
-is "$?" 1 "a second --apply is refused"
+cp -p "$LAB/etc/main.cf" "$LAB/main.cf.applied"
+cp -p "$LAB/etc/master.cf" "$LAB/master.cf.applied"
+cp -p "$LAB/setup.state" "$LAB/setup.state.applied"
+"${SETUP[@]}" --apply >"$LAB/apply2.out" 2>&1
+is "$?" 0 "a second --apply succeeds"
+ok "... and changes nothing: main.cf, master.cf and the state as the first left them" bash -c \
+    "cmp '$LAB/main.cf.applied' '$LAB/etc/main.cf' && cmp '$LAB/master.cf.applied' '$LAB/etc/master.cf' && cmp '$LAB/setup.state.applied' '$LAB/setup.state'"
+ok "... saying so" grep -q 'nothing to change' "$LAB/apply2.out"
 
 lab_postfix_start || bail "postfix did not start"
 lab_send alice@example.com "$RCPT" setup-one || diag "swaks failed"
@@ -93,6 +101,37 @@ ok "master.cf is byte-identical to the original" cmp "$LAB/master.cf.orig" "$LAB
 ok "the state file is gone" test ! -e "$LAB/setup.state"
 "${SETUP[@]}" --undo >/dev/null 2>&1
 is "$?" 1 "a second --undo has nothing to undo"
+# An admin's main.cf that has our policy check already (named absolute, and in the
+# { endpoint, attr } form), our maps by hand and the 465 transport: recognised, not doubled.
+lab_postconf -e "smtpd_recipient_restrictions = check_policy_service unix:$SD/policy, permit_mynetworks, reject_unauth_destination" \
+    "smtpd_end_of_data_restrictions = check_policy_service { unix:smarthostd/policy, timeout=10s }" \
+    "sender_dependent_relayhost_maps = socketmap:unix:$SD/socketmap:relay"
+lab_postconf -M -e "smarthost-smtps/unix = smarthost-smtps unix - - n - - smtp -o smtp_tls_security_level=encrypt -o smtp_tls_wrappermode=yes"
+cp -p "$LAB/etc/main.cf" "$LAB/main.cf.admin"
+cp -p "$LAB/etc/master.cf" "$LAB/master.cf.admin"
+"${SETUP[@]}" --apply >"$LAB/admin.out" 2>&1
+is "$?" 0 "--apply on a main.cf holding our check_policy_service succeeds"
+is "$(lab_postconf -h smtpd_recipient_restrictions)" \
+   "check_policy_service unix:$SD/policy, permit_mynetworks, reject_unauth_destination" \
+   "the admin's check_policy_service (absolute path) is recognised, not proposed again"
+is "$(lab_postconf -h smtpd_end_of_data_restrictions)" \
+   "check_policy_service { unix:smarthostd/policy, timeout=10s }" \
+   "... and in the { endpoint, attr } form"
+is "$(lab_postconf -h sender_dependent_relayhost_maps)" "socketmap:unix:$SD/socketmap:relay" \
+   "the admin's own copy of our relay map is kept, not chained with itself"
+is "$(grep -c '^smarthost-smtps' "$LAB/etc/master.cf")" 1 "the 465 transport the admin has is not defined twice"
+ok "the listing calls them unchanged" bash -c "grep -q 'smtpd_recipient_restrictions = .*unchanged' '$LAB/admin.out' && grep -q 'master.cf smarthost-smtps.*unchanged' '$LAB/admin.out'"
+cp -p "$LAB/etc/main.cf" "$LAB/main.cf.applied"
+cp -p "$LAB/etc/master.cf" "$LAB/master.cf.applied"
+rm -f "$LAB/setup.state.applied"
+cp -p "$LAB/setup.state" "$LAB/setup.state.applied"
+"${SETUP[@]}" --apply >"$LAB/admin2.out" 2>&1
+is "$?" 0 "--apply again on the admin's main.cf"
+ok "... changes nothing" bash -c "cmp '$LAB/main.cf.applied' '$LAB/etc/main.cf' && cmp '$LAB/master.cf.applied' '$LAB/etc/master.cf' && cmp '$LAB/setup.state.applied' '$LAB/setup.state'"
+"${SETUP[@]}" --undo >"$LAB/admin-undo.out" 2>&1
+is "$?" 0 "--undo after the admin's case"
+ok "main.cf and master.cf as the admin had them" bash -c "cmp '$LAB/main.cf.admin' '$LAB/etc/main.cf' && cmp '$LAB/master.cf.admin' '$LAB/etc/master.cf'"
+
 ok "no password in the daemons' logs" bash -c "! grep -q setup-pass-9 '$LAB/smarthostd.log' '$LAB/milter.log'"
 
 tap_done
