@@ -45,11 +45,19 @@ int ctl_managed_commit(struct ctl_managed *m);
 int ctl_managed_commit_checked(struct ctl_managed *m,
                                bool (*check)(const struct sh_snapshot *, void *), void *ctx);
 
-/* Talk to relay R as Postfix would, logging in with CRED (NULL: no AUTH), printing
- * each step (ctl_probe.c). */
+/* Talk to relay R as Postfix's smtp(8) would, logging in with CRED (NULL: no AUTH),
+ * printing each step (ctl_probe.c). ca_file (NULL: Postfix's smtp_tls_CAfile/CApath)
+ * stands in for smtp_tls_CAfile; postfix_dir is the Postfix whose smtp_tls_* settings
+ * decide how a certificate is judged (NULL: Postfix's built-in values, no postconf). */
+#define CTL_PROBE_POSTFIX_DIR "/etc/postfix"
+struct ctl_probe_opts {
+    const char *ca_file;
+    const char *postfix_dir;
+};
 struct sh_relay;
 struct sh_cred;
-bool ctl_probe_relay(const struct sh_relay *r, const struct sh_cred *cred, const char *ca_file);
+bool ctl_probe_relay(const struct sh_relay *r, const struct sh_cred *cred,
+                     const struct ctl_probe_opts *o);
 
 /* The tree as libconfig text (malloc'ed). */
 char *ctl_managed_text(struct ctl_managed *m, size_t *len);

@@ -52,7 +52,8 @@ void ctl_relay_usage(FILE *out)
         "       smarthostctl [-c FILE] relay default-auth USER [--password-stdin] [--probe]\n"
         "       smarthostctl [-c FILE] relay set-tls RELAY|DOMAIN LEVEL\n"
         "       smarthostctl [-c FILE] relay list\n"
-        "  --probe [--ca-file FILE]: save only when `probe` passes on the new relay\n"
+        "  --probe [--ca-file FILE] [--postfix-dir DIR]: save only when `probe` passes on the new\n"
+        "    relay\n"
         "  HOST is a name, an IPv4 address or [IPv6]; the port is its own argument;\n"
         "  port 465 means implicit TLS (RFC 8314) unless --starttls says otherwise;\n"
         "  DOMAIN may be user@domain: credentials and a relay for one address\n");
@@ -101,7 +102,7 @@ static int relay_list(const struct ctl_ctx *ctx)
 /* --probe: the edited relay, as the validated snapshot has it, must pass a probe. */
 struct probe_ctx {
     char sender[SH_MAX_KEY + 16]; /* whose route to probe; empty: the default relay */
-    const char *ca_file;
+    struct ctl_probe_opts opts;
 };
 
 static bool probe_check(const struct sh_snapshot *s, void *ctx)
@@ -117,7 +118,7 @@ static bool probe_check(const struct sh_snapshot *s, void *ctx)
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
     printf("probe     relay %s %s (before saving)\n", r ? r->name : "none", r ? r->nexthop : "?");
-    return r && ctl_probe_relay(r, cred, p->ca_file);
+    return r && ctl_probe_relay(r, cred, &p->opts);
 }
 
 /* DOMAIN, @DOMAIN or user@domain. */
@@ -202,12 +203,15 @@ static bool edit(struct ctl_managed *m, const char *verb, char **a, int n, bool 
 
 int ctl_relay(struct ctl_ctx *ctx, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"password-stdin", no_argument, NULL, 'p'}, {"probe", no_argument, NULL, 'P'},
-        {"ca-file", required_argument, NULL, 'a'},  {"implicit-tls", no_argument, NULL, 'I'},
-        {"starttls", no_argument, NULL, 'S'},       {0}};
+    static const struct option opts[] = {{"password-stdin", no_argument, NULL, 'p'},
+                                         {"probe", no_argument, NULL, 'P'},
+                                         {"ca-file", required_argument, NULL, 'a'},
+                                         {"implicit-tls", no_argument, NULL, 'I'},
+                                         {"starttls", no_argument, NULL, 'S'},
+                                         {"postfix-dir", required_argument, NULL, 'D'},
+                                         {0}};
     const char *names[NSUBVERBS + 1];
-    struct probe_ctx probe = {.ca_file = NULL};
+    struct probe_ctx probe = {.opts = {.postfix_dir = CTL_PROBE_POSTFIX_DIR}};
     bool from_stdin = false, want_probe = false, named;
     int tls_mode = RELAY_TLS_AUTO;
     char host[SH_MAX_HOST + 1];
@@ -225,7 +229,9 @@ int ctl_relay(struct ctl_ctx *ctx, int argc, char **argv)
         else if (c == 'P')
             want_probe = true;
         else if (c == 'a')
-            probe.ca_file = optarg;
+            probe.opts.ca_file = optarg;
+        else if (c == 'D')
+            probe.opts.postfix_dir = optarg;
         else if (c == 'I' || c == 'S') {
             if (tls_mode != RELAY_TLS_AUTO)
                 return ctl_usage_err("relay: --implicit-tls and --starttls exclude each other");

@@ -19,6 +19,8 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=other.example \
     -addext subjectAltName=DNS:other.example -keyout bad.key -out bad.crt 2>/dev/null || bail "openssl"
 printf 'relay-user:right-password\n' > users
+# The Postfix whose smtp_tls_* settings probe judges by (postconf -c DIR).
+mkdir -p pf && : > pf/master.cf && printf 'compatibility_level = 3.6\n' > pf/main.cf
 
 start() { # NAME PORT ARGS...
     local name=$1 port=$2; shift 2
@@ -53,24 +55,24 @@ enc() { "$BUILDDIR/test/cli/vault_encrypt" "$T/vault.key" "$1" "$2"; }
 sed -i "1a credentials = { right = { user = \"relay-user\"; password = \"$(enc right right-password)\"; };\n  wrong = { user = \"relay-user\"; password = \"$(enc wrong not-the-password)\"; }; };" main.conf
 "$C" -c main.conf check >/dev/null 2>&1 || { "$C" -c main.conf check; bail "config"; }
 
-out=$("$C" -c main.conf probe --ca-file good.crt good); rc=$?
+out=$("$C" -c main.conf probe --postfix-dir "$T/pf" --ca-file good.crt good); rc=$?
 is "$rc" 0 "probe: STARTTLS, verified certificate, AUTH ok"
 ok "probe prints each step" bash -c "grep -q '^starttls  ok' <<<'$out' && grep -q '^tls       ok' <<<'$out' && grep -q '^auth      ok' <<<'$out' && grep -q '^quit      ok' <<<'$out'"
 ok "probe never prints the password" bash -c "! grep -q right-password <<<'$out'"
-out=$("$C" -c main.conf probe --ca-file good.crt badpw); rc=$?
+out=$("$C" -c main.conf probe --postfix-dir "$T/pf" --ca-file good.crt badpw); rc=$?
 is "$rc" 1 "wrong password: exit 1"
 ok "wrong password: the server's 535 shown" bash -c "grep -q '<- 535' <<<'$out' && grep -q '^auth      FAILED' <<<'$out'"
-out=$("$C" -c main.conf probe nostarttls); rc=$?
+out=$("$C" -c main.conf probe --postfix-dir "$T/pf" nostarttls); rc=$?
 is "$rc" 1 "no STARTTLS offered: exit 1"
 ok "no STARTTLS offered: said so" grep -q 'does not offer STARTTLS' <<<"$out"
-out=$("$C" -c main.conf probe --ca-file bad.crt mismatch); rc=$?
+out=$("$C" -c main.conf probe --postfix-dir "$T/pf" --ca-file bad.crt mismatch); rc=$?
 is "$rc" 1 "certificate name mismatch: exit 1"
 ok "certificate name mismatch: said so" bash -c "grep -qi 'tls       FAILED: .*mismatch' <<<'$out'"
-out=$("$C" -c main.conf probe encrypt); rc=$?
+out=$("$C" -c main.conf probe --postfix-dir "$T/pf" encrypt); rc=$?
 is "$rc" 0 "tls = encrypt does not check the name"
-out=$("$C" -c main.conf probe --ca-file good.crt smtps); rc=$?
+out=$("$C" -c main.conf probe --postfix-dir "$T/pf" --ca-file good.crt smtps); rc=$?
 is "$rc" 0 "implicit TLS (465-style) verified and authenticated"
-out=$("$C" -c main.conf probe nosuch 2>&1 >/dev/null); rc=$?
+out=$("$C" -c main.conf probe --postfix-dir "$T/pf" nosuch 2>&1 >/dev/null); rc=$?
 is "$rc" 2 "unknown relay: usage error"
 ok "unknown relay: named, with the known relays listed" bash -c \
     "grep -q 'no relay named \"nosuch\"' <<<'$out' && grep -q 'known relays: good badpw' <<<'$out'"
@@ -80,19 +82,19 @@ P6=$(lab_free_port) P7=$(lab_free_port)
 start tls2 "$P6" --starttls good.crt good.key --users users --require-auth
 start plain2 "$P7" --users users
 ok "add-domain --probe: saved after a passing probe" bash -c \
-    "'$C' -c main.conf relay add-domain ok.example 127.0.0.1 $P6 --probe >probe.out && grep -q '^quit      ok' probe.out && grep -q "\"@ok.example\"" managed.conf"
+    "'$C' -c main.conf relay add-domain ok.example 127.0.0.1 $P6 --probe --postfix-dir '$T/pf' >probe.out && grep -q '^quit      ok' probe.out && grep -q "\"@ok.example\"" managed.conf"
 cp managed.conf before
 ok "add-auth --probe with a wrong password: exit 1, the 535 shown" bash -c \
-    "! echo not-the-password | '$C' -c main.conf relay add-auth ok.example relay-user --password-stdin --probe >probe.out 2>probe.err && grep -q '<- 535' probe.out && grep -q 'not saved' probe.err"
+    "! echo not-the-password | '$C' -c main.conf relay add-auth ok.example relay-user --password-stdin --probe --postfix-dir '$T/pf' >probe.out 2>probe.err && grep -q '<- 535' probe.out && grep -q 'not saved' probe.err"
 ok "add-auth --probe with a wrong password: nothing written" cmp -s before managed.conf
 "$C" -c main.conf relay add-domain plain.example 127.0.0.1 "$P7" >/dev/null || bail "add-domain"
 cp managed.conf before
 ok "add-auth --probe at a relay offering no STARTTLS: nothing written" bash -c \
-    "! echo right-password | '$C' -c main.conf relay add-auth plain.example relay-user --password-stdin --probe >probe.out 2>&1 && grep -q 'does not offer STARTTLS' probe.out && cmp -s before managed.conf"
+    "! echo right-password | '$C' -c main.conf relay add-auth plain.example relay-user --password-stdin --probe --postfix-dir '$T/pf' >probe.out 2>&1 && grep -q 'does not offer STARTTLS' probe.out && cmp -s before managed.conf"
 ok "add-auth --probe with the right password: saved" bash -c \
-    "echo right-password | '$C' -c main.conf relay add-auth ok.example relay-user --password-stdin --probe >probe.out 2>&1 && grep -q '^auth      ok' probe.out && ! cmp -s before managed.conf"
+    "echo right-password | '$C' -c main.conf relay add-auth ok.example relay-user --password-stdin --probe --postfix-dir '$T/pf' >probe.out 2>&1 && grep -q '^auth      ok' probe.out && ! cmp -s before managed.conf"
 ok "--probe never prints the password" bash -c "! grep -q right-password probe.out"
 cp managed.conf before
 ok "default --probe to a closed port: nothing written" bash -c \
-    "! '$C' -c main.conf relay default 127.0.0.1 $(lab_free_port) --probe >/dev/null 2>&1 && cmp -s before managed.conf"
+    "! '$C' -c main.conf relay default 127.0.0.1 $(lab_free_port) --probe --postfix-dir '$T/pf' >/dev/null 2>&1 && cmp -s before managed.conf"
 tap_done

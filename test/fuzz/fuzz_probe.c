@@ -75,6 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct sh_relay r = {.name = name, .host = host, .nexthop = nexthop, .nexthops = nexthop};
     struct serve s = {.data = data + (size > 0), .size = size ? size - 1 : 0};
     uint8_t flags = size ? data[0] : 0;
+    struct ctl_probe_opts opts = {0}; /* Postfix's built-in smtp_tls_* values */
     pthread_t t;
 
     if (s.size > 32768) /* the reader stops at 100 lines of 512 bytes anyway */
@@ -86,7 +87,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (pthread_create(&t, NULL, serve, &s) != 0)
         abort();
     fuzz_quiet();
-    (void)ctl_probe_relay(&r, r.cred, NULL);
+    (void)ctl_probe_relay(&r, r.cred, &opts);
     fuzz_loud();
     pthread_join(t, NULL);
     return 0;
