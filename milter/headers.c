@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "addrlist.h"
 #include "header_checks.h"
 #include "headers.h"
 #include "milter_conf.h"
@@ -332,18 +333,124 @@ bool sh_envelope_addr(const char *in, char *out, size_t cap)
     return true;
 }
 
-/* "Alice <a@x>" -> "Alice <identity>"; anything else -> "<identity>". */
-static void from_value(const char *old, const char *identity, char *out, size_t cap)
+/* The value of an address header (From, Sender) once IDENTITY is its address. One mailbox
+ * outside any group keeps everything but its addr-spec: `Alice <a@x>` -> `Alice <identity>`,
+ * `a@x (Carol <c@x>)` -> `identity (Carol <c@x>)`, an obs-route inside <> goes with the old
+ * address. Several mailboxes (RFC 5322 allows them in From, with a Sender) or groups (RFC
+ * 6854) become one mailbox, the first display name and IDENTITY: a relay that accepts only
+ * verified senders checks every From address, and mail must not leave under an unverified
+ * one beside the identity. NULL when out of memory. */
+static char *address_value(const char *old, const struct sh_addrlist *al, const char *identity)
 {
-    const char *lt = old ? strchr(old, '<') : NULL;
-    size_t dl = lt ? (size_t)(lt - old) : 0;
+    size_t il = strlen(identity), ol = strlen(old);
+    char *out;
 
-    while (dl > 0 && isspace((unsigned char)old[dl - 1]))
-        dl--;
-    if (dl > 0 && dl < cap / 2)
-        snprintf(out, cap, "%.*s <%s>", (int)dl, old, identity);
+    if (al->n == 1 && al->ngroups == 0) {
+        struct sh_span r = al->mbox[0].angle ? al->mbox[0].inside : al->mbox[0].spec;
+        if ((out = malloc(ol - r.len + il + 1)) == NULL)
+            return NULL;
+        memcpy(out, old, r.off);
+        memcpy(out + r.off, identity, il);
+        memcpy(out + r.off + il, old + r.off + r.len, ol - r.off - r.len + 1);
+        return out;
+    }
+    struct sh_span name = al->n > 0 ? al->mbox[0].name : (struct sh_span){0, 0};
+    if ((out = malloc(name.len + il + 4)) == NULL)
+        return NULL;
+    if (name.len > 0)
+        sprintf(out, "%.*s <%s>", (int)name.len, old + name.off, identity);
     else
-        snprintf(out, cap, "<%s>", identity);
+        sprintf(out, "<%s>", identity);
+    return out;
+}
+
+/* Give every NAME header (From, Sender) IDENTITY as its address. SH_PERM: a value the parser
+ * refuses, said in WHY; SH_TEMP: out of memory. */
+static enum sh_outcome rewrite_addresses(const struct sh_msg *m, struct hdr_plan *hp,
+                                         const char *name, const char *identity,
+                                         struct sh_addrlist *al, char *why, size_t whycap)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        const char *v, *err;
+        size_t at;
+        char *nv;
+
+        if (hp[i].fate == DELETE || strcasecmp(m->h[i].name, name) != 0)
+            continue;
+        v = hp[i].fate == CHANGE ? hp[i].value : m->h[i].value;
+        if (!sh_addrlist_parse(v, strlen(v), al, &err, &at)) {
+            snprintf(why, whycap, "%s header cannot be parsed: %s at byte %zu", name, err, at);
+            return SH_PERM;
+        }
+        if ((nv = address_value(v, al, identity)) == NULL)
+            return SH_TEMP;
+        free(hp[i].value);
+        hp[i].value = nv;
+        hp[i].fate = CHANGE;
+    }
+    return SH_FOUND;
+}
+
+/* The original From values, joined into one address list for Reply-To; NULL when out of
+ * memory, "" when there is no From. */
+static char *original_from(const struct sh_msg *m, const struct hdr_plan *hp)
+{
+    size_t len = 0, o = 0;
+    char *out;
+
+    for (size_t i = 0; i < m->n; i++)
+        if (hp[i].fate != DELETE && strcasecmp(m->h[i].name, "From") == 0)
+            len += strlen(hp[i].fate == CHANGE ? hp[i].value : m->h[i].value) + 2;
+    if ((out = malloc(len + 1)) == NULL)
+        return NULL;
+    for (size_t i = 0; i < m->n; i++) {
+        if (hp[i].fate == DELETE || strcasecmp(m->h[i].name, "From") != 0)
+            continue;
+        const char *v = hp[i].fate == CHANGE ? hp[i].value : m->h[i].value;
+        if (*v == 0)
+            continue;
+        o += (size_t)sprintf(out + o, "%s%s", o ? ", " : "", v);
+    }
+    out[o] = 0;
+    return out;
+}
+
+/* From (every From header, not only the first) and Sender carry IDENTITY; the original From
+ * goes to Reply-To unless there is one. A header the parser refuses makes the message one we
+ * cannot judge: SH_PERM with the reason in WHY. */
+static enum sh_outcome rewrite_from(const struct sh_msg *m, struct hdr_plan *hp, struct sh_plan *p,
+                                    const char *identity, const char *sender, char *why,
+                                    size_t whycap)
+{
+    struct sh_addrlist *al = malloc(sizeof(*al));
+    char *orig = NULL;
+    enum sh_outcome o = SH_TEMP;
+    bool had_from = present(m, hp, p, "From");
+
+    if (al == NULL || (orig = original_from(m, hp)) == NULL)
+        goto out;
+    if ((o = rewrite_addresses(m, hp, "From", identity, al, why, whycap)) != SH_FOUND ||
+        (o = rewrite_addresses(m, hp, "Sender", identity, al, why, whycap)) != SH_FOUND)
+        goto out;
+    o = SH_TEMP;
+    if (!present(m, hp, p, "Reply-To") && *sender) {
+        char fallback[SH_MAX_KEY + 3];
+        if (*orig == 0)
+            snprintf(fallback, sizeof(fallback), "<%s>", sender);
+        if (!plan_push(p, SH_EDIT_ADD, "Reply-To", *orig ? orig : fallback, 0))
+            goto out;
+    }
+    if (!had_from) {
+        char from[SH_MAX_KEY + 3];
+        snprintf(from, sizeof(from), "<%s>", identity);
+        if (!plan_push(p, SH_EDIT_ADD, "From", from, 0))
+            goto out;
+    }
+    o = SH_FOUND;
+out:
+    free(al);
+    free(orig);
+    return o;
 }
 
 static const struct sh_rewrite *find_rewrite(const struct sh_milter_conf *c,
@@ -355,9 +462,11 @@ static const struct sh_rewrite *find_rewrite(const struct sh_milter_conf *c,
     return NULL;
 }
 
+/* The headers added at the end, and the sender rewrite. SH_PERM: a header to rewrite cannot
+ * be parsed, said in WHY; SH_TEMP: out of memory. */
 static enum sh_outcome additions(const struct sh_milter_conf *c, const struct sh_msg *m,
                                  const struct sh_msg_env *env, const struct who *who,
-                                 struct hdr_plan *hp, struct sh_plan *p)
+                                 struct hdr_plan *hp, struct sh_plan *p, char *why, size_t whycap)
 {
     const struct sh_rewrite *w = find_rewrite(c, who->relay);
     const char *sender = who->sender;
@@ -402,33 +511,9 @@ static enum sh_outcome additions(const struct sh_milter_conf *c, const struct sh
     if (w == NULL || strcasecmp(sender, w->identity) == 0)
         return SH_FOUND;
     if (w->from_header) {
-        const char *old = NULL;
-        size_t first = m->n;
-        for (size_t i = 0; i < m->n && first == m->n; i++)
-            if (strcasecmp(m->h[i].name, "From") == 0 && hp[i].fate != DELETE)
-                first = i;
-        if (first < m->n)
-            old = hp[first].fate == CHANGE ? hp[first].value : m->h[first].value;
-        from_value(old, w->identity, buf, sizeof(buf));
-        if (first < m->n) {
-            char *v = strdup(buf);
-            if (v == NULL)
-                return SH_TEMP;
-            free(hp[first].value);
-            hp[first].value = v;
-            hp[first].fate = CHANGE;
-        }
-        if (!present(m, hp, p, "Reply-To")) {
-            char orig[1200];
-            if (old)
-                snprintf(orig, sizeof(orig), "%s", old);
-            else
-                snprintf(orig, sizeof(orig), "<%.1000s>", sender);
-            if (*sender && !plan_push(p, SH_EDIT_ADD, "Reply-To", orig, 0))
-                return SH_TEMP;
-        }
-        if (first == m->n && !plan_push(p, SH_EDIT_ADD, "From", buf, 0))
-            return SH_TEMP;
+        enum sh_outcome o = rewrite_from(m, hp, p, w->identity, sender, why, whycap);
+        if (o != SH_FOUND)
+            return o;
     }
     /* bracketed as in MAIL FROM; libmilter passes it on verbatim */
     snprintf(buf, sizeof(buf), "<%s>", w->identity);
@@ -436,6 +521,29 @@ static enum sh_outcome additions(const struct sh_milter_conf *c, const struct sh
 }
 
 /* ---- putting it together ---- */
+
+/* A header the rewrite must change and cannot parse (P->why_text says why) is refused as
+ * default_action says, but never accepted: mail must not leave with an address we could not
+ * replace. */
+static enum sh_outcome unjudged(const struct sh_milter_conf *c, enum sh_outcome o,
+                                struct sh_plan *p)
+{
+    if (o != SH_PERM) {
+        p->why = "out of memory";
+        return o;
+    }
+    p->unjudged = true;
+    if (c->on_error == SH_MDEF_REJECT) {
+        size_t l = strnlen(p->why_text, sizeof(p->why_text) - 7);
+        memmove(p->why_text + 6, p->why_text, l);
+        memcpy(p->why_text, "5.6.0 ", 6);
+        p->why_text[l + 6] = 0;
+        p->why = p->why_text;
+        return SH_PERM;
+    }
+    p->why = p->why_text;
+    return SH_TEMP;
+}
 
 static enum sh_outcome decide(const struct sh_milter_conf *c, const struct sh_msg *m,
                               const struct who *who, struct hdr_plan *hp, char *buf,
@@ -528,8 +636,9 @@ enum sh_outcome sh_plan_build(const struct sh_snapshot *s, const struct sh_msg *
     }
     who.relay = d.relay;
     o = decide(c, m, &who, hp, buf, md, &p->why);
-    if (o == SH_FOUND && (o = additions(c, m, env, &who, hp, &adds)) != SH_FOUND)
-        p->why = "out of memory";
+    if (o == SH_FOUND &&
+        (o = additions(c, m, env, &who, hp, &adds, p->why_text, sizeof(p->why_text))) != SH_FOUND)
+        o = unjudged(c, o, p);
     if (o == SH_FOUND && !emit(m, hp, p)) {
         p->why = "out of memory";
         o = SH_TEMP;

@@ -48,7 +48,11 @@ struct sh_edit {
 struct sh_plan {
     struct sh_edit *e;
     size_t n, cap;
-    const char *why; /* static text when the outcome is not SH_FOUND */
+    const char *why; /* static text, or why_text, when the outcome is not SH_FOUND */
+    /* A header the sender rewrite must change cannot be parsed: the message is refused (as
+     * default_action says, but tempfail where it says accept), never passed unrewritten. */
+    bool unjudged;
+    char why_text[300];
 };
 
 /* What the plan needs to know besides the headers. */
@@ -66,7 +70,8 @@ bool sh_msg_add(struct sh_msg *m, const char *name, const char *value);
 
 /* SH_FOUND: P holds the edits (maybe none). SH_PERM: the message must be
  * rejected (oversize, invalid sender). SH_TEMP: internal trouble. P->why says
- * why for both. Callers free P with sh_plan_free() in every case. */
+ * why for both; P->unjudged marks a From or Sender that cannot be parsed. Callers free P with
+ * sh_plan_free() in every case. */
 enum sh_outcome sh_plan_build(const struct sh_snapshot *s, const struct sh_msg *m,
                               const struct sh_msg_env *env, struct sh_plan *p);
 void sh_plan_free(struct sh_plan *p);

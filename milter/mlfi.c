@@ -32,6 +32,7 @@ struct conn {
     bool local;                       /* emulated SMTP: sendmail(1)/pickup, no client */
     bool failed;                      /* connect-time trouble, answered at MAIL */
     bool bad_sender;                  /* MAIL had no usable address: rejected at end of message */
+    bool unjudged;                    /* this message's headers cannot be judged: never accepted */
     char auth_authen[SH_MAX_KEY + 2]; /* one past the rules' bound: see copy_macro() */
     char tls_version[64];
     char sender[SH_MAX_KEY + 3];
@@ -161,7 +162,14 @@ static sfsistat reply(SMFICTX *ctx, const struct conn *c, enum sh_outcome o, con
     case SH_TEMP:
         break;
     }
-    msg_warn("%s: milter: internal error: %s", qid_of(c), why);
+    if (c && c->unjudged) { /* a message, not the milter, is in trouble */
+        char shown[SH_LOG_TEXT_MAX];
+        msg_info("%s: milter: tempfail: %s", qid_of(c),
+                 msg_printable(shown, sizeof(shown), why, strlen(why)));
+        if (def == SH_MDEF_ACCEPT)
+            def = SH_MDEF_TEMPFAIL;
+    } else
+        msg_warn("%s: milter: internal error: %s", qid_of(c), why);
     switch (def) {
     case SH_MDEF_ACCEPT:
         return SMFIS_ACCEPT; /* the operator chose this in default_action */
@@ -412,14 +420,22 @@ static sfsistat mlfi_eom(SMFICTX *ctx)
     env.hostname = default_hostname;
     o = sh_plan_build(c->snap, &c->msg, &env, &plan);
     why = plan.why;
+    c->unjudged = plan.unjudged;
     if (o == SH_FOUND)
         o = apply(ctx, &plan, &why);
     if (o == SH_FOUND && plan.n > 0 && msg_verbose)
         msg_info("%s: milter: %zu header edit(s)", qid_of(c), plan.n);
-    sh_plan_free(&plan);
-    sh_msg_reset(&c->msg);
-    return outcome_reply(ctx, c, o, why ? why : "internal error",
-                         o == SH_PERM ? SH_MR_HEADERS : SH_MR_ERROR, true);
+    {
+        char text[sizeof(plan.why_text)];
+        sfsistat r;
+        snprintf(text, sizeof(text), "%s", why ? why : "internal error"); /* may be plan's */
+        sh_plan_free(&plan);
+        sh_msg_reset(&c->msg);
+        r = outcome_reply(ctx, c, o, text,
+                          o == SH_PERM || c->unjudged ? SH_MR_HEADERS : SH_MR_ERROR, true);
+        c->unjudged = false;
+        return r;
+    }
 }
 
 static sfsistat mlfi_abort(SMFICTX *ctx)

@@ -333,7 +333,7 @@ static void test_rewrite(void)
     ok(plan(s, "alice@verified.example", h2, &p) == SH_FOUND, "plan with Reply-To");
     ok(find_edit(&p, SH_EDIT_ADD, "Reply-To", 0) == NULL, "existing Reply-To kept, none added");
     e = find_edit(&p, SH_EDIT_CHANGE, "From", 0);
-    ok(e && !strcmp(e->value, "<bounce@verified.example>"), "bare From becomes <identity>");
+    ok(e && !strcmp(e->value, "bounce@verified.example"), "bare From becomes the bare identity");
     sh_plan_free(&p);
 
     const char *h3[] = {"From", "bob@example.org", NULL};
