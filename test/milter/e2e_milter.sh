@@ -86,6 +86,37 @@ if sink_has "e2e rewrite"; then
     ok "envelope sender rewritten (maillog)" grep -q "from=<bounce@verified.example>" "$LAB/maillog"
 fi
 
+# Two From headers, one a bare address with an angle-addr in its comment: each From keeps its
+# display name or comment and gets the identity as its addr-spec; both originals in Reply-To.
+msg=$LAB/msg2b.eml
+printf '%s\r\n' "From: vera@verified.example (Carol <carol@evil.example>)" \
+    "From: \"Mallory <m\" <mallory@evil.example>" "To: rcpt@example.net" \
+    "Subject: e2e two from" "Date: Mon, 1 Jan 2024 00:00:00 +0000" "Message-ID: <r2@verified.example>" \
+    "" "body" >"$msg"
+swaks --server "127.0.0.1:$P_SMTPD" --helo lab-client.test --from vera@verified.example \
+    --to rcpt@example.net --data "$msg" --timeout 20 >>"$LAB/swaks.log" 2>&1
+ok "two-From message reaches the sink" lab_wait 30 sink_has "e2e two from"
+if sink_has "e2e two from"; then
+    f=$(sink_file "e2e two from")
+    h=$(sed -e 's/\r$//' "$f")
+    ok "first From: addr-spec replaced, comment kept" \
+        grep -qxF "From: bounce@verified.example (Carol <carol@evil.example>)" <<<"$h"
+    ok "second From: rewritten too, quoted display name kept" \
+        grep -qxF 'From: "Mallory <m" <bounce@verified.example>' <<<"$h"
+    ok "no From left with an original address" bash -c '! grep -E "^From:.*(vera|mallory)@" <<<"$1"' _ "$h"
+    ok "both originals in Reply-To" grep -qF \
+        'Reply-To: vera@verified.example (Carol <carol@evil.example>), "Mallory <m" <mallory@evil.example>' <<<"$h"
+fi
+
+# A From the parser refuses (unterminated comment): tempfailed, nothing reaches the sink.
+msg=$LAB/msg2c.eml
+printf '%s\r\n' "From: vera@verified.example (Carol <carol@evil.example>" "To: rcpt@example.net" \
+    "Subject: e2e bad from" "" "body" >"$msg"
+out=$(swaks --server "127.0.0.1:$P_SMTPD" --helo lab-client.test --from vera@verified.example \
+    --to rcpt@example.net --data "$msg" --timeout 20 2>&1)
+ok "unparsable From: 451 at end of data" grep -q "<\*\* 451 " <<<"$out"
+ok "unparsable From: nothing in the sink" bash -c '! grep -rqF "Subject: e2e bad from" "$1"/sink' _ "$LAB"
+
 # Local submission through sendmail(1): non_smtpd_milters apply too.
 msg=$LAB/msg3.eml
 printf '%s\n' \
