@@ -12,6 +12,8 @@ PACKAGES=(
     # test peers and tools
     openssl miltertest swaks python3 python3-aiosmtpd postfwd sasl2-bin libsasl2-modules
     redis-server ca-certificates procps iproute2
+    # /usr/bin/time (attack-report-caps measures the peak RSS of report with it)
+    time
     # promtool (checks the Prometheus text smarthostctl report --prometheus writes)
     prometheus
     # the format check (.ci/format-check): clang-format 14 on Debian 12

@@ -5,6 +5,8 @@
 set -uo pipefail
 . "${SRCDIR:?}/test/lib/tap.sh"
 ctl=${SMARTHOSTCTL:?}
+# GNU time measures the peak RSS (package "time", test/install-deps.sh installs it).
+[ -x /usr/bin/time ] || tap_skip_all "/usr/bin/time is not installed (package time)"
 tmp=$(mktemp -d) && trap 'rm -rf "$tmp"' EXIT
 
 cat >"$tmp/conf" <<'CONF'

@@ -307,3 +307,26 @@ def exchange(sock, data, done=None):
         pass
     sock.close()
     return buf
+
+
+_user_bin = {}
+
+
+def runnable_by(user, path):
+    """PATH, or a copy USER may execute: a checkout under a 0700 directory (like /root)
+    hides the built binaries from every other user, so they are copied once into a
+    0755 temp directory (removed at exit). None when even that fails."""
+    if subprocess.run(["runuser", "-u", user, "--", "test", "-x", path]).returncode == 0:
+        return path
+    if path in _user_bin:
+        return _user_bin[path]
+    import atexit
+    d = tempfile.mkdtemp(prefix="smarthostd-bin-")
+    atexit.register(shutil.rmtree, d, True)
+    os.chmod(d, 0o755)
+    dst = os.path.join(d, os.path.basename(path))
+    shutil.copy2(path, dst)
+    os.chmod(dst, 0o755)
+    ok = subprocess.run(["runuser", "-u", user, "--", "test", "-x", dst]).returncode == 0
+    _user_bin[path] = dst if ok else None
+    return _user_bin[path]

@@ -23,7 +23,7 @@ policy = {
 def ctl(*args, user=None):
     cmd = [CTL] + list(args)
     if user:
-        cmd = ["runuser", "-u", user, "--"] + cmd
+        cmd = ["runuser", "-u", user, "--", bblib.runnable_by(user, CTL) or CTL] + list(args)
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
     return p.returncode, p.stdout.decode(), p.stderr.decode()
 

@@ -70,7 +70,8 @@ class Follower:
         self.out = os.path.join(tmp, "follow.out")
         cmd = [CTL, "-c", conf, "report", "--follow", "--control", control, log]
         if user:
-            cmd = ["runuser", "-u", user, "-g", "nogroup", "--"] + cmd
+            cmd = ["runuser", "-u", user, "-g", "nogroup", "--",
+                   bblib.runnable_by(user, CTL) or CTL] + cmd[1:]
         with open(self.out, "wb") as o, open(self.err, "wb") as e:
             self.proc = subprocess.Popen(cmd, stdout=o, stderr=e)
         deadline = time.time() + 10
