@@ -67,12 +67,13 @@ if "$PYTHON" -c 'import aiosmtpd' 2>/dev/null; then
     "$PYTHON" "$SRCDIR/test/lib/fake_smarthost.py" --name lit --port "$PORT" --log "$T/smtp.log" \
         --ready "$T/ready" --starttls c.pem k.pem --users users --require-auth 2>fake.err &
     PIDS+=($!)
-    for _ in $(seq 300); do [ -f ready ] && break; sleep 0.1; done
+    wait_for 30 test -f ready || diag "the fake smarthost did not get ready within 30 s"
     out "$C" -c main.conf probe lit
     ok "probe authenticated (so the password was really sent)" grep -q '^auth      ok' all.out
     out "$C" -c main.conf probe file.example # connect fails: 192.0.2.2 is unreachable or slow
 else
-    diag "python3-aiosmtpd missing: probe not exercised"
+    TAP_N=$((TAP_N + 1))
+    echo "ok $TAP_N - probe authenticated (so the password was really sent) # SKIP python3-aiosmtpd is not installed"
 fi
 
 # No 3-character piece of any password in all that output.
