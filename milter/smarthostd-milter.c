@@ -5,12 +5,15 @@
  *
  * Options, configuration lifecycle, signals, pidfile and privileges are the shared
  * daemon skeleton's (core/lifecycle.c); this file supplies libmilter as the service.
- * Signals: libmilter's own signal thread stops the filter on SIGHUP, so smfi_main()
- * runs in a second thread with every signal blocked (blocked before the first load)
- * and the main thread (the one the kernel prefers for process signals) takes them
- * with sigwaitinfo(): SIGHUP reloads (a bad file keeps the old snapshot), SIGTERM and
- * SIGINT stop. The control socket (--control) is served by a util/server.c instance
- * with that one listener and one worker thread, apart from libmilter's threads.
+ * Signals: libmilter's own signal thread sigwaits for SIGHUP, SIGTERM and SIGINT and
+ * stops the filter on any of them, so smfi_main() runs in a second thread with every
+ * signal blocked, started only once the main thread takes the signals with handlers
+ * it never blocks (core/lifecycle.c): the kernel then gives them to the main thread,
+ * where SIGHUP reloads (a bad file keeps the old snapshot) and SIGTERM and SIGINT
+ * stop, and libmilter's thread waits for nothing. If smfi_main() returns unasked the
+ * daemon exits 1, so the unit's Restart=on-failure brings it back. The control socket (--control)
+ * is served by a util/server.c instance with that one listener and one worker thread, apart from
+ * libmilter's threads.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -19,6 +22,7 @@
 #include <netinet/tcp.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,7 +80,8 @@ static void loaded(const struct sh_snapshot *s, bool first)
              s->milter ? s->milter->nrules : 0);
 }
 
-static pthread_t main_thread;
+/* stop() has asked libmilter to stop; smfi_main() has returned (nothing left to ask). */
+static atomic_bool stop_asked, milter_done;
 
 /* libmilter never sets TCP_NODELAY, and its end-of-message answer is several
  * small writes (one per header edit, then the verdict): Nagle holds each
@@ -104,11 +109,15 @@ static void *milter_thread(void *arg)
     int rc;
 
     (void)arg;
+    sh_daemon_wait_serving(); /* libmilter's signal thread starts here */
     rc = smfi_main();
     if (rc != MI_SUCCESS)
         msg_warn("smfi_main failed");
-    /* wake the main thread, which owns shutdown */
-    pthread_kill(main_thread, SIGTERM);
+    else if (!atomic_load(&stop_asked))
+        msg_warn("libmilter stopped unasked (its signal thread took a signal)");
+    atomic_store(&milter_done, true);
+    /* the main thread owns shutdown: unasked, this is a failure (exit 1) */
+    sh_daemon_service_ended();
     return NULL;
 }
 
@@ -204,7 +213,6 @@ static pthread_t milter_tid;
 
 static void start(void)
 {
-    main_thread = pthread_self();
     if (control_srv && !sh_server_start(control_srv))
         msg_fatal("cannot start the control thread");
     if ((errno = pthread_create(&milter_tid, NULL, milter_thread, NULL)) != 0)
@@ -231,10 +239,13 @@ static void stop(void)
     struct timespec until;
     pthread_t tid;
 
-    if ((errno = pthread_create(&tid, NULL, stopper, NULL)) == 0)
-        pthread_detach(tid);
-    else
-        msg_warn("pthread_create: %m");
+    atomic_store(&stop_asked, true);
+    if (!atomic_load(&milter_done)) { /* else libmilter has stopped and cleaned up */
+        if ((errno = pthread_create(&tid, NULL, stopper, NULL)) == 0)
+            pthread_detach(tid);
+        else
+            msg_warn("pthread_create: %m");
+    }
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += STOP_GRACE;
     if (pthread_timedjoin_np(milter_tid, NULL, &until) != 0)

@@ -1,5 +1,7 @@
 /* lifecycle.c - the daemon lifecycle (check, load, reload with status), see lifecycle.h. */
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,7 +31,13 @@ static struct {
 
 static int pid_fd = -1, status_fd = -1; /* the locked pidfile; PIDFILE.status */
 static unsigned long generation;        /* loads judged so far, for PIDFILE.status */
-static volatile sig_atomic_t stop_signal;
+/* Set by the handlers (and by sh_daemon_service_ended), read by the main loop, which
+ * the self-pipe wakes: a flag set just after the loop looked is never slept through. */
+static volatile sig_atomic_t stop_signal, reload_wanted, summary_wanted, service_ended;
+static int wake_pipe[2] = {-1, -1};
+static pthread_mutex_t serving_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t serving_cond = PTHREAD_COND_INITIALIZER;
+static bool serving; /* the main thread takes the signals from here on */
 
 static _Noreturn void usage(const char *prog, int code)
 {
@@ -132,29 +140,84 @@ static _Noreturn void check_config(void)
     exit(0);
 }
 
-static void on_stop(int sig)
+static void wake(void)
 {
-    stop_signal = sig;
+    int saved = errno;
+
+    if (write(wake_pipe[1], "", 1) < 0) { /* full: a wake-up is already pending */
+    }
+    errno = saved;
 }
 
-/* One load, stoppable: SIGTERM/SIGINT unblocked in this thread only (every other thread
- * keeps them blocked), caught without SA_RESTART so a blocking call inside the loader
- * returns EINTR and the load fails instead of hanging. NULL when stopped. */
+/* Only flags and a pipe byte (Postfix master_sig.c): the main loop does the work. */
+static void on_signal(int sig)
+{
+    if (sig == SIGHUP)
+        reload_wanted = 1;
+    else if (sig == SIGUSR1)
+        summary_wanted = 1;
+    else
+        stop_signal = sig;
+    wake();
+}
+
+/* The handlers, installed once; the signals stay blocked until unblock_signals().
+ * SA_NODEFER: a SIGHUP arriving while the handler runs must find the main thread
+ * willing, not blocked, or the kernel hands it to a thread that is waiting for it
+ * (libmilter's signal thread, which stops the milter on SIGHUP). SIGTERM and SIGINT
+ * without SA_RESTART, so a stop interrupts a load stuck in a blocking call. */
+static void install_handlers(void)
+{
+    static const int sigs[] = {SIGHUP, SIGUSR1, SIGTERM, SIGINT};
+
+    if (pipe2(wake_pipe, O_CLOEXEC) < 0 || fcntl(wake_pipe[1], F_SETFL, O_NONBLOCK) < 0)
+        msg_fatal("signal pipe: %m");
+    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+        struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_NODEFER};
+
+        if (sigs[i] == SIGHUP || sigs[i] == SIGUSR1)
+            sa.sa_flags |= SA_RESTART;
+        sigemptyset(&sa.sa_mask);
+        if (sigaction(sigs[i], &sa, NULL) < 0)
+            msg_fatal("sigaction: %m");
+    }
+}
+
+/* In the main thread only; every other thread keeps the mask it was created with. */
+static void set_signals(const sigset_t *sigs, bool take)
+{
+    pthread_sigmask(take ? SIG_UNBLOCK : SIG_BLOCK, sigs, NULL);
+}
+
+void sh_daemon_wait_serving(void)
+{
+    pthread_mutex_lock(&serving_lock);
+    while (!serving)
+        pthread_cond_wait(&serving_cond, &serving_lock);
+    pthread_mutex_unlock(&serving_lock);
+}
+
+static void now_serving(const sigset_t *sigs)
+{
+    set_signals(sigs, true);
+    pthread_mutex_lock(&serving_lock);
+    serving = true;
+    pthread_cond_broadcast(&serving_cond);
+    pthread_mutex_unlock(&serving_lock);
+}
+
+void sh_daemon_service_ended(void)
+{
+    service_ended = 1;
+    wake();
+}
+
+/* One load, in the main thread with the signals taken: a stop makes a blocking call
+ * return EINTR and the load fail instead of hanging. NULL when stopped. */
 static struct sh_snapshot *load(struct sh_error *err)
 {
-    struct sigaction sa = {.sa_handler = on_stop};
-    struct sh_snapshot *s;
-    sigset_t stops;
+    struct sh_snapshot *s = stop_signal ? NULL : sh_config_load(opt.config, err);
 
-    sigemptyset(&stops);
-    sigaddset(&stops, SIGTERM);
-    sigaddset(&stops, SIGINT);
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    pthread_sigmask(SIG_UNBLOCK, &stops, NULL); /* a pending stop is taken here */
-    s = stop_signal ? NULL : sh_config_load(opt.config, err);
-    pthread_sigmask(SIG_BLOCK, &stops, NULL);
     if (stop_signal && s != NULL) {
         sh_snapshot_free(s);
         s = NULL;
@@ -179,6 +242,7 @@ static void reload(void)
     struct sh_error err = {{0}};
     struct sh_snapshot *s;
 
+    reload_wanted = 0; /* a SIGHUP from here on asks for one more load, which sees it */
     sh_notify_reloading();
     s = load(&err);
     if (stop_signal)
@@ -215,12 +279,22 @@ const char *sh_daemon_config(void)
     return opt.config;
 }
 
+/* The service's one-line summary to the log (postfwd's habit). */
+static void summary(void)
+{
+    char line[512] = "stats: none";
+
+    if (svc->summary)
+        svc->summary(line, sizeof(line));
+    msg_info("%s", line);
+}
+
 int sh_daemon_main(int argc, char **argv, const struct sh_service *service)
 {
     struct sh_error err = {{0}};
     struct sh_snapshot *s;
     sigset_t sigs;
-    int sig = 0;
+    int status = 0;
 
     svc = service;
     sh_privs_no_core_dumps(); /* passwords and the vault key live in this process */
@@ -235,10 +309,14 @@ int sh_daemon_main(int argc, char **argv, const struct sh_service *service)
     opt.pidfile = sh_daemon_abspath(opt.pidfile);
     if (!opt.foreground)
         sh_daemon_detach();
+    install_handlers();
     if (opt.pidfile)
         lock_pidfile();
 
-    if ((s = load(&err)) == NULL) {
+    set_signals(&sigs, true); /* no thread yet: a stop interrupts the first load */
+    s = load(&err);
+    set_signals(&sigs, false); /* the service's threads are born with them blocked */
+    if (s == NULL) {
         if (stop_signal)
             goto out;
         msg_fatal("%s", err.text);
@@ -256,30 +334,34 @@ int sh_daemon_main(int argc, char **argv, const struct sh_service *service)
     sh_daemon_ready();
     msg_set_stderr(opt.foreground);
     sh_notify_ready();
+    /* From here on the main thread takes every signal with a handler and never blocks
+     * it, even while it reloads: the kernel gives a process signal to the main thread
+     * whenever it does not block it, so none reaches a thread that sigwaits for it. */
+    now_serving(&sigs);
 
-    while (!stop_signal) {
-        if ((sig = sigwaitinfo(&sigs, NULL)) < 0) {
-            if (errno == EINTR)
-                continue;
-            msg_fatal("sigwaitinfo: %m");
-        }
-        if (sig == SIGHUP)
+    while (!stop_signal && !service_ended) {
+        char buf[64];
+
+        if (reload_wanted)
             reload();
-        else if (sig == SIGUSR1) { /* postfwd's habit: a one-line summary in the log */
-            char line[512] = "stats: none";
-            if (svc->summary)
-                svc->summary(line, sizeof(line));
-            msg_info("%s", line);
-        } else
-            stop_signal = sig;
+        else if (summary_wanted) {
+            summary_wanted = 0;
+            summary();
+        } else if (read(wake_pipe[0], buf, sizeof(buf)) < 0 && errno != EINTR)
+            msg_fatal("signal pipe: %m");
     }
     sh_notify_stopping();
-    msg_info("stopping on signal %d", (int)stop_signal);
+    if (stop_signal)
+        msg_info("stopping on signal %d", (int)stop_signal);
+    else {
+        msg_warn("the service stopped by itself: exiting with status 1");
+        status = 1; /* for Restart=on-failure */
+    }
     svc->stop();
 out:
     if (opt.pidfile) {
         sh_reload_status_unlink(opt.pidfile);
         sh_pidfile_release(opt.pidfile, pid_fd);
     }
-    return 0;
+    return status;
 }

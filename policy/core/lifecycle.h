@@ -12,10 +12,21 @@
  *   -> SIGHUP: reload (new snapshot, swap, keep the old one on error, verdict to
  *      PIDFILE.status) | SIGTERM, SIGINT: stop, remove sockets and pidfile.
  *
- * Loads never block on a file (every file is opened with sh_regfile_open); while one
- * runs, SIGTERM and SIGINT are unblocked in the loading thread with a handler that only
- * records them, so a stop also interrupts a load stuck in a slow open of a file that
- * libconfig reads itself (@include).
+ * Signals: blocked in every thread the service creates; the main thread takes them with
+ * handlers that only set a flag and write a self-pipe byte, and from ready on it never
+ * blocks them, not even while it reloads. Linux gives a process-directed signal to the
+ * main thread whenever that thread does not block it and is not still to take another
+ * one (kernel/signal.c complete_signal), so a signal does not reach a library thread
+ * that sigwaits for it (libmilter's, which stops the milter on SIGHUP and SIGTERM).
+ * A SIGHUP during a reload asks for one more load once this one is judged, so a storm
+ * of them ends with the file as it was at the last one. A service that stops by itself
+ * (libmilter's smfi_main returning unasked: what is left of the window above, a SIGHUP
+ * within microseconds of another signal) makes the daemon exit 1, so a supervisor
+ * restarts it.
+ *
+ * Loads never block on a file (every file is opened with sh_regfile_open); SIGTERM and
+ * SIGINT have no SA_RESTART, so a stop also interrupts a load stuck in a slow open of a
+ * file that libconfig reads itself (@include).
  */
 #ifndef SH_LIFECYCLE_H
 #define SH_LIFECYCLE_H
@@ -51,6 +62,14 @@ struct sh_service {
 
 /* The configuration file's absolute path, once the options are parsed. */
 const char *sh_daemon_config(void);
+
+/* For a service thread: wait until the main thread takes the signals (after start()),
+ * before starting anything that sigwaits for them itself (smfi_main). */
+void sh_daemon_wait_serving(void);
+
+/* For a service thread: the service stopped on its own; the daemon stops and exits 1.
+ * Async-signal-safe. */
+void sh_daemon_service_ended(void);
 
 /* Run the daemon; returns its exit status. */
 int sh_daemon_main(int argc, char **argv, const struct sh_service *svc);

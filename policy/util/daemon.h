@@ -14,7 +14,7 @@
 
 /* The signals a daemon handles (SIGHUP reload, SIGTERM/SIGINT stop, SIGUSR1 summary), blocked in
  * the calling thread so every thread created later inherits the mask; SIGPIPE ignored. Call first
- * thing in main(). SET receives the handled signals for sigwaitinfo(). */
+ * thing in main(). SET receives the handled signals (the main thread unblocks them later). */
 void sh_daemon_block_signals(sigset_t *set);
 
 /* Fork; the parent waits for sh_daemon_ready() in the child and never returns. */
