@@ -28,7 +28,9 @@ int sh_reload_status_open(const char *pidfile)
     status_path(pidfile, path, sizeof(path));
     /* O_NONBLOCK: a FIFO planted here fails (ENXIO) instead of stalling the start */
     fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
-    if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1)) {
+    /* 0644 whatever the umask: smarthostctl reads the verdict, as any user */
+    if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 ||
+                    ((st.st_mode & 07777) != 0644 && fchmod(fd, 0644) < 0))) {
         close(fd);
         errno = EINVAL;
         return -1;

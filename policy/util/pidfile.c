@@ -12,6 +12,8 @@
 #include "pidfile.h"
 #include "regfile.h"
 
+#define SH_PIDFILE_MODE 0644
+
 static bool errf(char *err, size_t errlen, const char *path, const char *what)
 {
     snprintf(err, errlen, "pidfile %s: %s: %s", path, what, strerror(errno));
@@ -77,6 +79,12 @@ int sh_pidfile_acquire(const char *path, uid_t owner, gid_t group, long *holder,
         return errf(err, errlen, path, errno == ELOOP ? "is a symbolic link, refused" : "open"), -1;
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
         snprintf(err, errlen, "pidfile %s: not a regular file with one link, refused", path);
+        close(fd);
+        return -1;
+    }
+    /* 0644 whatever the umask (077 would hide the pid from smarthostctl run as a user) */
+    if ((st.st_mode & 07777) != SH_PIDFILE_MODE && fchmod(fd, SH_PIDFILE_MODE) < 0) {
+        errf(err, errlen, path, "chmod");
         close(fd);
         return -1;
     }
