@@ -72,20 +72,24 @@ def load_table(path):
 
 
 def load_layouts(path):
-    layouts, name, buf = {}, None, []
+    """name -> config text; "@layout NAME nobase" leaves out the base text."""
+    layouts, nobase, name, buf = {}, set(), None, []
     for line in open(path, encoding="utf-8"):
-        m = re.match(r"^@layout\s+(\S+)\s*$", line)
+        m = re.match(r"^@layout\s+(\S+)(\s+nobase)?\s*$", line)
         if m:
             if name:
                 layouts[name] = "".join(buf)
             name, buf = m.group(1), []
+            if m.group(2):
+                nobase.add(name)
         elif name:
             buf.append(line)
     if name:
         layouts[name] = "".join(buf)
     base = layouts.pop("base", "")
-    subst = {k: v for k, v in os.environ.items()}
-    return {k: string.Template(base + v).substitute(subst) for k, v in layouts.items()}
+    subst = dict(os.environ)
+    return {k: string.Template((v if k in nobase else base + v)).substitute(subst)
+            for k, v in layouts.items()}
 
 
 def log_count(path, pattern):

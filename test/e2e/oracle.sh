@@ -5,7 +5,8 @@
 # literal [127.0.0.1] would be local to it, so the relays live on 127.0.0.2), smarthostd
 # (socketmap + policy), smarthostd-milter, and oracle_server.py's recorders:
 #   alpha, beta, gamma  127.0.0.2, STARTTLS + AUTH (their own users): relays
-#   isp                 127.0.0.2, STARTTLS offered, no AUTH: the default relay (tls none)
+#   isp                 127.0.0.2, STARTTLS offered, AUTH in the clear taking any login: the
+#                       default relay (tls none, no credentials: an IP-allowlisted relay)
 #   hostile             127.0.0.2:$P_H, no TLS, AUTH in the clear, takes any login: what a
 #                       direct delivery to [127.0.0.2] meets on the relays' own host
 #   mx                  127.0.0.3:$P_H, STARTTLS, takes any login: a recipient's own server
@@ -54,7 +55,7 @@ lab_start oracle-server.log "$LAB_PY" "$SRCDIR/test/lib/oracle_server.py" \
     --listen "alpha,127.0.0.2,$P_A,starttls,users" \
     --listen "beta,127.0.0.2,$P_B,starttls,users" \
     --listen "gamma,127.0.0.2,$P_G,starttls,users" \
-    --listen "isp,127.0.0.2,$P_I,starttls,none" \
+    --listen "isp,127.0.0.2,$P_I,starttls,any" \
     --listen "hostile,127.0.0.2,$P_H,none,any" \
     --listen "mx,127.0.0.3,$P_H,starttls,any" \
     --listen "lane,127.0.0.4,$P_H,starttls,any" \
