@@ -6,7 +6,6 @@
  */
 #include <ctype.h>
 #include <errno.h>
-#include <libgen.h>
 #include <limits.h>
 #include <malloc.h>
 #include <stdio.h>
@@ -16,6 +15,7 @@
 #include <unistd.h>
 
 #include "config_int.h"
+#include "config_read.h"
 #include "milter_conf.h"
 #include "policy_conf.h"
 #include "regfile.h"
@@ -153,35 +153,12 @@ static bool load_root(struct sh_snapshot *s, const config_setting_t *root,
     return true;
 }
 
+/* Never blocks and opens nothing but regular files: config_read.h. */
 static bool read_file(config_t *cf, const char *path, struct sh_error *err)
 {
-    char dir[PATH_MAX], why[600];
-    int fd;
-
     config_init(cf);
-    /* @include "x.conf" is relative to the including file's directory. */
-    snprintf(dir, sizeof(dir), "%s", path);
-    config_set_include_dir(cf, dirname(dir));
-    /* A FIFO or device here would stall libconfig's blocking fopen(): judge the file
-     * first without blocking (regular files only). libconfig reads it by name, so its
-     * settings carry the file name for FILE:LINE errors. */
-    if ((fd = sh_regfile_open(path, SH_REGFILE_FOLLOW, NULL, why, sizeof(why))) < 0) {
-        snprintf(err->text, sizeof(err->text), "cannot read %.600s", why);
-        config_destroy(cf);
-        return false;
-    }
-    close(fd);
-    if (config_read_file(cf, path) == CONFIG_TRUE)
+    if (sh_conf_read_file(cf, path, err->text, sizeof(err->text)))
         return true;
-    if (config_error_type(cf) == CONFIG_ERR_FILE_IO) {
-        struct stat st;
-        snprintf(err->text, sizeof(err->text), "%s: cannot read: %s", path,
-                 stat(path, &st) == 0 ? "permission denied or unreadable" : strerror(errno));
-    } else {
-        snprintf(err->text, sizeof(err->text), "%s:%d: %s",
-                 config_error_file(cf) ? config_error_file(cf) : path, config_error_line(cf),
-                 config_error_text(cf));
-    }
     config_destroy(cf);
     return false;
 }

@@ -26,7 +26,7 @@
  *
  * Loads never block on a file (every file is opened with sh_regfile_open); SIGTERM and
  * SIGINT have no SA_RESTART, so a stop also interrupts a load stuck in a slow open of a
- * file that libconfig reads itself (@include).
+ * file that might block (the loader reads @include files itself, config_read.h).
  */
 #ifndef SH_LIFECYCLE_H
 #define SH_LIFECYCLE_H

@@ -16,7 +16,6 @@
 #include <getopt.h>
 #include <grp.h>
 #include <pwd.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +26,7 @@
 
 #include "atomicfile.h"
 #include "config.h"
+#include "config_read.h"
 #include "ctl.h"
 #include "ctl_managed.h"
 #include "ctl_usage.h"
@@ -192,15 +192,13 @@ static bool recover(const struct rot_paths *p)
 /* enc: values outside managed.conf would be left under the old key. */
 static bool foreign_values(const struct ctl_managed *m)
 {
-    char dir[PATH_MAX];
+    char why[1024];
     const config_setting_t *creds;
     bool found = false;
     config_t cf;
 
     config_init(&cf);
-    snprintf(dir, sizeof(dir), "%s", m->config);
-    config_set_include_dir(&cf, dirname(dir));
-    if (config_read_file(&cf, m->config) == CONFIG_TRUE &&
+    if (sh_conf_read_file(&cf, m->config, why, sizeof(why)) &&
         (creds = config_lookup(&cf, "credentials")) != NULL) {
         for (int i = 0; i < config_setting_length(creds); i++) {
             const config_setting_t *c = config_setting_get_elem(creds, (unsigned)i);
@@ -280,7 +278,7 @@ static int key_rotate(const struct ctl_ctx *ctx, bool recover_only)
     /* recover() may have renamed managed.conf: edit the current one. */
     config_destroy(&m.cf);
     config_init(&m.cf);
-    if (config_read_file(&m.cf, m.path) != CONFIG_TRUE ||
+    if (!sh_conf_read_file(&m.cf, m.path, why, sizeof(why)) ||
         (m.root = config_lookup(&m.cf, "managed")) == NULL) {
         ctl_err("key rotate: cannot read %s", m.path);
         goto out;

@@ -12,6 +12,7 @@
 
 #include "atomicfile.h"
 #include "config.h"
+#include "config_read.h"
 #include "ctl.h"
 #include "ctl_managed.h"
 #include "snapshot.h"
@@ -49,7 +50,7 @@ char *ctl_managed_text(struct ctl_managed *m, size_t *len)
 /* The main config must @include this file, or writing it would change nothing. */
 static bool check_included(struct ctl_managed *m)
 {
-    char dir[PATH_MAX], a[PATH_MAX], b[PATH_MAX], rel[PATH_MAX + 2];
+    char dir[PATH_MAX], a[PATH_MAX], b[PATH_MAX], rel[PATH_MAX + 2], why[1024];
     const config_setting_t *g;
     const char *src, *idir, *key = NULL;
     config_t cf;
@@ -58,10 +59,8 @@ static bool check_included(struct ctl_managed *m)
     config_init(&cf);
     snprintf(dir, sizeof(dir), "%s", m->config);
     idir = dirname(dir);
-    config_set_include_dir(&cf, idir);
-    if (config_read_file(&cf, m->config) != CONFIG_TRUE) {
-        fprintf(stderr, "%s:%d: %s\n", config_error_file(&cf) ? config_error_file(&cf) : m->config,
-                config_error_line(&cf), config_error_text(&cf));
+    if (!sh_conf_read_file(&cf, m->config, why, sizeof(why))) {
+        fprintf(stderr, "%s\n", why);
         config_destroy(&cf);
         return false;
     }
@@ -69,8 +68,8 @@ static bool check_included(struct ctl_managed *m)
         snprintf(m->vault_key, sizeof(m->vault_key), "%s", key);
     g = config_lookup(&cf, "managed");
     src = g ? config_setting_source_file(g) : NULL;
-    /* libconfig names an included file as written, relative to the include dir
-     * (set above), not to our working directory. */
+    /* An included file is named as written, relative to the main file's directory,
+     * not to our working directory (config_read.h). */
     if (src && src[0] != '/' && snprintf(rel, sizeof(rel), "%s/%s", idir, src) < (int)sizeof(rel))
         src = rel;
     if (src && realpath(src, a) && realpath(m->path, b) && strcmp(a, b) == 0)
@@ -114,7 +113,7 @@ static bool take_lock(struct ctl_managed *m, const char *lock)
 
 bool ctl_managed_open(struct ctl_managed *m, const struct ctl_ctx *ctx)
 {
-    char dir[PATH_MAX], lock[PATH_MAX + 8];
+    char dir[PATH_MAX], lock[PATH_MAX + 8], why[1024];
     struct stat st;
     bool made = false;
 
@@ -133,7 +132,6 @@ bool ctl_managed_open(struct ctl_managed *m, const struct ctl_ctx *ctx)
     }
     if (lstat(m->path, &st) != 0) {
         static const char empty[] = "managed = { };\n";
-        char why[SH_ATOMIC_ERR_MAX];
         if (errno != ENOENT) {
             ctl_err("%s: %s", m->path, strerror(errno));
             return false;
@@ -150,9 +148,8 @@ bool ctl_managed_open(struct ctl_managed *m, const struct ctl_ctx *ctx)
             unlink(m->path);
         return false;
     }
-    if (config_read_file(&m->cf, m->path) != CONFIG_TRUE) {
-        fprintf(stderr, "%s:%d: %s\n", m->path, config_error_line(&m->cf),
-                config_error_text(&m->cf));
+    if (!sh_conf_read_file(&m->cf, m->path, why, sizeof(why))) {
+        fprintf(stderr, "%s\n", why);
         return false;
     }
     if ((m->root = config_lookup(&m->cf, "managed")) == NULL)

@@ -22,4 +22,11 @@
 #define SH_REGFILE_FOLLOW 1
 int sh_regfile_open(const char *path, int flags, struct stat *st, char *err, size_t errlen);
 
+/* The whole of the regular file PATH, opened as sh_regfile_open() does, in a
+ * malloc'd buffer with a NUL after its *LEN bytes; NULL with a message naming PATH
+ * in ERR when it cannot be opened or read, is larger than MAX bytes (even when it
+ * grows while being read), or memory runs out. */
+char *sh_regfile_read(const char *path, int flags, size_t max, size_t *len, char *err,
+                      size_t errlen);
+
 #endif

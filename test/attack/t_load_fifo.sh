@@ -48,6 +48,24 @@ printf '@include "%s"\n' "$T/inc.fifo" >"$T/main-fifo.conf"
 out=$(timeout -k 2 10 "$SMARTHOSTD" -n -c "$T/main-fifo.conf" 2>&1); rc=$?
 is "$rc" 1 "FIFO pulled in by @include: refused, no hang"
 
+# A relative @include (resolved against the main file's directory) of a FIFO: refused by
+# -n and by smarthostctl check, naming file:line and the FIFO, never a hang.
+printf '@include "inc.fifo"\n' >"$T/rel-fifo.conf"
+out=$(timeout -k 2 10 "$SMARTHOSTD" -n -c "$T/rel-fifo.conf" 2>&1); rc=$?
+is "$rc" 1 "FIFO by relative @include: -n answers (exit 1), no hang"
+ok "FIFO by relative @include: the error names file:line and the FIFO" \
+    grep -q "rel-fifo.conf:1: @include \"inc.fifo\": cannot read $T/inc.fifo: is a FIFO" <<<"$out"
+out=$(timeout -k 2 10 "$SMARTHOSTCTL" -c "$T/rel-fifo.conf" check 2>&1); rc=$?
+is "$rc" 1 "FIFO by relative @include: smarthostctl check answers (exit 1), no hang"
+# An absolute @include works (libconfig 1.5 alone would glue it to the include directory).
+printf 'relays = { r = { host = "127.0.0.9"; }; };\n' >"$T/abs.inc"
+printf '@include "%s"\ndefault_relay = "r";\n' "$T/abs.inc" >"$T/abs.conf"
+out=$(timeout -k 2 10 "$SMARTHOSTD" -n -c "$T/abs.conf" 2>&1); rc=$?
+is "$rc" 0 "absolute @include: loaded (configuration OK)"
+printf '@include "%s"\ndefault_relay = "nope";\n' "$T/abs.inc" >"$T/abs-bad.conf"
+out=$(timeout -k 2 10 "$SMARTHOSTD" -n -c "$T/abs-bad.conf" 2>&1)
+ok "absolute @include: a later error keeps its own file:line" grep -q "abs-bad.conf:2: default_relay" <<<"$out"
+
 # Loads cannot block on a file any more; SIGTERM during startup and right after a
 # SIGHUP (a reload in progress) still stops the daemon promptly and cleanly.
 plain='relays = { r = { host = "127.0.0.9"; }; }; default_relay = "r";'
@@ -66,6 +84,18 @@ P=$(lab_free_port)
 "$SMARTHOSTD" -f -c "$T/plain.conf" --socketmap "inet:127.0.0.1:$P" 2>"$T/reload.log" &
 pid=$!; PIDS+=("$pid")
 lab_wait 10 grep -qs "started with" "$T/reload.log" || bail "daemon did not start"
+# a reload that meets a FIFO by relative @include fails at once and keeps serving
+cp "$T/plain.conf" "$T/reload.conf"
+P2=$(lab_free_port)
+"$SMARTHOSTD" -f -c "$T/reload.conf" --socketmap "inet:127.0.0.1:$P2" 2>"$T/reload2.log" &
+pid2=$!; PIDS+=("$pid2")
+lab_wait 10 grep -qs "started with" "$T/reload2.log" || bail "daemon did not start"
+printf '@include "inc.fifo"\n%s\n' "$plain" >"$T/reload.conf"
+kill -HUP "$pid2"
+ok "reload with a FIFO by relative @include: fails at once, previous config kept" \
+    lab_wait 5 grep -qs "reload failed: .*inc.fifo: is a FIFO" "$T/reload2.log"
+kill -TERM "$pid2"
+ok "... and SIGTERM then stops it within 2 s" lab_wait_gone_ok 2 "$pid2"
 kill -HUP "$pid"; kill -TERM "$pid"
 ok "SIGTERM during a reload: stopped within 2 s" lab_wait_gone_ok 2 "$pid"
 wait "$pid"; rc=$?
