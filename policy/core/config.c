@@ -22,6 +22,20 @@
 #include "vault.h"
 
 #define DEFAULT_IMPLICIT_TLS_TRANSPORT "smarthost-smtps"
+#define DEFAULT_SMARTHOST_TRANSPORT    "smarthost"
+
+/* A master.cf service name for the transport setting NAME (letters, digits, - and _). */
+static bool service_name(const config_setting_t *root, const char *name, const char *v,
+                         struct sh_error *err)
+{
+    for (const char *p = v; *p; p++)
+        if (!(isalnum((unsigned char)*p) || *p == '-' || *p == '_') || p - v > 63)
+            return conf_fail(err, config_setting_get_member(root, name),
+                             "must be a master.cf service name (letters, digits, - and _)");
+    if (*v == 0)
+        return conf_fail(err, config_setting_get_member(root, name), "must not be empty");
+    return true;
+}
 
 /* ---- top level ---- */
 
@@ -29,10 +43,12 @@ static bool load_scalars(struct sh_snapshot *s, const config_setting_t *root,
                          const char **vault_key, struct sh_error *err)
 {
     const char *delim = "+", *transport = DEFAULT_IMPLICIT_TLS_TRANSPORT;
+    const char *relayed = DEFAULT_SMARTHOST_TRANSPORT;
 
     s->log_lookups = false;
     if (!conf_string(root, "recipient_delimiter", false, &delim, err) ||
         !conf_string(root, "implicit_tls_transport", false, &transport, err) ||
+        !conf_string(root, "smarthost_transport", false, &relayed, err) ||
         !conf_string(root, "vault_key", false, vault_key, err) ||
         !conf_bool(root, "log_lookups", &s->log_lookups, err))
         return false;
@@ -40,14 +56,24 @@ static bool load_scalars(struct sh_snapshot *s, const config_setting_t *root,
         return conf_fail(err, config_setting_get_member(root, "recipient_delimiter"),
                          "at most 15 characters, none of them '@' or white space");
     strcpy(s->delimiters, delim);
-    for (const char *p = transport; *p; p++)
-        if (!(isalnum((unsigned char)*p) || *p == '-' || *p == '_') || p - transport > 63)
-            return conf_fail(err, config_setting_get_member(root, "implicit_tls_transport"),
-                             "must be a master.cf service name (letters, digits, - and _)");
-    if (*transport == 0)
+    if (!service_name(root, "implicit_tls_transport", transport, err) ||
+        !service_name(root, "smarthost_transport", relayed, err))
+        return false;
+    /* Postfix's own smtp and relay transports must never look credentials up by sender. */
+    if (strcmp(relayed, transport) == 0 || strcmp(relayed, "smtp") == 0 ||
+        strcmp(relayed, "relay") == 0)
+        return conf_fail(err,
+                         config_setting_get_member(root, "smarthost_transport")
+                             ? config_setting_get_member(root, "smarthost_transport")
+                             : config_setting_get_member(root, "implicit_tls_transport"),
+                         "smarthost_transport must be a master.cf service of its own, not smtp, "
+                         "relay or implicit_tls_transport");
+    if (strcmp(transport, "smtp") == 0 || strcmp(transport, "relay") == 0)
         return conf_fail(err, config_setting_get_member(root, "implicit_tls_transport"),
-                         "must not be empty");
+                         "implicit_tls_transport must be a master.cf service of its own, not "
+                         "smtp or relay");
     s->implicit_tls_transport = xstrdup(transport);
+    s->smarthost_transport = xstrdup(relayed);
     return true;
 }
 
@@ -111,6 +137,7 @@ static bool load_root(struct sh_snapshot *s, const config_setting_t *root,
     static const char *const allowed[] = {
         "recipient_delimiter",
         "implicit_tls_transport",
+        "smarthost_transport",
         "log_lookups",
         "default_relay",
         "vault_key",

@@ -289,9 +289,11 @@ bool conf_load_relays(struct sh_snapshot *s, const config_setting_t *group, stru
     return true;
 }
 
-/* sasl_index: for Postfix's host-keyed lookups (after the sender key found
- * nothing, or for the null sender), answer only when every relay at that host
- * agrees, so an IP-allowlisted relay never receives another relay's password. */
+/* sasl_index: for Postfix's nexthop-keyed lookup (a transport without sender-dependent
+ * AUTH, the null sender, or a sender whose own lookup found nothing), answer only when
+ * every relay at that "[host]:port" agrees, so an IP-allowlisted relay never receives
+ * another relay's password. Bare host names are not indexed: a session to that host
+ * for any other mail (a direct delivery to user@[host]) asks them too. */
 static void index_sasl(struct sh_snapshot *s, const char *key, const struct sh_relay *r)
 {
     const struct sh_cred *want = r->cred ? r->cred : &sh_cred_no_auth;
@@ -300,7 +302,7 @@ static void index_sasl(struct sh_snapshot *s, const char *key, const struct sh_r
     if (have != NULL && have != want && have != &sh_cred_no_auth) {
         strmap_update(s->sasl_index, key, (void *)&sh_cred_no_auth);
         snapshot_warn(s,
-                      "relays at %s use different credentials: host-keyed SASL lookups for it "
+                      "relays at %s use different credentials: nexthop-keyed SASL lookups for it "
                       "answer none (sender-keyed lookups are unaffected)",
                       key);
     }
@@ -324,7 +326,6 @@ bool conf_build_relay_indexes(struct sh_snapshot *s, struct sh_error *err)
             return false;
         }
         index_sasl(s, r->nexthop, r);
-        index_sasl(s, r->host, r);
         for (size_t f = 0; f < r->nfailover; f++)
             len += strlen(r->failover[f]->nexthop) + 2;
         r->nexthops = xcalloc(len, 1);

@@ -198,19 +198,14 @@ static bool relays_in_use(const struct sh_snapshot *s)
     return false;
 }
 
-/* Does any relay carry credentials? */
-static bool creds_in_use(const struct sh_snapshot *s)
+/* Is "name:nexthop" T one of our relay transports, the only ones that look credentials
+ * up by sender (smtp_sender_dependent_authentication)? */
+static bool relay_transport(const struct sh_snapshot *s, const char *t)
 {
-    for (size_t i = 0; i < s->nrelays; i++)
-        if (s->relays[i]->cred)
-            return true;
-    return false;
-}
+    size_t n = strcspn(t, ":");
 
-/* Postfix's own smtp(8) transports, which the hookup gives sender-dependent AUTH. */
-static bool default_smtp_transport(const char *t)
-{
-    return strncmp(t, "smtp:", 5) == 0 || strncmp(t, "relay:", 6) == 0;
+    return (strlen(s->smarthost_transport) == n && memcmp(t, s->smarthost_transport, n) == 0) ||
+           (strlen(s->implicit_tls_transport) == n && memcmp(t, s->implicit_tls_transport, n) == 0);
 }
 
 bool conf_load_transports(struct sh_snapshot *s, const config_setting_t *list, struct sh_error *err)
@@ -251,6 +246,14 @@ bool conf_load_transports(struct sh_snapshot *s, const config_setting_t *list, s
             return conf_fail(err, config_setting_get_member(g, "transport"),
                              "\"%.80s\": write transport:nexthop (nexthop may be empty)",
                              transport);
+        /* A lane on a relay transport would hand the sender's relay login to the lane's
+         * server: smtp(8) asks the sasl map by sender first on those transports. */
+        if (relay_transport(s, transport))
+            return conf_fail(err, config_setting_get_member(g, "transport"),
+                             "\"%.80s\": %.*s is the relay transport, which logs in with the "
+                             "sender's relay credentials wherever it delivers; name another "
+                             "transport (smtp, or one of your own)",
+                             transport, (int)strcspn(transport, ":"), transport);
         t = &s->transports[s->ntransports];
         t->key = xstrdup(key);
         t->transport = xstrdup(transport);
@@ -262,15 +265,6 @@ bool conf_load_transports(struct sh_snapshot *s, const config_setting_t *list, s
                       "MX hosts, bypassing every sender's relay (Postfix transport(5)); "
                       "give the lane a nexthop to keep relaying",
                       key, transport);
-        /* smtp_sender_dependent_authentication: smtp(8) offers the sender's relay
-         * password to any server that advertises AUTH, a lane server included. */
-        if (default_smtp_transport(transport) && creds_in_use(s))
-            conf_warn(s, g,
-                      "\"%s\" -> \"%s\": Postfix's %.*s transport offers the sender's relay "
-                      "password to a lane server that advertises AUTH "
-                      "(smtp_sender_dependent_authentication); name a transport of its own "
-                      "(smarthostctl postfix-setup defines it with smtp_sasl_auth_enable=no)",
-                      key, transport, (int)strcspn(transport, ":"), transport);
         if (strmap_put(s->transport_index, key, t) != NULL) {
             free(t->key);
             free(t->transport);

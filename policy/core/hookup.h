@@ -38,9 +38,11 @@ struct sh_hookup_param {
 extern const struct sh_hookup_param sh_hookup_main[];
 extern const size_t sh_hookup_nmain;
 
-/* The implicit-TLS (465) transport in master.cf: "NAME " SH_HOOKUP_SMTPS_FIELDS,
- * then "-o OPT" for each of sh_hookup_smtps_opts (NULL-terminated). */
+/* The relay transports in master.cf: "NAME " SH_HOOKUP_SMTPS_FIELDS, then "-o OPT" for
+ * each of sh_hookup_relay_opts (smarthost_transport) or sh_hookup_smtps_opts (the
+ * implicit-TLS (465) implicit_tls_transport), NULL-terminated. */
 #define SH_HOOKUP_SMTPS_FIELDS "unix - - n - - smtp"
+extern const char *const sh_hookup_relay_opts[];
 extern const char *const sh_hookup_smtps_opts[];
 
 /* The milter's main.cf parameters (etc/postfix-milter.cf), each naming the milter socket. */

@@ -53,8 +53,9 @@ static enum sh_outcome by_sender(const struct sh_snapshot *s, enum sh_map m, con
     case SH_MAP_RELAY:
         return found(a, r->nexthops);
     case SH_MAP_SENDER_TRANSPORT:
-        return r->implicit_tls ? found(a, s->implicit_tls_transport)
-                               : notfound(a, "default transport");
+        /* Relayed mail leaves through our transports only: they alone look credentials
+         * up by sender, so smtp and relay (direct mail, lanes) never do. */
+        return found(a, r->implicit_tls ? s->implicit_tls_transport : s->smarthost_transport);
     case SH_MAP_SASL:
         if (a->decision.cred == NULL)
             return notfound(a, "no credentials for this sender at its relay");
@@ -73,19 +74,22 @@ static bool fold(const char *key, size_t len, char *out)
     return sh_sender_key(key, len, out) >= 0;
 }
 
-static enum sh_outcome sasl_by_host(const struct sh_snapshot *s, const char *key, size_t len,
-                                    struct sh_answer *a)
+/* smtp(8) asks the session's host name, then the nexthop. Only a relay's own
+ * "[host]:port" is answered: a host name is every session on that host (a direct
+ * delivery to user@[relay-ip] included), while the bracketed nexthop with its port
+ * comes only from our relay map or a lane the admin pointed at that relay. */
+static enum sh_outcome sasl_by_nexthop(const struct sh_snapshot *s, const char *key, size_t len,
+                                       struct sh_answer *a)
 {
     char k[SH_MAX_KEY + 1];
     const struct sh_cred *c;
 
     if (!fold(key, len, k))
         return a->why = "invalid key", SH_PERM;
-    c = strmap_get(s->sasl_index, k, strlen(k));
-    if (c == NULL)
-        return notfound(a, "not a relay host");
+    if (k[0] != '[' || (c = strmap_get(s->sasl_index, k, strlen(k))) == NULL)
+        return notfound(a, "not the [host]:port of a relay");
     if (c == &sh_cred_no_auth)
-        return notfound(a, "relay has no credentials (or relays at this host disagree)");
+        return notfound(a, "relay has no credentials (or relays at this nexthop disagree)");
     a->matched = c;
     a->relay = strmap_get(s->tls_index, k, strlen(k)); /* a nexthop key names its relay */
     a->secret = true;
@@ -144,11 +148,13 @@ enum sh_outcome sh_map_lookup(const struct sh_snapshot *s, enum sh_map m, const 
     case SH_MAP_SENDER_TRANSPORT:
         return by_sender(s, m, key, len, a);
     case SH_MAP_SASL:
-        /* Keys arrive as the sender, then the relay host, then [host]:port. */
-        if (len > 0 && key[0] != '[' &&
-            (memchr(key, '@', len) || (len == 2 && !memcmp(key, "<>", 2))))
+        /* smtp_sasl_passwd_lookup: the sender (never the null sender, and only where
+         * smtp_sender_dependent_authentication is on), the host, then the nexthop. */
+        if (sh_null_sender_key(key, len))
+            return notfound(a, "Postfix never looks credentials up by the null sender");
+        if (len > 0 && key[0] != '[' && memchr(key, '@', len))
             return by_sender(s, m, key, len, a);
-        return sasl_by_host(s, key, len, a);
+        return sasl_by_nexthop(s, key, len, a);
     case SH_MAP_TLS:
         return tls_policy(s, key, len, a);
     case SH_MAP_TRANSPORT:
@@ -156,4 +162,32 @@ enum sh_outcome sh_map_lookup(const struct sh_snapshot *s, enum sh_map m, const 
     }
     a->why = "unknown map";
     return SH_PERM;
+}
+
+enum sh_outcome sh_map_sasl_session(const struct sh_snapshot *s, const char *sender,
+                                    bool sender_auth, const char *nexthop, struct sh_answer *a)
+{
+    char host[SH_MAX_KEY + 1];
+    const char *close = nexthop && nexthop[0] == '[' ? strchr(nexthop, ']') : NULL;
+    enum sh_outcome o;
+
+    /* smtp_sasl_passwd_lookup(): the sender, where the transport has sender-dependent
+     * AUTH and the sender is not null; then the session's host; then the nexthop. */
+    if (sender_auth && !sh_null_sender_key(sender, strlen(sender))) {
+        o = sh_map_lookup(s, SH_MAP_SASL, sender, strlen(sender), a);
+        if (o != SH_NOTFOUND)
+            return o;
+    }
+    if (nexthop == NULL) {
+        memset(a, 0, sizeof(*a));
+        return notfound(a, "no nexthop");
+    }
+    if (close && (size_t)(close - nexthop - 1) < sizeof(host)) {
+        memcpy(host, nexthop + 1, (size_t)(close - nexthop - 1));
+        host[close - nexthop - 1] = 0;
+        o = sh_map_lookup(s, SH_MAP_SASL, host, strlen(host), a);
+        if (o != SH_NOTFOUND)
+            return o;
+    }
+    return sh_map_lookup(s, SH_MAP_SASL, nexthop, strlen(nexthop), a);
 }

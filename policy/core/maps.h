@@ -40,4 +40,13 @@ struct sh_answer {
 enum sh_outcome sh_map_lookup(const struct sh_snapshot *s, enum sh_map m, const char *key,
                               size_t len, struct sh_answer *a);
 
+/* The sasl map as smtp(8) asks it for one delivery (smtp/smtp_sasl_glue.c,
+ * smtp_sasl_passwd_lookup): by SENDER first only when SENDER_AUTH (the transport has
+ * smtp_sender_dependent_authentication: our relay transports) and the sender is not
+ * null ("" or "<>"), then by the session's host name, then by NEXTHOP as the delivery
+ * names it ("[host]:port", "[ip]" or a domain; for a "[host]..." nexthop the host is
+ * its bracketed part, else the MX host names, which no answer depends on). */
+enum sh_outcome sh_map_sasl_session(const struct sh_snapshot *s, const char *sender,
+                                    bool sender_auth, const char *nexthop, struct sh_answer *a);
+
 #endif

@@ -17,10 +17,10 @@ static const struct family {
     const char *help;
 } families[] = {
     {"lookups_total", "Socketmap lookups by map and outcome."},
-    {"relay_routes_total", "Relay map answers by the relay they name (direct: no relay)."},
+    {"relay_routes_total",
+     "Relay map decisions by the relay they name (direct: no relay, answered NOTFOUND)."},
     {"credentials_answers_total", "SASL map answers by credentials name (never the secret)."},
-    {"relay_credentials_answers_total",
-     "SASL map answers by the relay they are for ((host key): a bare host lookup)."},
+    {"relay_credentials_answers_total", "SASL map answers by the relay they are for."},
     {"sender_rule_hits_total", "Relay map decisions by the sender rule that matched."},
     {"policy_verdicts_total", "Policy delegation verdicts by reason (none: DUNNO)."},
     {"policy_rule_verdicts_total",
@@ -70,7 +70,6 @@ static void init(void)
         }
     sh_mid.route_direct = reg1("relay_routes_total", "relay", "direct");
     sh_mid.rule_default = reg1("sender_rule_hits_total", "rule", "default");
-    sh_mid.creds_host = reg1("relay_credentials_answers_total", "relay", "(host key)");
     for (int r = 0; r < SH_METRIC_REASONS; r++)
         sh_mid.policy[r] =
             reg1("policy_verdicts_total", "reason", policy_reason_name((enum policy_reason)r));

@@ -42,7 +42,6 @@ struct sh_metric_ids {
     unsigned lookup[SH_MAP_TRANSPORT + 1][SH_PERM + 1];
     unsigned route_direct; /* relay map answers that deliver directly */
     unsigned rule_default; /* sender map decisions by the default relay */
-    unsigned creds_host;   /* sasl map answers to a bare host key (no one relay's) */
     unsigned policy[SH_METRIC_REASONS];
     unsigned milter[SH_MV_COUNT_][SH_MR_COUNT_];
 };

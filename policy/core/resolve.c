@@ -150,11 +150,17 @@ static bool collect(void *ctx, const char *key, size_t len, enum sh_via via)
     return false; /* rules further down may hold the relay or the credentials */
 }
 
+bool sh_null_sender_key(const char *key, size_t len)
+{
+    return len == 0 || (len == 2 && memcmp(key, "<>", 2) == 0) ||
+           (len == 4 && memcmp(key, "\"<>\"", 4) == 0);
+}
+
 static void walk(const struct sh_snapshot *s, const char *key, size_t klen, struct try_ctx *t)
 {
     t->s = s;
     t->n = 0;
-    if (klen == 0 || strcmp(key, "<>") == 0)
+    if (sh_null_sender_key(key, klen))
         collect(t, "<>", 2, SH_VIA_NULL_SENDER);
     else
         sh_sender_walk(key, klen, s->delimiters, collect, t);
@@ -199,7 +205,8 @@ enum sh_outcome sh_resolve_sender(const struct sh_snapshot *s, const char *sende
 
     if ((klen = sh_sender_key(sender, len, key)) < 0)
         return SH_PERM;
-    /* Postfix sends empty_address_relayhost_maps_lookup_key ("<>") for the null sender. */
+    /* For the null sender Postfix sends empty_address_relayhost_maps_lookup_key ("<>"),
+     * quoted first ("\"<>\""), then as is: sh_null_sender_key. */
     walk(s, key, (size_t)klen, &t);
     decide_relay(s, &t, d);
     d->cred = NULL;

@@ -40,6 +40,14 @@ struct sh_decision {
  * contains bytes that no address has (NUL, control characters). */
 int sh_sender_key(const char *sender, size_t len, char *key);
 
+/* Is KEY one Postfix sends for the null sender? trivial-rewrite asks the sender maps
+ * with empty_address_relayhost_maps_lookup_key / empty_address_default_transport_maps_
+ * lookup_key (both "<>" by default) through mail_addr_find(), which queries the quoted
+ * external form first ("\"<>\"": '<' and '>' are specials) and the bare "<>" only
+ * when that is not found (global/mail_addr_find.c, MA_FORM_EXTERNAL_FIRST). The empty
+ * key is ours (route, the control socket). */
+bool sh_null_sender_key(const char *key, size_t len);
+
 /* Parse a configured sender pattern (user@domain, @domain, @.domain, <>) into
  * its normalized KEY (SH_MAX_KEY+1 bytes) and kind; false with *why set. */
 bool sh_sender_pattern(const char *in, char *key, enum sh_rule_kind *kind, const char **why);

@@ -81,6 +81,7 @@ void sh_snapshot_free(struct sh_snapshot *s)
         free(s->files[i]);
     free(s->files);
     free(s->implicit_tls_transport);
+    free(s->smarthost_transport);
     free(s->path);
     sh_policy_conf_free(s->policy);
     sh_milter_conf_free(s->milter);

@@ -104,6 +104,8 @@ struct sh_snapshot {
 
     char delimiters[16];          /* recipient_delimiter characters, e.g. "+" */
     char *implicit_tls_transport; /* master.cf transport for 465 relays */
+    char *smarthost_transport;    /* master.cf transport for the other relays: the only
+                                   * smtp(8) with sender-dependent AUTH (README "Security") */
     bool log_lookups;
 
     struct sh_cred **creds;
@@ -122,7 +124,7 @@ struct sh_snapshot {
     struct strmap *transport_index; /* key -> struct sh_transport_rule */
 
     struct strmap *tls_index;  /* "[host]:port" -> struct sh_relay */
-    struct strmap *sasl_index; /* "host" and "[host]:port" -> struct sh_cred or NULL when no AUTH */
+    struct strmap *sasl_index; /* "[host]:port" -> struct sh_cred, or sh_cred_no_auth */
 
     char **warnings; /* non-fatal findings, printed by check and logged at load */
     size_t nwarnings;

@@ -51,6 +51,17 @@ const char *ctl_pf_transport(const char *path, char *buf, size_t cap)
     return buf;
 }
 
+const char *ctl_pf_relay_transport(const char *path, char *buf, size_t cap)
+{
+    struct sh_error err;
+    struct sh_snapshot *s = sh_config_load(path, &err);
+
+    snprintf(buf, cap, "%s", s ? s->smarthost_transport : "smarthost");
+    if (s)
+        sh_snapshot_free(s);
+    return buf;
+}
+
 void ctl_postfix_conf_usage(FILE *out)
 {
     fprintf(out, "usage: smarthostctl [-c FILE] postfix-conf "
@@ -62,7 +73,7 @@ int ctl_postfix_conf(struct ctl_ctx *ctx, int argc, char **argv)
 {
     const char *addr = argc > 1 ? argv[1] : SH_HOOKUP_SOCKETMAP;
     const char *queue = argc > 2 ? argv[2] : SH_HOOKUP_QUEUE_DIRECTORY;
-    char rel[512], value[600], transport[128];
+    char rel[512], value[600], transport[128], relayed[128];
     const char *map;
 
     if (argc > 3) {
@@ -76,7 +87,14 @@ int ctl_postfix_conf(struct ctl_ctx *ctx, int argc, char **argv)
         const char *v = ctl_pf_value(&sh_hookup_main[i], map, value, sizeof(value));
         printf("%s =%s%s\n", sh_hookup_main[i].name, *v ? " " : "", v);
     }
-    printf("\n# master.cf: the implicit-TLS (port 465) transport\n%s " SH_HOOKUP_SMTPS_FIELDS "\n",
+    ctl_pf_relay_transport(ctx->config_path, relayed, sizeof(relayed));
+    printf("\n# master.cf: the relay transport (sender-dependent AUTH here only)\n"
+           "%s " SH_HOOKUP_SMTPS_FIELDS "\n",
+           relayed);
+    for (size_t i = 0; sh_hookup_relay_opts[i]; i++)
+        printf("  -o %s\n", sh_hookup_relay_opts[i]);
+    printf("\n# master.cf: the implicit-TLS (port 465) relay transport\n%s " SH_HOOKUP_SMTPS_FIELDS
+           "\n",
            transport);
     for (size_t i = 0; sh_hookup_smtps_opts[i]; i++)
         printf("  -o %s\n", sh_hookup_smtps_opts[i]);
@@ -106,7 +124,7 @@ int ctl_defaults(struct ctl_ctx *ctx, int argc, char **argv)
         {"milter_pidfile", SH_HOOKUP_MILTER_PIDFILE},
         {"setup_state", SH_HOOKUP_SETUP_STATE},
     };
-    char rel[512], value[600], transport[128];
+    char rel[512], value[600], transport[128], relayed[128];
     const char *map;
 
     (void)argv;
@@ -131,6 +149,11 @@ int ctl_defaults(struct ctl_ctx *ctx, int argc, char **argv)
     for (size_t i = 0; sh_hookup_milter_params[i]; i++)
         printf("milter.cf %s = %s\n", sh_hookup_milter_params[i],
                ctl_pf_relative(SH_HOOKUP_MILTER, SH_HOOKUP_QUEUE_DIRECTORY, rel, sizeof(rel)));
+    ctl_pf_relay_transport(ctx->config_path, relayed, sizeof(relayed));
+    printf("master.cf %s " SH_HOOKUP_SMTPS_FIELDS, relayed);
+    for (size_t i = 0; sh_hookup_relay_opts[i]; i++)
+        printf(" -o %s", sh_hookup_relay_opts[i]);
+    printf("\n");
     ctl_pf_transport(ctx->config_path, transport, sizeof(transport));
     printf("master.cf %s " SH_HOOKUP_SMTPS_FIELDS, transport);
     for (size_t i = 0; sh_hookup_smtps_opts[i]; i++)

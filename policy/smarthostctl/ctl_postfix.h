@@ -19,5 +19,7 @@ const char *ctl_pf_value(const struct sh_hookup_param *p, const char *map_addr, 
 /* The implicit-TLS transport's name from the config at PATH, or the default
  * (with a warning on stderr) when it does not load. */
 const char *ctl_pf_transport(const char *path, char *buf, size_t cap);
+/* The same for the relay transport (smarthost_transport), silently. */
+const char *ctl_pf_relay_transport(const char *path, char *buf, size_t cap);
 
 #endif

@@ -107,7 +107,6 @@ int ctl_route(struct ctl_ctx *ctx, int argc, char **argv)
         return ctl_usage_err("sender \"%.80s\": not an address the daemon would look up", sender);
     }
     sh_map_lookup(s, SH_MAP_SENDER_TRANSPORT, sender, strlen(sender), &st);
-    sh_map_lookup(s, SH_MAP_SASL, sender, strlen(sender), &sasl);
     printf("sender=%s\n", sender);
     print_rule(&relay.decision, s);
     nexthop = relay.value;
@@ -145,19 +144,22 @@ int ctl_route(struct ctl_ctx *ctx, int argc, char **argv)
     } else {
         printf("tls=default\n"); /* smtp_tls_security_level decides */
     }
+    /* What smtp(8) gets on this delivery: our relay transport asks by sender first (not
+     * for the null sender), a lane's or the direct transport by nexthop only. */
+    if (nexthop && nexthop == relay.value)
+        sh_map_sasl_session(s, sender, true, relay.decision.relay->nexthop, &sasl);
+    else
+        sh_map_sasl_session(s, sender, false, nexthop == domain ? NULL : nexthop, &sasl);
     if (sasl.value) {
         const struct sh_cred *c = sasl.matched;
         printf("sasl_user=%s\nsasl_password=%s\n", c->user, ctl_secret_describe(c, secret));
+        printf("sasl_key=%s\n", sasl.has_decision ? "sender" : "nexthop");
         if (sasl.decision.cred_rule) /* the sender pattern's own, at this relay */
             printf("sasl_rule=%s\n", sasl.decision.cred_rule->key);
         print_origin("sasl_origin", &c->origin, "RELAY_USER");
     } else {
         printf("sasl_user=none\nsasl_password=none\n");
     }
-    if (sasl.value && nexthop != relay.value)
-        printf("warning=Postfix looks up these credentials by sender and offers them to the lane's "
-               "server if it advertises AUTH; set -o smtp_sasl_auth_enable=no on the lane "
-               "transport unless its nexthop is your relay\n");
     sh_policy_explain(s, sender, stdout); /* the SMTP-time rules for this sender */
     sh_snapshot_free(s);
     return CTL_OK;

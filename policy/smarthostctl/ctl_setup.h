@@ -8,7 +8,7 @@
 #include "ctl_postfix.h"
 
 #define MAX_PARAMS  24
-#define MAX_MASTER  17            /* the 465 transport and up to 16 lane transports */
+#define MAX_MASTER  18            /* the two relay transports and up to 16 lane transports */
 #define MAX_VALUE   8192          /* one main.cf value we save or set */
 #define MAX_CF_TEXT (1024 * 1024) /* main.cf or master.cf kept whole in the state */
 

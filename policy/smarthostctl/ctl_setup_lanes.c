@@ -1,13 +1,14 @@
 /* ctl_setup_lanes.c - master.cf transports for the config's lanes, never offering a sender's
  * password.
  *
- * With smtp_sender_dependent_authentication = yes (the hookup), Postfix's smtp(8)
- * looks the SENDER up in smtp_sasl_password_maps first and offers the answer to
- * whatever server it is connected to, once that server advertises AUTH. A lane
- * sends mail to its own nexthop, so a lane server would be handed the password of
- * the sender's relay. A lane transport defined here turns that off: AUTH off for a
- * lane server, or (when every nexthop of the lane is one of our relays) credentials
- * looked up by nexthop only, which smarthostd answers with that relay's own.
+ * Where smtp_sender_dependent_authentication is on (the hookup turns it on for the relay
+ * transports only), Postfix's smtp(8) looks the SENDER up in smtp_sasl_password_maps
+ * first and offers the answer to whatever server it is connected to, once that server
+ * advertises AUTH. A lane sends mail to its own nexthop, so a lane server would be
+ * handed the password of the sender's relay. A lane transport defined here keeps it
+ * off even if main.cf turns it on: AUTH off for a lane server, or (when every nexthop
+ * of the lane is one of our relays) credentials looked up by nexthop only, which
+ * smarthostd answers with that relay's own.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,8 +56,9 @@ static bool all_to_relays(const struct sh_snapshot *snap, const char *name)
     return true;
 }
 
-/* master.cf's entry NAME/unix, judged: true when it is not an smtp(8) client or
- * has sender-dependent AUTH turned off. *EXISTS false when there is none. */
+/* master.cf's entry NAME/unix, judged: true when it is not an smtp(8) client, or has
+ * AUTH off, or does not turn sender-dependent AUTH on (main.cf has it off: the hookup).
+ * *EXISTS false when there is none. */
 static bool judge_existing(const struct setup *s, const char *name, bool *exists)
 {
     char service[MAX_NAME + 8], *out = NULL, cmd[64] = "";
@@ -76,7 +78,7 @@ static bool judge_existing(const struct setup *s, const char *name, bool *exists
     /* name type private unpriv chroot wakeup maxproc command args... */
     sscanf(out, "%*s %*s %*s %*s %*s %*s %*s %63s", cmd);
     safe = strcmp(cmd, "smtp") != 0 || strstr(out, "smtp_sasl_auth_enable=no") != NULL ||
-           strstr(out, "smtp_sender_dependent_authentication=no") != NULL;
+           strstr(out, "smtp_sender_dependent_authentication=yes") == NULL;
     free(out);
     return safe;
 }
@@ -93,7 +95,8 @@ bool setup_lanes(struct setup *s, const struct sh_snapshot *snap)
         }
         for (size_t j = 0; j < i && !dup; j++)
             dup = lane_name(snap->transports[j].transport, seen) && strcmp(seen, name) == 0;
-        if (dup || strcmp(name, snap->implicit_tls_transport) == 0)
+        if (dup || strcmp(name, snap->implicit_tls_transport) == 0 ||
+            strcmp(name, snap->smarthost_transport) == 0)
             continue;
         if (judge_existing(s, name, &exists)) {
             printf("master.cf %s/unix    (kept: the admin's; no sender password goes to its "

@@ -455,7 +455,8 @@ bool setup_plan(struct setup *s, const char *config_path)
             s->p[i].old = tmp.p[i - first].old;
     }
     drop_unchanged(s);
-    if (!setup_master_entry(s, snap->implicit_tls_transport, sh_hookup_smtps_opts) ||
+    if (!setup_master_entry(s, snap->smarthost_transport, sh_hookup_relay_opts) ||
+        !setup_master_entry(s, snap->implicit_tls_transport, sh_hookup_smtps_opts) ||
         !setup_lanes(s, snap))
         goto out;
     ok = true;

@@ -20,7 +20,9 @@ static void route(FILE *out, const struct sh_snapshot *s, const char *sender)
     struct sh_answer a = {0}, t = {0}, sa = {0};
     enum sh_outcome o = sh_map_lookup(s, SH_MAP_RELAY, sender, strlen(sender), &a);
     enum sh_outcome ot = sh_map_lookup(s, SH_MAP_SENDER_TRANSPORT, sender, strlen(sender), &t);
-    enum sh_outcome os = sh_map_lookup(s, SH_MAP_SASL, sender, strlen(sender), &sa);
+    const struct sh_relay *r = a.has_decision ? a.decision.relay : NULL;
+    /* smtp(8) on our relay transport: by sender (never the null sender), then nexthop. */
+    enum sh_outcome os = sh_map_sasl_session(s, sender, true, r ? r->nexthop : NULL, &sa);
 
     fprintf(out, "sender=%s\n", sender);
     fprintf(out, "relay_map=%s %s\n", sh_outcome_name(o),

@@ -176,23 +176,28 @@ static bool sasl_peer_ok(struct sh_conn *c)
     return false;
 }
 
-/* The lookup counters: per map and outcome; for the relay map the relay and the
- * sender rule that decided; for the sasl map the credentials answered and their relay. */
-static void count(enum sh_map m, enum sh_outcome o, const struct sh_answer *a)
+/* The lookup counters: per map and outcome; for the relay map the relay (or direct)
+ * and the sender rule that decided; for the sasl map the credentials answered and
+ * their relay. A direct route is a decision too, answered NOTFOUND. */
+static void count(enum sh_map m, enum sh_outcome o, const char *key, size_t len,
+                  const struct sh_answer *a)
 {
     sh_ctr_inc(sh_mid.lookup[m][o]);
-    if (o != SH_FOUND)
-        return;
-    if (m == SH_MAP_RELAY && a->has_decision) {
+    if (m == SH_MAP_RELAY && a->has_decision && (o == SH_FOUND || o == SH_NOTFOUND)) {
         const struct sh_decision *d = &a->decision;
+        /* mail_addr_find() asks the quoted form of an address first ("\"<>\"",
+         * "\"a b\"@x") and the unquoted one when that is not found: count the
+         * decision once, at the lookup Postfix acts on. */
+        if (o == SH_NOTFOUND && memchr(key, '"', len))
+            return;
         sh_ctr_inc(d->relay ? d->relay->ctr_routes : sh_mid.route_direct);
         if (d->rule)
             sh_metrics_rule_hit(d->rule);
         else if (d->via == SH_VIA_DEFAULT)
             sh_ctr_inc(sh_mid.rule_default);
-    } else if (m == SH_MAP_SASL && a->matched) {
+    } else if (m == SH_MAP_SASL && o == SH_FOUND && a->matched && a->relay) {
         sh_ctr_inc(((const struct sh_cred *)a->matched)->ctr_answers);
-        sh_ctr_inc(a->relay ? a->relay->ctr_creds : sh_mid.creds_host);
+        sh_ctr_inc(a->relay->ctr_creds);
     }
 }
 
@@ -229,7 +234,7 @@ bool sockmap_answer(struct sh_conn *c, const struct sh_snapshot *s, const char *
     key[r.key_len] = 0;
     memset(&a, 0, sizeof(a));
     o = sh_map_lookup(s, (enum sh_map)m, key, r.key_len, &a);
-    count((enum sh_map)m, o, &a);
+    count((enum sh_map)m, o, key, r.key_len, &a);
     if (s->log_lookups)
         log_lookup(s, (enum sh_map)m, key, r.key_len, o, &a);
     return reply(c, o, o == SH_FOUND ? a.value : a.why);

@@ -83,7 +83,7 @@ try:
 
     # Pipelined requests in one write: answered in order.
     s = d.connect()
-    s.sendall(netstring("relay alice@example.com") + netstring("sasl smtp.mailgun.org")
+    s.sendall(netstring("relay alice@example.com") + netstring("sasl [smtp.mailgun.org]:587")
               + netstring("tls [nowhere.example]:25") + netstring("relay x@internal.example"))
     got = [read_netstring(s) for _ in range(4)]
     t.eq(got, [MAILGUN, "OK postmaster@mg.example.com:mg-secret-1", "NOTFOUND ", "NOTFOUND "],

@@ -23,11 +23,15 @@ try:
         ("relay", "someone@other.org", 0, "[relay.isp.example]:25"),  # default relay
         ("relay", "<>", 0, "[relay.isp.example]:25"),            # null sender
         ("sender_transport", "billing@example.com", 0, "smarthost-smtps"),  # implicit_tls relay
-        ("sender_transport", "alice@example.com", 1, ""),        # default transport
+        ("sender_transport", "alice@example.com", 0, "smarthost"),  # the relay transport
+        ("sender_transport", "x@internal.example", 1, ""),       # direct: default transport
+        ("relay", '"<>"', 0, "[relay.isp.example]:25"),          # null sender, quoted first
         ("sasl", "alice@example.com", 0, "postmaster@mg.example.com:mg-secret-1"),  # by sender
         ("sasl", "billing@example.com", 0, "AKIAEXAMPLE:ses-secret-2"),
         ("sasl", "someone@other.org", 1, ""),                    # relay without credentials
-        ("sasl", "smtp.mailgun.org", 0, "postmaster@mg.example.com:mg-secret-1"),  # by host
+        ("sasl", "smtp.mailgun.org", 1, ""),                     # a bare host: never
+        ("sasl", "[smtp.mailgun.org]", 1, ""),                   # direct to user@[host]: never
+        ("sasl", "<>", 1, ""),                                   # never asked by null sender
         ("sasl", "[smtp.mailgun.org]:587", 0, "postmaster@mg.example.com:mg-secret-1"),  # [host]:port
         ("sasl", "unknown.example.net", 1, ""),
         ("tls", "[smtp.mailgun.org]:587", 0, "secure match=nexthop:dot-nexthop"),

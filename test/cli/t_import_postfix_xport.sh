@@ -73,11 +73,11 @@ is "$(route a@wrap.test)" \
     "relay=[smtp.wrap.test]:465, [backup-tls.isp.test]:465 transport=smarthost-smtps tls=encrypt sasl_user=none " \
     "@wrap.test: smtps: without nexthop -> the relay map's nexthop, implicit TLS, the transport's tls level"
 is "$(route carol@d1.test)" \
-    "relay=[smtp.d1.test]:587, [backup.isp.test]:587 transport=default tls=encrypt sasl_user=d1-user " \
+    "relay=[smtp.d1.test]:587, [backup.isp.test]:587 transport=smarthost tls=encrypt sasl_user=d1-user " \
     "carol@d1.test: DUNNO -> default_transport, the relay map's nexthop, main.cf's fallback"
 is "$(route carol+x@d1.test)" "$(route carol@d1.test)" "carol+x@d1.test routes as carol@d1.test"
 is "$(route other@unmatched.test)" \
-    "relay=[relay.isp.test]:587, [backup.isp.test]:587 transport=default tls=encrypt sasl_user=isp-user " \
+    "relay=[relay.isp.test]:587, [backup.isp.test]:587 transport=smarthost tls=encrypt sasl_user=isp-user " \
     "unmatched sender: relayhost, failover with the same host login"
 is "$("$BUILDDIR/test/cli/dump_creds" main.conf | awk '{print $3}' | sort | tr '\n' ' ')" \
     "pw1 pw2 pw3 " "failover relays share their route's credentials (no copies)"

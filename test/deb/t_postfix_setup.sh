@@ -62,7 +62,8 @@ is "$(lab_postconf -nh sender_dependent_default_transport_maps)" "$m:sender_tran
 is "$(lab_postconf -nh smtp_sasl_password_maps)" "$m:sasl" "sasl map"
 is "$(lab_postconf -nh smtp_tls_policy_maps transport_maps | tr '\n' ' ')" "$m:tls $m:transport " "tls and transport maps"
 is "$(lab_postconf -nh smtp_sasl_auth_enable smtp_sender_dependent_authentication smtp_sasl_security_options smtp_sasl_tls_security_options | tr '\n' ' ')" \
-   "yes yes noanonymous noanonymous " "SASL: enabled, sender dependent, noanonymous"
+   "yes no noanonymous, noplaintext noanonymous " \
+   "SASL: enabled, not sender dependent (but in the relay transports), no plaintext login without TLS"
 is "$(lab_postconf -nh relayhost)" "" "relayhost emptied (smarthostd decides)"
 is "$(lab_postconf -nh smtpd_recipient_restrictions)" \
    "check_policy_service unix:smarthostd/policy, permit_mynetworks, reject_unauth_destination" \
@@ -73,8 +74,11 @@ milter='{ unix:smarthostd/milter, default_action=tempfail }'
 is "$(lab_postconf -nh smtpd_milters non_smtpd_milters | tr '\n' ' ')" "$milter $milter " \
    "our milter in both lists, tempfail as its own default action"
 is "$(lab_postconf -n milter_default_action)" "" "milter_default_action untouched"
+is "$(lab_postconf -M smarthost/unix | tr -s ' ')" \
+   "smarthost unix - - n - - smtp -o smtp_sender_dependent_authentication=yes -o smtp_fallback_relay=" \
+   "the relay transport in master.cf, sender-dependent AUTH there only"
 is "$(lab_postconf -M smarthost-smtps/unix | tr -s ' ')" \
-   "smarthost-smtps unix - - n - - smtp -o smtp_tls_wrappermode=yes -o smtp_tls_security_level=encrypt" \
+   "smarthost-smtps unix - - n - - smtp -o smtp_tls_wrappermode=yes -o smtp_tls_security_level=encrypt -o smtp_sender_dependent_authentication=yes -o smtp_fallback_relay=" \
    "the 465 transport in master.cf"
 cp -p "$LAB/etc/main.cf" "$LAB/main.cf.applied"
 cp -p "$LAB/etc/master.cf" "$LAB/master.cf.applied"

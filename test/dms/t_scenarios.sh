@@ -97,11 +97,11 @@ add-auth domain1.com mailgun-user
 add-domain domain2.com smtp.sendgrid.net 2525
 add-auth domain2.com sendgrid-user
 exclude-domain domain3.com'
-EXPECT='a@domain1.com [smtp.mailgun.org]:587 mailgun-user encrypt default
-b+tag@domain1.com [smtp.mailgun.org]:587 mailgun-user encrypt default
-c@domain2.com [smtp.sendgrid.net]:2525 sendgrid-user encrypt default
+EXPECT='a@domain1.com [smtp.mailgun.org]:587 mailgun-user encrypt smarthost
+b+tag@domain1.com [smtp.mailgun.org]:587 mailgun-user encrypt smarthost
+c@domain2.com [smtp.sendgrid.net]:2525 sendgrid-user encrypt smarthost
 d@domain3.com direct none - default
-e@other.org [email-smtp.us-west-2.amazonaws.com]:2587 aws-user encrypt default'
+e@other.org [email-smtp.us-west-2.amazonaws.com]:2587 aws-user encrypt smarthost'
 scenario docs
 
 # --- mail_with_relays.bats: RELAY_HOST/PORT/USER/PASSWORD, a relay map line, an opt-out
@@ -117,9 +117,9 @@ default-auth smtp_user
 add-domain domaintwo.tld other.relay.com 587
 add-auth domaintwo.tld smtp_user_2
 exclude-domain domainthree.tld'
-EXPECT='user1@domainone.tld [default.relay.com]:2525 smtp_user encrypt default
-x@domain1.tld [default.relay.com]:2525 smtp_user encrypt default
-user2@domaintwo.tld [other.relay.com]:587 smtp_user_2 encrypt default
+EXPECT='user1@domainone.tld [default.relay.com]:2525 smtp_user encrypt smarthost
+x@domain1.tld [default.relay.com]:2525 smtp_user encrypt smarthost
+user2@domaintwo.tld [other.relay.com]:587 smtp_user_2 encrypt smarthost
 user3@domainthree.tld direct none - default'
 scenario mail_with_relays
 
@@ -127,7 +127,7 @@ scenario mail_with_relays
 ENV=(DEFAULT_RELAY_HOST=default.relay.host.invalid:25)
 WARN='has no [brackets]'
 CLI='default default.relay.host.invalid 25'
-EXPECT='a@example.test [default.relay.host.invalid]:25 none may default'
+EXPECT='a@example.test [default.relay.host.invalid]:25 none may smarthost'
 scenario default_relay_host
 
 # --- the docs' advice: RELAY_HOST only, per-domain logins in postfix-sasl-password.cf
@@ -138,9 +138,9 @@ ENV=(RELAY_HOST=smtp.mg.test RELAY_PORT=587)
 CLI='default smtp.mg.test 587
 add-auth a.test a-user
 add-auth b.test b-user'
-EXPECT='x@a.test [smtp.mg.test]:587 a-user encrypt default
-x@b.test [smtp.mg.test]:587 b-user encrypt default
-x@c.test [smtp.mg.test]:587 none encrypt default'
+EXPECT='x@a.test [smtp.mg.test]:587 a-user encrypt smarthost
+x@b.test [smtp.mg.test]:587 b-user encrypt smarthost
+x@c.test [smtp.mg.test]:587 none encrypt smarthost'
 scenario env_default_domain_logins
 
 # --- two domains on one relay host through the relay map, each with its own login
@@ -155,9 +155,9 @@ add-domain b.test smtp.mg.test 587
 add-domain c.test smtp.mg.test 587
 add-auth a.test a-user
 add-auth b.test b-user'
-EXPECT='x@a.test [smtp.mg.test]:587 a-user encrypt default
-x@b.test [smtp.mg.test]:587 b-user encrypt default
-x@c.test [smtp.mg.test]:587 none encrypt default
+EXPECT='x@a.test [smtp.mg.test]:587 a-user encrypt smarthost
+x@b.test [smtp.mg.test]:587 b-user encrypt smarthost
+x@c.test [smtp.mg.test]:587 none encrypt smarthost
 x@d.test direct none - default'
 scenario shared_host
 
@@ -173,10 +173,10 @@ add-auth domain1.test d1-user
 add-domain boss@domain1.test vip.relay.test 587
 add-auth boss@domain1.test boss-user
 add-auth user2@domain1.test u2-user'
-EXPECT='boss@domain1.test [vip.relay.test]:587 boss-user encrypt default
-boss+news@domain1.test [vip.relay.test]:587 boss-user encrypt default
-a@domain1.test [smtp.relay.test]:587 d1-user encrypt default
-user2@domain1.test [smtp.relay.test]:587 u2-user encrypt default'
+EXPECT='boss@domain1.test [vip.relay.test]:587 boss-user encrypt smarthost
+boss+news@domain1.test [vip.relay.test]:587 boss-user encrypt smarthost
+a@domain1.test [smtp.relay.test]:587 d1-user encrypt smarthost
+user2@domain1.test [smtp.relay.test]:587 u2-user encrypt smarthost'
 scenario address_keys
 
 # --- an opt-out with credentials for the same domain; a host key without brackets
@@ -186,8 +186,8 @@ SASL='@out.test out-user:pw-out-user
 smtp.h.test h-user:pw-h-user'
 ENV=(RELAY_HOST=relay.test)
 EXPECT='a@out.test direct none - default
-a@h.test [smtp.h.test]:587 h-user encrypt default
-a@else.test [relay.test]:25 none may default'
+a@h.test [smtp.h.test]:587 h-user encrypt smarthost
+a@else.test [relay.test]:25 none may smarthost'
 scenario optout_and_host_key
 
 # --- port 465: implicit TLS (RFC 8314), by import and by add-domain alone
@@ -210,9 +210,9 @@ default-auth u
 add-domain own.test rh.test 587
 add-domain alias.test rh.test 587
 exclude-domain optout.test'
-EXPECT='a@own.test [rh.test]:587 none may default
-b@alias.test [rh.test]:587 none may default
-c@other.test [dh.test]:2525 u encrypt default
+EXPECT='a@own.test [rh.test]:587 none may smarthost
+b@alias.test [rh.test]:587 none may smarthost
+c@other.test [dh.test]:2525 u encrypt smarthost
 d@optout.test direct none - default'
 scenario relay_host_and_default
 
@@ -227,7 +227,7 @@ ok "relay default NEW carries the domain's login along" bash -c \
      '$C' -c main.conf route a@d.test | grep -qx 'sasl_user=u2'"
 cli add-domain s.test smtp.ses.test 465 --starttls
 ok "add-domain ... 465 --starttls: STARTTLS on 465 when the admin says so" bash -c \
-    "'$C' -c main.conf route a@s.test | grep -qx 'transport=default'"
+    "'$C' -c main.conf route a@s.test | grep -qx 'transport=smarthost'"
 cli add-domain s.test smtp.ses.test 465 --implicit-tls
 ok "... and --implicit-tls turns it back" bash -c \
     "'$C' -c main.conf route a@s.test | grep -qx 'transport=smarthost-smtps'"

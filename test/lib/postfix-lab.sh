@@ -13,7 +13,8 @@
 #   lab_auth_relay USER PASS       fake "relay" (STARTTLS + AUTH) on $P_RELAY and $LAB/smarthostd.conf
 #                                  making it the default relay (password in a 0600 file)
 #   lab_postfix_init SMTPD_PORT    config in $LAB/etc: queue/data dirs, maillog, chroot n everywhere
-#   lab_postfix_hookup PORT        the smarthostd socketmap lines + the smarthost-smtps transport
+#   lab_postfix_hookup PORT        the smarthostd socketmap lines + the smarthost and
+#                                  smarthost-smtps transports
 #   lab_postfix_policy PORT        smtpd asks the policy service on PORT at RCPT and end of data
 #   lab_postfix_milter PORT        the milter on PORT for smtpd and sendmail(1), tempfail on trouble
 #   lab_postfix_start / lab_postfix_stop
@@ -300,9 +301,9 @@ lab_postfix_hookup() {
         "sender_dependent_relayhost_maps = $m:relay" \
         "sender_dependent_default_transport_maps = $m:sender_transport" \
         "smtp_sasl_auth_enable = yes" \
-        "smtp_sender_dependent_authentication = yes" \
+        "smtp_sender_dependent_authentication = no" \
         "smtp_sasl_password_maps = $m:sasl" \
-        "smtp_sasl_security_options = noanonymous" \
+        "smtp_sasl_security_options = noanonymous, noplaintext" \
         "smtp_sasl_tls_security_options = noanonymous" \
         "smtp_tls_policy_maps = $m:tls" \
         "transport_maps = $m:transport" \
@@ -328,9 +329,14 @@ lab_postfix_milter() {
 lab_master_smtps() {
     grep -q '^smarthost-smtps ' "$LAB/etc/master.cf" && return 0
     cat >>"$LAB/etc/master.cf" <<'EOF'
+smarthost unix - - n - - smtp
+  -o smtp_sender_dependent_authentication=yes
+  -o smtp_fallback_relay=
 smarthost-smtps unix - - n - - smtp
   -o smtp_tls_wrappermode=yes
   -o smtp_tls_security_level=encrypt
+  -o smtp_sender_dependent_authentication=yes
+  -o smtp_fallback_relay=
 EOF
 }
 

@@ -22,18 +22,33 @@ static const char conf[] =
     "            tls = \"fingerprint\"; tls_match = "
     "[\"AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89\"]; };\n"
     "  shared1 = { host = \"shared.example\"; port = 587; credentials = \"mg\"; };\n"
-    "  shared2 = { host = \"shared.example\"; port = 2525; credentials = \"other\"; };\n"
+    "  shared2 = { host = \"shared.example\"; port = 587; credentials = \"other\"; };\n"
+    "  shared3 = { host = \"shared.example\"; port = 2525; credentials = \"other\"; };\n"
     "};\n"
     "senders = (\n"
     "  { match = \"@mg.test\"; relay = \"mg\"; },\n"
     "  { match = \"@smtps.test\"; relay = \"smtps\"; },\n"
-    "  { match = \"@direct.test\"; relay = \"direct\"; }\n"
+    "  { match = \"@direct.test\"; relay = \"direct\"; },\n"
+    "  { match = \"<>\"; relay = \"smtps\"; }\n"
     ");\n"
     "transports = (\n"
     "  { domain = \"gmail.com\"; transport = \"slow:\"; },\n"
     "  { domain = \".corp.test\"; transport = \"smtp:[192.0.2.9]:25\"; },\n"
     "  { domain = \"ceo@corp.test\"; transport = \"vip:\"; }\n"
     ");\n";
+
+/* The sasl map as smtp(8) asks it for one delivery: "OK value (sender|nexthop)". */
+static const char *session(const struct sh_snapshot *s, const char *sender, bool sender_auth,
+                           const char *nexthop)
+{
+    static char out[600];
+    struct sh_answer a;
+
+    if (sh_map_sasl_session(s, sender, sender_auth, nexthop, &a) != SH_FOUND)
+        return "NOTFOUND";
+    snprintf(out, sizeof(out), "OK %s (%s)", a.value, a.has_decision ? "sender" : "nexthop");
+    return out;
+}
 
 int main(void)
 {
@@ -54,8 +69,21 @@ int main(void)
     is_str(q(s, SH_MAP_RELAY, "a@else.test"), "OK [192.0.2.1]:25", "default relay");
     is_str(q(s, SH_MAP_SENDER_TRANSPORT, "a@smtps.test"), "OK smarthost-smtps",
            "465 relay transport");
-    is_str(q(s, SH_MAP_SENDER_TRANSPORT, "a@mg.test"), "NOTFOUND",
-           "normal relay: default transport");
+    is_str(q(s, SH_MAP_SENDER_TRANSPORT, "a@mg.test"), "OK smarthost",
+           "normal relay: the relay transport (sender-dependent AUTH there only)");
+    is_str(q(s, SH_MAP_SENDER_TRANSPORT, "a@direct.test"), "NOTFOUND",
+           "direct: default_transport (no sender-dependent AUTH)");
+    is_str(q(s, SH_MAP_SENDER_TRANSPORT, "a@else.test"), "OK smarthost",
+           "default relay: the relay transport");
+
+    /* trivial-rewrite asks "\"<>\"" (mail_addr_find's quoted form) first, then "<>". */
+    is_str(q(s, SH_MAP_RELAY, "\"<>\""), "OK [smtps.example]:465",
+           "null sender, quoted key: the <> rule, not the default relay");
+    is_str(q(s, SH_MAP_RELAY, "<>"), "OK [smtps.example]:465", "null sender, bare key: the same");
+    is_str(q(s, SH_MAP_SENDER_TRANSPORT, "\"<>\""), "OK smarthost-smtps",
+           "null sender, quoted key: the <> relay's transport");
+    is_str(q(s, SH_MAP_RELAY, "\"a\"@else.test"), "OK [192.0.2.1]:25",
+           "a quoted local part is only a local part");
     is_str(q(s, SH_MAP_RELAY, "a@smtps.test"), "OK [smtps.example]:465",
            "implicit TLS default port");
 
@@ -63,26 +91,44 @@ int main(void)
     ok(sh_map_lookup(s, SH_MAP_SASL, "a@mg.test", 9, &a) == SH_FOUND && a.secret, "sasl is secret");
     is_str(q(s, SH_MAP_SASL, "a@else.test"), "NOTFOUND", "sasl: default relay has no credentials");
     is_str(q(s, SH_MAP_SASL, "a@direct.test"), "NOTFOUND", "sasl: direct");
-    is_str(q(s, SH_MAP_SASL, "smtp.mg.example"), "OK mg-user:mg:pass word", "sasl by host");
+    /* A host name is asked for every session on that host, a direct delivery to
+     * user@[host] included: never answered. */
+    is_str(q(s, SH_MAP_SASL, "smtp.mg.example"), "NOTFOUND", "sasl by bare host: never");
+    is_str(q(s, SH_MAP_SASL, "SMTP.mg.example"), "NOTFOUND", "... whatever its case");
+    is_str(q(s, SH_MAP_SASL, "[smtp.mg.example]"), "NOTFOUND",
+           "the nexthop of a direct delivery to user@[host] (no port): never");
     is_str(q(s, SH_MAP_SASL, "[smtp.mg.example]:587"), "OK mg-user:mg:pass word",
-           "sasl by [host]:port");
-    is_str(q(s, SH_MAP_SASL, "192.0.2.1"), "NOTFOUND", "IP-allowlisted relay never gets AUTH");
-    is_str(q(s, SH_MAP_SASL, "[shared.example]:587"), "OK mg-user:mg:pass word",
-           "shared host, own port");
-    is_str(q(s, SH_MAP_SASL, "shared.example"), "NOTFOUND",
-           "host with differing credentials: none");
+           "sasl by the relay's [host]:port");
+    is_str(q(s, SH_MAP_SASL, "[smtp.mg.example]:25"), "NOTFOUND", "... and no other port");
+    is_str(q(s, SH_MAP_SASL, "[192.0.2.1]:25"), "NOTFOUND", "IP-allowlisted relay never gets AUTH");
+    is_str(q(s, SH_MAP_SASL, "[shared.example]:587"), "NOTFOUND",
+           "relays at one nexthop with differing credentials: none");
+    is_str(q(s, SH_MAP_SASL, "[shared.example]:2525"), "OK o-user:o-pass",
+           "the same host at another port: its own");
     is_str(q(s, SH_MAP_SASL, "unknown.example"), "NOTFOUND", "unknown host");
-    ok(has_warning(s, "relays at shared.example use different credentials"),
+    ok(has_warning(s, "relays at [shared.example]:587 use different credentials"),
        "ambiguity is a warning");
+    ok(!has_warning(s, "relays at [shared.example]:2525"), "... only where they share a nexthop");
+    is_str(q(s, SH_MAP_SASL, "<>"), "NOTFOUND", "sasl by the null sender: Postfix never asks");
+    is_str(q(s, SH_MAP_SASL, "\"<>\""), "NOTFOUND", "... nor quoted");
+
+    /* One delivery, asked as smtp_sasl_passwd_lookup() asks. */
+    is_str(session(s, "a@mg.test", true, "[smtp.mg.example]:587"),
+           "OK mg-user:mg:pass word (sender)", "relay transport: by sender");
+    is_str(session(s, "<>", true, "[smtp.mg.example]:587"), "OK mg-user:mg:pass word (nexthop)",
+           "a bounce: by nexthop, the relay's own");
+    is_str(session(s, "a@mg.test", false, "[192.0.2.9]:25"), "NOTFOUND",
+           "a lane (smtp, no sender-dependent AUTH): nothing of the sender's relay");
+    is_str(session(s, "a@direct.test", false, "[smtp.mg.example]"), "NOTFOUND",
+           "direct to user@[relay host]: nothing");
+    is_str(session(s, "a@mg.test", false, "[smtp.mg.example]:587"),
+           "OK mg-user:mg:pass word (nexthop)", "a lane to the relay itself: the relay's own");
     ok(has_warning(s, "\"gmail.com\" -> \"slow:\": an empty nexthop delivers to the recipient"),
        "an empty-nexthop lane beside relays is a warning");
     ok(!has_warning(s, "\".corp.test\" -> \"smtp:[192.0.2.9]:25\": an empty nexthop"),
        "a lane with its own nexthop is not");
-    ok(has_warning(s, "\".corp.test\" -> \"smtp:[192.0.2.9]:25\": Postfix's smtp transport "
-                      "offers the sender's relay password"),
-       "a lane through Postfix's own smtp transport is a warning (sender-dependent AUTH)");
-    ok(!has_warning(s, "\"ceo@corp.test\" -> \"vip:\": Postfix's"),
-       "a lane transport of its own is not");
+    ok(!has_warning(s, "offers the sender's relay password"),
+       "a lane through Postfix's own smtp transport is no warning (no sender-dependent AUTH)");
 
     is_str(q(s, SH_MAP_TLS, "[smtp.mg.example]:587"), "OK secure match=nexthop:.mg.example",
            "tls secure");
