@@ -110,7 +110,7 @@ is "$?" 1 "a second --undo has nothing to undo"
 lab_postconf -e "smtpd_recipient_restrictions = check_policy_service unix:$SD/policy, permit_mynetworks, reject_unauth_destination" \
     "smtpd_end_of_data_restrictions = check_policy_service { unix:smarthostd/policy, timeout=10s }" \
     "sender_dependent_relayhost_maps = socketmap:unix:$SD/socketmap:relay"
-lab_postconf -M -e "smarthost-smtps/unix = smarthost-smtps unix - - n - - smtp -o smtp_tls_security_level=encrypt -o smtp_tls_wrappermode=yes"
+lab_postconf -M -e "smarthost-smtps/unix = smarthost-smtps unix - - n - - smtp -o smtp_fallback_relay= -o smtp_tls_security_level=encrypt -o smtp_sender_dependent_authentication=yes -o smtp_tls_wrappermode=yes"
 cp -p "$LAB/etc/main.cf" "$LAB/main.cf.admin"
 cp -p "$LAB/etc/master.cf" "$LAB/master.cf.admin"
 "${SETUP[@]}" --apply >"$LAB/admin.out" 2>&1
