@@ -16,6 +16,7 @@
 
 #include "config_int.h"
 #include "config_read.h"
+#include "hostaddr.h"
 #include "milter_conf.h"
 #include "policy_conf.h"
 #include "regfile.h"
@@ -74,6 +75,51 @@ static bool load_scalars(struct sh_snapshot *s, const config_setting_t *root,
                          "smtp or relay");
     s->implicit_tls_transport = xstrdup(transport);
     s->smarthost_transport = xstrdup(relayed);
+    return true;
+}
+
+/* ---- postfix: the Postfix settings the address canon mirrors (canon.h). Absent
+ * names are "not known": an address that would need one is refused. ---- */
+static bool load_postfix(struct sh_snapshot *s, const config_setting_t *root, struct sh_error *err)
+{
+    static const char *const allowed[] = {"myorigin",
+                                          "mydomain",
+                                          "myhostname",
+                                          "allow_percent_hack",
+                                          "swap_bangpath",
+                                          "append_at_myorigin",
+                                          "append_dot_mydomain",
+                                          "resolve_dequoted_address",
+                                          NULL};
+    static const char *const names[] = {"myorigin", "mydomain", "myhostname"};
+    const config_setting_t *g = config_setting_get_member(root, "postfix");
+    struct sh_canon *c = &s->canon;
+    char *dst[] = {c->myorigin, c->mydomain, c->myhostname};
+
+    sh_canon_defaults(c);
+    if (g == NULL)
+        return true;
+    if (!config_setting_is_group(g))
+        return conf_fail(err, g, "must be a group { myorigin = \"...\"; ... }");
+    if (!conf_only(g, allowed, err) ||
+        !conf_bool(g, "allow_percent_hack", &c->allow_percent_hack, err) ||
+        !conf_bool(g, "swap_bangpath", &c->swap_bangpath, err) ||
+        !conf_bool(g, "append_at_myorigin", &c->append_at_myorigin, err) ||
+        !conf_bool(g, "append_dot_mydomain", &c->append_dot_mydomain, err) ||
+        !conf_bool(g, "resolve_dequoted_address", &c->resolve_dequoted_address, err))
+        return false;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        const char *v = NULL;
+        if (!conf_string(g, names[i], false, &v, err))
+            return false;
+        if (v == NULL)
+            continue;
+        if (!sh_canon_domain(v, strlen(v), dst[i], SH_CANON_MAX_NAME + 1) ||
+            !sh_domain_valid(dst[i], strlen(dst[i])))
+            return conf_fail(err, config_setting_get_member(g, names[i]),
+                             "\"%.80s\": must be a domain name, as postconf -xh %s prints it", v,
+                             names[i]);
+    }
     return true;
 }
 
@@ -148,13 +194,14 @@ static bool load_root(struct sh_snapshot *s, const config_setting_t *root,
         "policy",
         "milter",
         "managed",
+        "postfix",
         NULL,
     };
     const char *vault_key = SH_DEFAULT_VAULT_KEY;
     const config_setting_t *st, *m = managed;
 
     if (!conf_only(root, allowed, err) || !load_scalars(s, root, &vault_key, err) ||
-        !managed_check(root, m, err))
+        !load_postfix(s, root, err) || !managed_check(root, m, err))
         return false;
     if (!load_credentials(s, root, vault_key, err) || !load_credentials(s, m, vault_key, err))
         return false;

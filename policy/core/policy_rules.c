@@ -134,39 +134,37 @@ static bool sender_rules(struct ctx *c, const struct policy_facts *f, struct pol
     return false;
 }
 
-/* Does RCPT (lowercase, not empty) reach a local domain as Postfix routes it?
- * trivial-rewrite (ADDRESS_REWRITING_README) strips a route "@a,@b:user@c",
- * turns "user%remote@local" into user@remote (allow_percent_hack),
- * "remote!user@local" into user@remote (swap_bangpath), and looks inside a
- * quoted local part for more of them (resolve_dequoted_address). Any of these
- * operators, or a route, makes the recipient remote here: the destination is
- * what Postfix would make of it, not the literal domain. (Postfix 3.7's smtpd
- * was seen to pass "@a:user@b" as user@b and "a@b"@c as a@b@c.) */
-static bool recipient_local(const struct sh_policy_conf *p, char *rcpt)
+static bool domain_local(void *ctx, const char *dom)
 {
-    size_t len = strlen(rcpt);
-    char *at;
-
-    if (rcpt[0] == '@' || strpbrk(rcpt, "%!") != NULL)
-        return false;
-    if ((at = strrchr(rcpt, '@')) == NULL)
-        return true; /* a bare local name: Postfix appends $myorigin */
-    if (memchr(rcpt, '@', (size_t)(at - rcpt)) != NULL)
-        return false; /* "a@b"@local, a@b@local: the resolver sees the inner @ */
-    if (at[1] == 0)
-        return false;
-    if (len > 1 && rcpt[len - 1] == '.')
-        rcpt[len - 1] = 0;
-    return sh_domain_set_has(&p->local_domains, at + 1);
+    return sh_domain_set_has(ctx, dom);
 }
 
 static bool relay_guard(struct ctx *c, const struct policy_facts *f, struct policy_verdict *v)
 {
     const struct sh_policy_conf *p = c->p;
 
+    const char *why;
+    char key[SH_MAX_KEY + 1];
+    bool local;
+
     if (!p->relay_guard || c->user[0] || c->rcpt[0] == 0)
         return false; /* no recipient in this state */
-    if (recipient_local(p, c->rcpt) || client_trusted(p, &f->client_address))
+    if (client_trusted(p, &f->client_address))
+        return false;
+    /* As smtpd's own relay check resolves it (canon.h): a bare name gets
+     * $myorigin, user%remote@local and remote!user@local go to remote. */
+    switch (sh_canon_recipient(&c->s->canon, f->recipient.p, f->recipient.len, SH_CANON_INTERNAL,
+                               domain_local, (void *)&p->local_domains, key, &local, &why)) {
+    case SH_CANON_OK:
+        break;
+    case SH_CANON_NULL:
+        return false;
+    case SH_CANON_UNJUDGEABLE:
+        verdict(v, POLICY_REJECT, PR_BAD_RECIPIENT, NULL, "input",
+                "5.1.3 Recipient address cannot be judged: %s", why);
+        return true;
+    }
+    if (local)
         return false;
     verdict(v, POLICY_REJECT, PR_RELAY_DENIED, &p->origin, "relay_guard",
             "5.7.1 Relay access denied");
@@ -336,23 +334,35 @@ static bool load_facts(struct ctx *c, const struct policy_facts *f, struct polic
 
     /* RFC 3463: 5.1.7 bad sender mailbox syntax, 5.1.3 bad destination mailbox
      * syntax, 5.7.0 a security matter (the login) */
+    const char *why;
+    size_t local;
+
     if (!fact_copy(sv, c->sender))
         return unjudgeable(v, PR_BAD_SENDER, "5.1.7 Sender address too long or malformed to judge");
+    /* the sender cleanup(8) will queue, not the text the client sent */
+    switch (sh_canon_sender(&c->s->canon, sv->p ? sv->p : "", sv->p ? sv->len : 0,
+                            f->sender_external ? SH_CANON_EXTERNAL : SH_CANON_INTERNAL, c->sender,
+                            &why)) {
+    case SH_CANON_OK:
+        break;
+    case SH_CANON_NULL:
+        c->sender[0] = 0;
+        break;
+    case SH_CANON_UNJUDGEABLE:
+        verdict(v, POLICY_REJECT, PR_BAD_SENDER, NULL, "input",
+                "5.1.7 Sender address cannot be judged: %s", why);
+        return true;
+    }
     if (!fact_copy(&f->recipient, c->rcpt))
         return unjudgeable(v, PR_BAD_RECIPIENT,
                            "5.1.3 Recipient address too long or malformed to judge");
     if (!fact_copy(&f->sasl_username, c->user))
         return unjudgeable(v, PR_BAD_LOGIN, "5.7.0 Login name too long or malformed to judge");
-    if (strcmp(c->sender, "<>") == 0)
-        c->sender[0] = 0;
     msg_printable(c->shown, sizeof(c->shown), sv->p ? sv->p : "", sv->p ? sv->len : 0);
     strcpy(c->noext, c->sender);
     at = strrchr(c->sender, '@');
-    if (at && at > c->sender && c->s->delimiters[0]) {
-        size_t local = strcspn(c->sender, c->s->delimiters);
-        if (local > 0 && c->sender + local < at)
-            strcpy(c->noext + local, at);
-    }
+    if (at && (local = sh_canon_noext(c->sender, strlen(c->sender), c->s->delimiters)) > 0)
+        strcpy(c->noext + local, at);
     return false;
 }
 
@@ -384,11 +394,17 @@ void sh_policy_explain(const struct sh_snapshot *s, const char *sender, FILE *ou
 
     if (p == NULL)
         return; /* no policy group: nothing is checked at SMTP time */
-    if (sh_sender_key(sender, strlen(sender), key) < 0) {
+    const char *why;
+    enum sh_canon_result cr =
+        strcmp(sender, "<>") == 0
+            ? SH_CANON_NULL
+            : sh_canon_sender(&s->canon, sender, strlen(sender), SH_CANON_INTERNAL, key, &why);
+
+    if (cr == SH_CANON_UNJUDGEABLE) {
         fprintf(out, "policy=invalid-sender\n");
         return;
     }
-    if (strcmp(key, "<>") == 0)
+    if (cr == SH_CANON_NULL)
         key[0] = 0;
     if (key[0] && (it = sender_match(&p->require_tls, key, s->delimiters)) != NULL)
         fprintf(out, "policy_require_tls=yes rule=%s origin=%s:%d\n", it->key, it->origin.file,

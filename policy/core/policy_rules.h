@@ -6,8 +6,11 @@
  * Redis store wins when configured) and the clock is the caller's, so tests
  * drive window edges.
  *
- * First a sender, recipient or login the rules cannot judge (too long, a
- * control byte) is refused. Then: require_tls, require_auth, login
+ * Every rule judges the sender and the recipient as Postfix will deliver
+ * them (canon.h, fed by the snapshot's `postfix` group): boss%example.com is
+ * boss@example.com, a bare name gets $myorigin. First a sender, recipient or
+ * login the rules cannot judge (too long, a control byte, a form the canon
+ * cannot be sure of) is refused. Then: require_tls, require_auth, login
  * ownership, relay guard, max_size, rate limits (so an oversized message
  * spends no budget);
  * the first rule that rejects or defers decides; otherwise DUNNO.
@@ -49,6 +52,8 @@ struct policy_facts {
     struct policy_fact client_address; /* text form, as Postfix writes it */
     struct policy_fact sasl_username;  /* absent or empty: not authenticated */
     struct policy_fact sender;         /* without <>; empty: the null sender */
+    bool sender_external;              /* SENDER as the client wrote it (the milter's MAIL
+                                        * argument), not as smtpd parsed it (sender=) */
     struct policy_fact recipient;      /* absent or empty: none in this state */
     bool tls;                          /* the session is encrypted */
     bool has_size;                     /* SIZE= at RCPT, the real size at END-OF-MESSAGE */

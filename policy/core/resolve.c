@@ -28,6 +28,26 @@ const char *sh_via_name(enum sh_via via)
     return "?";
 }
 
+/* KEY[0..LEN) with the domain after its last @ in A-label form (canon.h):
+ * Postfix asks about boss@bücher.test as it was written, rules hold A-labels.
+ * The new length, or -1 when the domain is no valid IDN. */
+static int a_label(char *key, size_t len)
+{
+    char dom[SH_MAX_KEY + 1];
+    char *at = memchr(key, '@', len) ? strrchr(key, '@') : NULL;
+    bool ascii = true;
+
+    for (size_t i = 0; at && at[i]; i++)
+        ascii = ascii && (unsigned char)at[i] < 0x80;
+    if (ascii)
+        return (int)len;
+    if (!sh_canon_domain(at + 1, strlen(at + 1), dom, sizeof(dom)) ||
+        (size_t)(at + 1 - key) + strlen(dom) > SH_MAX_KEY)
+        return -1;
+    strcpy(at + 1, dom);
+    return (int)strlen(key);
+}
+
 int sh_sender_key(const char *sender, size_t len, char *key)
 {
     if (len > SH_MAX_KEY)
@@ -42,7 +62,7 @@ int sh_sender_key(const char *sender, size_t len, char *key)
     if (len > 1 && key[len - 1] == '.' && memchr(key, '@', len))
         len--;
     key[len] = 0;
-    return (int)len;
+    return a_label(key, len);
 }
 
 #define MAX_LOCALPART 64
@@ -66,6 +86,11 @@ bool sh_sender_pattern(const char *in, char *key, enum sh_rule_kind *kind, const
         *why = "not an address: write user@domain, @domain, @.domain or <>";
         return false;
     }
+    if (a_label(key, strlen(key)) < 0) {
+        *why = "invalid domain";
+        return false;
+    }
+    at = strrchr(key, '@');
     dom = at + 1;
     if (at == key) {
         *kind = SH_RULE_DOMAIN;
@@ -101,8 +126,8 @@ bool sh_sender_walk(const char *key, size_t klen, const char *delims,
     if (fn(ctx, key, klen, SH_VIA_ADDRESS))
         return true;
     if (at && at > key && delims[0]) {
-        size_t local = strcspn(key, delims);
-        if (local > 0 && key + local < at) {
+        size_t local = sh_canon_noext(key, klen, delims);
+        if (local > 0) {
             size_t n = (size_t)(at - key) - local;
             memcpy(alt, key, local);
             memcpy(alt + local, at, klen - (size_t)(at - key) + 1);

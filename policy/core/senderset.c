@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "canon.h"
 #include "config_int.h"
 #include "hostaddr.h"
 #include "resolve.h"
@@ -63,6 +64,14 @@ bool sh_domain_set_has(const struct sh_sender_set *set, const char *dom)
     return false;
 }
 
+static bool ascii_only(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s >= 0x80)
+            return false;
+    return true;
+}
+
 /* VALUE normalized into KEY for a set of KIND; false with *why set. */
 static bool normalize(const char *in, enum sh_set_kind kind, char *key, const char **why)
 {
@@ -76,6 +85,16 @@ static bool normalize(const char *in, enum sh_set_kind kind, char *key, const ch
         }
         for (size_t i = 0; i <= len; i++)
             key[i] = (char)((in[i] >= 'A' && in[i] <= 'Z') ? in[i] + 32 : in[i]);
+        /* U-labels as A-labels, as the canon compares them */
+        if (!ascii_only(key)) {
+            char dom[SH_MAX_HOST + 2];
+            if (!sh_canon_domain(key + (key[0] == '.'), strlen(key + (key[0] == '.')), dom,
+                                 sizeof(dom))) {
+                *why = "invalid domain (write example.com, or .example.com for its subdomains)";
+                return false;
+            }
+            strcpy(key + (key[0] == '.'), dom);
+        }
         if (!sh_domain_valid(key + (key[0] == '.'), strlen(key + (key[0] == '.')))) {
             *why = "invalid domain (write example.com, or .example.com for its subdomains)";
             return false;

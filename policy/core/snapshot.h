@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "canon.h"
+
 struct strmap;
 
 enum sh_tls_level {
@@ -103,6 +105,7 @@ struct sh_snapshot {
     size_t nfiles;
 
     char delimiters[16];          /* recipient_delimiter characters, e.g. "+" */
+    struct sh_canon canon;        /* the `postfix` group: how Postfix rewrites addresses */
     char *implicit_tls_transport; /* master.cf transport for 465 relays */
     char *smarthost_transport;    /* master.cf transport for the other relays: the only
                                    * smtp(8) with sender-dependent AUTH (README "Security") */

@@ -170,17 +170,17 @@ static const struct rule_case relay_cases[] = {
     {0, S, "x@y.test", "@example.com:victim@gmail.test", NULL, "198.51.100.1", false, NOSIZE,
      REJECT, PR_RELAY_DENIED, NULL, "source route"},
     {0, S, "x@y.test", "@a.test,@b.test:victim@example.com", NULL, "198.51.100.1", false, NOSIZE,
-     REJECT, PR_RELAY_DENIED, NULL, "source route, even to a local domain"},
-    {0, S, "x@y.test", "\"victim@gmail.test\"@example.com", NULL, "198.51.100.1", false, NOSIZE,
-     REJECT, PR_RELAY_DENIED, NULL, "quoted local part holding an @"},
+     DUNNO, ANY, NULL, "source route to a local domain: Postfix strips the route"},
+    {0, S, "x@y.test", "victim@gmail.test@example.com", NULL, "198.51.100.1", false, NOSIZE, REJECT,
+     PR_RELAY_DENIED, NULL, "quoted local part holding an @ (internal form)"},
     {0, S, "x@y.test", "victim%gmail.test", NULL, "198.51.100.1", false, NOSIZE, REJECT,
      PR_RELAY_DENIED, NULL, "percent hack in a bare name"},
     {0, S, "x@y.test", "victim%gmail.test@example.com", NULL, "10.1.1.1", false, NOSIZE, DUNNO, ANY,
      NULL, "... a trusted client may"},
     {0, S, "bob@example.com", "victim%gmail.test@example.com", "bob", "198.51.100.1", false, NOSIZE,
      DUNNO, ANY, NULL, "... an authenticated client may"},
-    {0, S, "x@y.test", "postmaster", NULL, "198.51.100.1", false, NOSIZE, DUNNO, ANY, NULL,
-     "a bare local name is local"},
+    {0, S, "x@y.test", "postmaster", NULL, "198.51.100.1", false, NOSIZE, REJECT, PR_BAD_RECIPIENT,
+     NULL, "a bare name, myorigin not known: cannot be judged"},
 };
 
 #define R POLICY_STATE_RCPT
