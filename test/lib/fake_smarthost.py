@@ -4,13 +4,16 @@
 Plays mailgun/SES/an ISP relay in the end-to-end tests and the demo:
 
   fake_smarthost.py --name ses --port 2465 --log FILE [--smtps CERT KEY |
-                    --starttls CERT KEY] [--users FILE [--require-auth]]
+                    --starttls CERT KEY] [--users FILE [--require-auth]
+                    [--auth-plaintext]]
                     [--ready FILE]
 
 --starttls  offers STARTTLS (like submission on 587)
 --smtps     TLS from the first byte (implicit TLS, like 465)
 --users     "user:password" lines; enables AUTH PLAIN/LOGIN, over TLS only
             (passwords come from a file, never from argv)
+--auth-plaintext  hostile: AUTH offered without TLS too, to record a client
+            that sends a password in clear
 
 Every accepted message becomes one JSON line in --log:
   {"event":"message","name":..,"port":..,"mail_from":..,"rcpt_tos":[..],
@@ -141,12 +144,16 @@ def parse_args(argv):
     tls.add_argument("--smtps", nargs=2, metavar=("CERT", "KEY"))
     p.add_argument("--users")
     p.add_argument("--require-auth", action="store_true")
+    p.add_argument("--auth-plaintext", action="store_true",
+                   help="hostile: offer AUTH without TLS (a password arrives in clear)")
     p.add_argument("--ready")
     args = p.parse_args(argv)
     if not ipaddress.ip_address(args.host).is_loopback:
         p.error("--host must be a loopback address")
     if not 0 < args.port < 65536:
         p.error("--port out of range")
+    if args.auth_plaintext and not args.users:
+        p.error("--auth-plaintext needs --users")
     if args.require_auth and not args.users:
         p.error("--require-auth needs --users")
     return args
@@ -162,7 +169,7 @@ async def serve(args):
         "timeout": 60,
         # aiosmtpd only counts STARTTLS as TLS: with implicit TLS the whole
         # session is encrypted already, so AUTH is allowed from the start.
-        "auth_require_tls": not implicit,
+        "auth_require_tls": not implicit and not args.auth_plaintext,
         "auth_required": args.require_auth,
     }
     if args.starttls:
