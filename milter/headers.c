@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "addrlist.h"
+#include "canon.h"
 #include "header_checks.h"
 #include "headers.h"
 #include "milter_conf.h"
@@ -612,7 +613,8 @@ enum sh_outcome sh_plan_build(const struct sh_snapshot *s, const struct sh_msg *
     struct sh_plan adds = {0};
     struct hdr_plan *hp = NULL;
     pcre2_match_data *md = NULL;
-    char sender[SH_MAX_KEY + 1], *buf = NULL;
+    char raw[SH_MAX_KEY + 1], sender[SH_MAX_KEY + 1], *buf = NULL;
+    const char *why;
     struct sh_decision d;
     struct who who = {.sender = sender, .delims = s->delimiters};
     enum sh_outcome o;
@@ -622,8 +624,19 @@ enum sh_outcome sh_plan_build(const struct sh_snapshot *s, const struct sh_msg *
         return (p->why = "message headers exceed the milter's limits"), SH_PERM;
     if (c == NULL)
         return SH_FOUND; /* no milter group: nothing to do */
-    if (!sh_envelope_addr(env->sender ? env->sender : "", sender, sizeof(sender)) ||
-        sh_resolve_sender(s, sender, strlen(sender), &d) != SH_FOUND)
+    if (!sh_envelope_addr(env->sender ? env->sender : "", raw, sizeof(raw)))
+        return (p->why = "invalid envelope sender"), SH_PERM;
+    /* the sender cleanup(8) will queue and route, not the client's text */
+    switch (sh_canon_sender(&s->canon, raw, strlen(raw), SH_CANON_EXTERNAL, sender, &why)) {
+    case SH_CANON_OK:
+        break;
+    case SH_CANON_NULL:
+        sender[0] = 0;
+        break;
+    case SH_CANON_UNJUDGEABLE:
+        return (p->why = "envelope sender cannot be judged"), SH_PERM;
+    }
+    if (sh_resolve_sender(s, sender, strlen(sender), &d) != SH_FOUND)
         return (p->why = "invalid envelope sender"), SH_PERM;
 
     hp = calloc(m->n ? m->n : 1, sizeof(*hp));

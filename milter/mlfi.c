@@ -292,6 +292,7 @@ static sfsistat enforce(SMFICTX *ctx, const struct conn *c)
     if (c->local && (mc == NULL || mc->local_submission == SH_LOCAL_TRUST))
         return SMFIS_CONTINUE;
     f.sender = fact(c->sender);
+    f.sender_external = true; /* the client's MAIL FROM text: cleanup rewrites it later */
     f.sasl_username = fact(c->auth_authen);
     f.tls = c->tls_version[0] != 0;
     if (c->qid[0])

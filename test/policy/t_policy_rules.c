@@ -22,7 +22,7 @@ static const char *conf_text =
     "\"@example.org\", \"@.sub.test\" ]; },\n"
     "             { user = \"bob\"; senders = \"bob@example.com\"; } );\n"
     "  require_auth = [ \"@example.com\" ];\n"
-    "  require_tls = [ \"@secure.test\" ];\n"
+    "  require_tls = [ \"@secure.test\", \"@xn--bcher-kva.test\", \"@m\xc3\xbcller.test\" ];\n"
     "  relay_guard = true;\n"
     "  local_domains = [ \"example.com\", \".local.test\" ];\n"
     "  trusted_networks = [ \"10.0.0.0/8\", \"2001:db8::/32\", \"192.0.2.7\" ];\n"
@@ -181,6 +181,50 @@ static const struct rule_case relay_cases[] = {
      DUNNO, ANY, NULL, "... an authenticated client may"},
     {0, S, "x@y.test", "postmaster", NULL, "198.51.100.1", false, NOSIZE, REJECT, PR_BAD_RECIPIENT,
      NULL, "a bare name, myorigin not known: cannot be judged"},
+};
+
+/* Senders as cleanup(8) will queue them: the rules of the address Postfix delivers. */
+static const struct rule_case canon_cases[] = {
+    {0, S, "carol%example.com", NULL, NULL, NULL, false, NOSIZE, REJECT, PR_AUTH_REQUIRED, NULL,
+     "percent hack sender is judged as carol@example.com"},
+    {0, S, "example.com!carol", NULL, NULL, NULL, false, NOSIZE, REJECT, PR_AUTH_REQUIRED, NULL,
+     "bang path sender is judged as carol@example.com"},
+    {0, S, "@relay.test:carol@example.com", NULL, NULL, NULL, false, NOSIZE, REJECT,
+     PR_AUTH_REQUIRED, NULL, "source-routed sender is judged without its route"},
+    {0, S, "Carol@EXAMPLE.COM.", NULL, NULL, NULL, false, NOSIZE, REJECT, PR_AUTH_REQUIRED, NULL,
+     "case and trailing dot"},
+    {0, S,
+     "carol@b\xc3\xbc"
+     "cher.test",
+     NULL, NULL, NULL, false, NOSIZE, REJECT, PR_TLS_REQUIRED, NULL,
+     "U-label sender, A-label rule"},
+    {0, S, "carol@xn--mller-kva.test", NULL, NULL, NULL, false, NOSIZE, REJECT, PR_TLS_REQUIRED,
+     NULL, "A-label sender, U-label rule"},
+    {0, S,
+     "carol@b\xc3\xbc"
+     "cher.test",
+     NULL, NULL, NULL, true, NOSIZE, DUNNO, ANY, NULL, "U-label sender with TLS"},
+    {0, S,
+     "carol@xn--zz-\xc3\xbc"
+     ".test",
+     NULL, NULL, NULL, false, NOSIZE, REJECT, PR_BAD_SENDER, NULL,
+     "an invalid IDN cannot be judged"},
+};
+
+/* A null client: myorigin names a domain this host does not receive for, so
+ * Postfix completes a bare name to a remote address. */
+static const char *null_client_text =
+    "policy = { relay_guard = true; local_domains = [ \"local.test\" ]; "
+    "require_auth = [ \"@example.net\" ]; };\n"
+    "postfix = { myorigin = \"example.net\"; };\n";
+
+static const struct rule_case null_client_cases[] = {
+    {0, S, "x@y.test", "victim", NULL, "198.51.100.1", false, NOSIZE, REJECT, PR_RELAY_DENIED, NULL,
+     "a bare name completed to a remote $myorigin is relaying"},
+    {0, S, "x@y.test", "victim@local.test", NULL, "198.51.100.1", false, NOSIZE, DUNNO, ANY, NULL,
+     "the local domain itself"},
+    {0, S, "carol", NULL, NULL, NULL, false, NOSIZE, REJECT, PR_AUTH_REQUIRED, NULL,
+     "a bare sender gets $myorigin and its rules"},
 };
 
 #define R POLICY_STATE_RCPT
@@ -514,6 +558,15 @@ int main(void)
     RUN(snap, mem, "sender", sender_cases);
     RUN(snap, mem, "hostile", hostile_cases);
     RUN(snap, mem, "relay_guard", relay_cases);
+    RUN(snap, mem, "canon", canon_cases);
+    {
+        struct sh_snapshot *nc = load_text(null_client_text, &err);
+        ok(nc != NULL, "null-client config loads %s", err.text);
+        if (nc) {
+            RUN(nc, mem, "null client", null_client_cases);
+            sh_snapshot_free(nc);
+        }
+    }
     test_rate_limits();
     test_limits_all_or_nothing();
     test_max_size();
