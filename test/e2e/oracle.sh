@@ -108,6 +108,9 @@ lab_postconf -e \
     "smtpd_tls_security_level = may" \
     "smtpd_soft_error_limit = 1000" "smtpd_hard_error_limit = 1000" \
     "smtpd_junk_command_limit = 1000" "smtpd_error_sleep_time = 0"
+for v in myorigin=lab.smarthostd.test mydomain=smarthostd.test myhostname=lab.smarthostd.test; do
+    [ "$(lab_postconf -xh "${v%%=*}")" = "${v#*=}" ] || bail "the base layout's postfix group is not Postfix's ${v%%=*}"
+done
 lab_postfix_start || bail "postfix did not start"
 export MAILLOG=$LAB/maillog
 
