@@ -428,7 +428,10 @@ int main(int argc, char **argv)
         size_t n = strtoul(argv[4], NULL, 10);
         if (n == 0 || n > ncases)
             return 2;
-        return lua_case(slurp(argv[3]), n);
+        char *ref = slurp(argv[3]);
+        int rc = lua_case(ref, n);
+        free(ref);
+        return rc;
     }
     if (argc == 3 && strcmp(argv[1], "--count") == 0) {
         read_in(argv[2]);
