@@ -165,7 +165,7 @@ for u in $UNITS; do
          grep -qx 'ExecReload=/bin/kill -HUP \$MAINPID' \$u && grep -q '^RuntimeDirectory=smarthostd' \$u &&
          grep -qx ProtectSystem=strict \$u && grep -qx ProtectHome=yes \$u && grep -qx NoNewPrivileges=yes \$u &&
          grep -qx PrivateTmp=yes \$u && grep -qx 'CapabilityBoundingSet=' \$u &&
-         grep -qx 'RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6' \$u &&
+         grep -qx 'RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK' \$u && grep -qx UMask=0027 \$u &&
          grep -qx 'SystemCallFilter=@system-service' \$u"
 done
 
